@@ -1,0 +1,197 @@
+"""Frozen dataclasses an instrument definition is loaded into.
+
+These types are the contract between the YAML files, the validator, the
+scoring package and the app: nothing downstream reads YAML directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+AUDIENCES: tuple[str, ...] = ("candidate", "board", "respondent", "interviewer")
+ITEM_TYPES: tuple[str, ...] = (
+    "likert",
+    "situational",
+    "choice",
+    "multi",
+    "checklist",
+    "numeric",
+    "text",
+    "rating",
+)
+#: The three recurring shapes of the CCO role (see the domain notes).
+ARCHETYPES: tuple[str, ...] = ("board_strategist", "operating_executive", "influence_leader")
+ARCHETYPE_NAMES: Mapping[str, str] = {
+    "board_strategist": "Board strategist",
+    "operating_executive": "Operating executive",
+    "influence_leader": "Influence leader",
+}
+#: Segment questions of anonymous surveys; stored as the respondent's segment.
+SEGMENTS: tuple[str, ...] = ("level", "department", "region")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A group of scales that boards weigh as one priority."""
+
+    key: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One measured construct (a competency or a readiness dimension)."""
+
+    key: str
+    name: str
+    description: str
+    cluster: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer option of a situational, choice, multi or checklist item.
+
+    ``scores`` is a vector over the instrument's scales; ``archetypes`` a
+    vector over :data:`ARCHETYPES` (role-scope instrument); ``points`` the
+    weight of a checklist entry.
+    """
+
+    key: str
+    text: str
+    scores: Mapping[str, float] = field(default_factory=dict)
+    archetypes: Mapping[str, float] = field(default_factory=dict)
+    points: float | None = None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A behavioural description of one level of a rating item."""
+
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Show an item or section only when an earlier item's answer is one of ``values``.
+
+    For multi and checklist items the condition holds when any chosen option
+    is in ``values``; values are compared as strings.
+    """
+
+    item: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question. Which fields matter depends on ``type``.
+
+    - likert: ``scale``, ``reverse``, ``points`` (5 or 7), ``labels`` (one per point)
+    - situational: ``scenario``, ``options`` (3 to 5, each with ``scores``)
+    - choice / multi: ``options`` (optional ``scores`` / ``archetypes``)
+    - checklist: ``options`` with ``points``; optional ``scale`` they count toward
+    - numeric: ``minimum``, ``maximum``, ``unit``
+    - text: free text, never scored
+    - rating: ``scale``, ``anchors`` (levels 1 to 5), ``questions`` to ask
+    ``attention`` holds the expected answer of an attention check (such
+    items are never scored); ``segment`` marks a segment question.
+    """
+
+    key: str
+    type: str
+    text: str
+    required: bool = True
+    scale: str | None = None
+    reverse: bool = False
+    points: int | None = None
+    labels: tuple[str, ...] = ()
+    scenario: str | None = None
+    options: tuple[Option, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str | None = None
+    anchors: tuple[Anchor, ...] = ()
+    questions: tuple[str, ...] = ()
+    condition: Condition | None = None
+    attention: str | None = None
+    segment: str | None = None
+    help: str | None = None
+
+    @property
+    def is_scored(self) -> bool:
+        """Whether answers to this item feed any scale or archetype."""
+        if self.attention is not None or self.segment is not None or self.type == "text":
+            return False
+        if self.type in ("likert", "rating"):
+            return self.scale is not None
+        if self.type == "checklist":
+            return self.scale is not None
+        return any(o.scores or o.archetypes for o in self.options)
+
+    def option(self, key: str) -> Option:
+        """The option with ``key``; KeyError names the item when there is none."""
+        for opt in self.options:
+            if opt.key == key:
+                return opt
+        raise KeyError(f"item {self.key!r} has no option {key!r}")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A page of the questionnaire."""
+
+    key: str
+    title: str
+    items: tuple[Item, ...]
+    intro: str = ""
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A whole, validated instrument definition of one version."""
+
+    key: str
+    version: int
+    title: str
+    audience: str
+    intro: str
+    minutes: int
+    scales: tuple[Scale, ...]
+    clusters: tuple[Cluster, ...]
+    sections: tuple[Section, ...]
+    content_hash: str
+    source: str = ""
+
+    def iter_items(self) -> Iterator[Item]:
+        """Every item in questionnaire order."""
+        for section in self.sections:
+            yield from section.items
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(self.iter_items())
+
+    def item(self, key: str) -> Item:
+        for it in self.iter_items():
+            if it.key == key:
+                return it
+        raise KeyError(f"instrument {self.key!r} has no item {key!r}")
+
+    def scale(self, key: str) -> Scale:
+        for sc in self.scales:
+            if sc.key == key:
+                return sc
+        raise KeyError(f"instrument {self.key!r} has no scale {key!r}")
+
+    @property
+    def scale_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.scales)
+
+    @property
+    def cluster_keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.clusters)
