@@ -1,0 +1,102 @@
+"""CCO Assessor: the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from assessor import config as config_module
+from assessor.extensions import csrf, db, login_manager
+
+__all__ = ["create_app"]
+
+
+def _template_folder() -> str:
+    """``templates/`` at the top of a source tree, or inside the installed package."""
+    installed = Path(__file__).parent / "templates"
+    if installed.is_dir():
+        return str(installed)
+    return str(Path(__file__).parent.parent / "templates")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app in named steps; ``config`` overrides the environment (tests)."""
+    app = Flask(__name__, template_folder=_template_folder(), instance_relative_config=True)
+    load_config(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_error_handlers(app)
+    register_request_boundary(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    return app
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    app.config.update(config_module.BASE)
+    app.config.update(config_module.from_environment(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    config_module.check_production(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def init_extensions(app: Flask) -> None:
+    from assessor.database import configure_sqlite
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Any:
+        from assessor.services.accounts import get_user
+
+        return get_user(int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from assessor.blueprints import admin, auth, main
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(admin.bp)
+
+
+def register_cli(app: Flask) -> None:
+    from assessor.cli import register
+
+    register(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from assessor.web import register_error_handlers as register_handlers
+
+    register_handlers(app)
+
+
+def register_request_boundary(app: Flask) -> None:
+    from assessor.web import register_request_boundary as register_boundary
+
+    register_boundary(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from assessor.web import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from assessor.web import register_template_helpers as register_helpers
+
+    register_helpers(app)

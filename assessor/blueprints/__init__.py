@@ -1,0 +1,1 @@
+"""Blueprints by audience: auth, main (staff dashboard), admin."""

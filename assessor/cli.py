@@ -1,0 +1,181 @@
+"""Command-line interface on the Flask CLI; ``assessor`` is the same group as a script."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from assessor.extensions import db
+from assessor.models import ROLES
+from assessor.services.errors import ServiceError
+
+
+@contextmanager
+def cli_boundary() -> Iterator[None]:
+    """The CLI's one commit: everything or nothing, errors as one clear line."""
+    try:
+        yield
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema through the migrations."""
+    from assessor.database import upgrade
+
+    try:
+        upgrade(db.engine)
+    except Exception as exc:  # a database that cannot be reached or written
+        raise click.ClickException(f"Could not migrate {db.engine.url!r}: {exc}") from None
+    click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo firm, its users and an engagement (safe to run twice)."""
+    from assessor.demo import DEMO_PASSWORD, load_demo
+
+    with cli_boundary():
+        summary = load_demo()
+    if summary.created:
+        click.echo(f"Demo data loaded: {summary.organisation}.")
+    else:
+        click.echo(f"Demo data already present: {summary.organisation}.")
+    click.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
+    for email, role in summary.accounts:
+        click.echo(f"  {role:<11} {email}")
+
+
+@click.command("create-org")
+@click.argument("name")
+@click.option("--slug", help="Short name used with create-user --org (default: from NAME).")
+@with_appcontext
+def create_org_command(name: str, slug: str | None) -> None:
+    """Create an organisation (a tenant)."""
+    from assessor.services.accounts import create_organisation
+
+    with cli_boundary():
+        org = create_organisation(name, slug)
+    click.echo(f"Organisation '{org.name}' created with short name '{org.slug}'.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="The user's role.")
+@click.option("--org", "org_slug", required=True, help="Short name of the organisation.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Initial password (prompted for when omitted).",
+)
+@with_appcontext
+def create_user_command(email: str, name: str, role: str, org_slug: str, password: str) -> None:
+    """Add a staff user to an organisation."""
+    from assessor.services.accounts import create_user, find_organisation
+
+    with cli_boundary():
+        org = find_organisation(org_slug)
+        if org is None:
+            raise ServiceError(
+                f"No organisation with the short name '{org_slug}'. "
+                "Create it with: assessor create-org NAME"
+            )
+        user = create_user(org, email, name, role, password)
+    click.echo(f"User {user.email} ({user.role}) added to {org.name}.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--setup/--no-setup", default=True, show_default=True,
+              help="Migrate the database and load the demo before serving.")
+@with_appcontext
+def serve_command(host: str, port: int, setup: bool) -> None:
+    """Serve the app (threaded development server; use gunicorn in production)."""
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    if setup:
+        click.get_current_context().invoke(init_db_command)
+        click.get_current_context().invoke(demo_command)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"CCO Assessor is running at http://{host}:{port}/  (Ctrl+C to stop)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def validate_command(paths: tuple[str, ...]) -> None:
+    """Validate instrument definition files or folders; exit 1 on any problem."""
+    import questionnaires
+
+    sys.exit(questionnaires.main(list(paths)))
+
+
+COMMANDS: list[click.Command] = [
+    init_db_command,
+    demo_command,
+    create_org_command,
+    create_user_command,
+    serve_command,
+    validate_command,
+]
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from assessor import create_app
+
+    return create_app()
+
+
+cli: Callable[..., Any] = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    help="CCO Assessor: assessment of Chief Customer Officer candidates, role scope and "
+    "organisational readiness.",
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console script: usage errors are one clear line and exit status 1."""
+    try:
+        cli.main(args=argv, prog_name="assessor", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        from assessor.config import ConfigError
+
+        if isinstance(exc, ConfigError):
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        raise

@@ -1,0 +1,56 @@
+"""Configuration read from the environment, with safe embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration; the message says what to set."""
+
+
+def default_database_url(instance_path: str | os.PathLike[str]) -> str:
+    """The embedded default: one SQLite file under the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'assessor.sqlite3'}"
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Settings taken from environment variables (documented in the README)."""
+    env = os.environ
+    return {
+        "ENV_NAME": env.get("ASSESSOR_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or default_database_url(instance_path),
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "INVITATION_MAX_AGE_DAYS": int(env.get("INVITATION_MAX_AGE_DAYS", "21")),
+        "SERVER_NAME_FOR_LINKS": env.get("ASSESSOR_BASE_URL"),
+    }
+
+
+BASE: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "PAGE_SIZE": 50,
+}
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse to run in production with a missing or default secret key."""
+    if config.get("ENV_NAME") != "production":
+        return
+    key = config.get("SECRET_KEY")
+    if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 32:
+        raise ConfigError(
+            "SECRET_KEY is missing or is the development default. Set the SECRET_KEY "
+            "environment variable to a random string of at least 32 characters, e.g. "
+            "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )

@@ -1,0 +1,1 @@
+"""Static WTForms classes (the questionnaire form builder lives beside them)."""

@@ -1,0 +1,18 @@
+"""Forms of engagement pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+class EngagementForm(FlaskForm):
+    client_name = StringField(
+        "Client company", validators=[DataRequired("Name the client company."), Length(max=200)]
+    )
+    role_title = StringField(
+        "Role title", default="Chief Customer Officer",
+        validators=[DataRequired("Give the role a title."), Length(max=200)],
+    )
+    notes = TextAreaField("Notes", validators=[Length(max=5000)])

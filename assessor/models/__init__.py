@@ -1,0 +1,23 @@
+"""SQLAlchemy 2 typed models, one module per aggregate."""
+
+from assessor.models.assignment import PARTICIPANT_KINDS, STATUSES, Answer, Assignment, PageTiming, Result
+from assessor.models.audit import AuditEvent
+from assessor.models.base import Base, utcnow
+from assessor.models.engagement import Engagement
+from assessor.models.organisation import ROLES, Organisation, User
+
+__all__ = [
+    "PARTICIPANT_KINDS",
+    "ROLES",
+    "STATUSES",
+    "Answer",
+    "Assignment",
+    "AuditEvent",
+    "Base",
+    "Engagement",
+    "Organisation",
+    "PageTiming",
+    "Result",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,106 @@
+"""A participant's invitation to one instrument, and their answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from assessor.models.base import Base, utcnow
+
+#: Who answers: a CCO candidate, a board member (role scope), an anonymous
+#: readiness respondent, or an interviewer rating a candidate.
+PARTICIPANT_KINDS: tuple[str, ...] = ("candidate", "board_member", "respondent", "interviewer")
+STATUSES: tuple[str, ...] = (
+    "invited",
+    "in_progress",
+    "completed",
+    "shortlisted",
+    "rejected",
+    "hired",
+    "revoked",
+)
+
+
+class Assignment(Base):
+    """One participant, one instrument version, one signed link.
+
+    The instrument key, version and content hash are stored so old answers
+    are always scored against the definition they were given against.
+    """
+
+    __tablename__ = "assignment"
+    __table_args__ = (Index("ix_assignment_engagement_status", "engagement_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    instrument_key: Mapped[str] = mapped_column(String(80))
+    instrument_version: Mapped[int]
+    instrument_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(20), default="invited")
+    #: Rotated to invalidate every link issued before (revoke, re-issue).
+    token_nonce: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime]
+    #: Segment of an anonymous respondent (level, department, region); never identity.
+    segment: Mapped[dict[str, Any] | None]
+    current_section: Mapped[str | None] = mapped_column(String(80))
+    consented_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan"
+    )
+
+
+class Answer(Base):
+    """One answer to one item; upserted page by page so a crash loses at most a page."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("assignment_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    section_key: Mapped[str] = mapped_column(String(80))
+    item_key: Mapped[str] = mapped_column(String(80))
+    #: JSON value: int (likert, rating), str (choice, text), list (multi), float (numeric).
+    value: Mapped[Any] = mapped_column(JSON)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="answers")
+
+
+class PageTiming(Base):
+    """Seconds spent on one section of an assignment (response-quality input)."""
+
+    __tablename__ = "page_timing"
+    __table_args__ = (UniqueConstraint("assignment_id", "section_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    section_key: Mapped[str] = mapped_column(String(80))
+    seconds: Mapped[float]
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Result(Base):
+    """Scores computed at submission, with the scoring version that produced them."""
+
+    __tablename__ = "result"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), unique=True
+    )
+    scoring_version: Mapped[str] = mapped_column(String(20))
+    instrument_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,32 @@
+"""Tenant scoping: every lookup of a tenant-owned object goes through here."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+
+from assessor.extensions import db
+from assessor.services.errors import NotFoundError
+
+T = TypeVar("T")
+
+
+def scoped(model: type[T], organisation_id: int) -> Select[tuple[T]]:
+    """A SELECT of ``model`` limited to one organisation's rows."""
+    return select(model).where(model.organisation_id == organisation_id)  # type: ignore[attr-defined]
+
+
+def get_owned(model: type[T], object_id: Any, organisation_id: int) -> T:
+    """The object if it exists and belongs to the organisation; NotFoundError otherwise.
+
+    Another firm's object answers exactly like a missing one, so ids leak nothing.
+    """
+    try:
+        key = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFoundError(f"No such {model.__name__.lower()}.") from None
+    obj = db.session.scalar(scoped(model, organisation_id).where(model.id == key))  # type: ignore[attr-defined]
+    if obj is None:
+        raise NotFoundError(f"No such {model.__name__.lower()}.")
+    return obj

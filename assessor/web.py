@@ -1,0 +1,142 @@
+"""Web plumbing shared by every blueprint: the commit boundary, errors, headers, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, render_template, request
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import Forbidden, HTTPException
+
+from assessor.extensions import db
+from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Log-in required, and one of ``roles`` (admins may do everything): 403 otherwise."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role != "admin" and current_user.role not in roles:
+                raise Forbidden("Your role does not give access to this page.")
+            return view(*args, **kwargs)
+
+        return cast(F, login_required(wrapped))
+
+    return decorator
+
+
+def register_request_boundary(app: Flask) -> None:
+    """The one place that commits: after a successful request. Errors roll back."""
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.teardown_request
+    def _rollback(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.session.rollback()
+
+
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Upload too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def _error_page(code: int, message: str) -> tuple[str, int]:
+    title = ERROR_TITLES.get(code, "Error")
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[str, int]:
+        return _error_page(
+            400,
+            f"The form could not be accepted: {exc.description} Go back, reload the page "
+            "and try again.",
+        )
+
+    @app.errorhandler(NotFoundError)
+    def _not_found(exc: NotFoundError) -> tuple[str, int]:
+        return _error_page(404, exc.message)
+
+    @app.errorhandler(PermissionDeniedError)
+    def _denied(exc: PermissionDeniedError) -> tuple[str, int]:
+        return _error_page(403, exc.message)
+
+    @app.errorhandler(ServiceError)
+    def _service(exc: ServiceError) -> tuple[str, int]:
+        return _error_page(400, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        return _error_page(exc.code, exc.description or "")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return _error_page(500, "The error was logged. Nothing you had saved before is lost.")
+
+
+def add_security_headers(response: Response) -> Response:
+    """Headers every response carries (CSP without inline scripts, no framing)."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+NAVIGATION: dict[str, list[tuple[str, str]]] = {
+    "admin": [
+        ("main.dashboard", "Dashboard"),
+        ("main.engagements", "Engagements"),
+        ("admin.users", "Users"),
+        ("admin.audit_log", "Audit log"),
+    ],
+    "recruiter": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],
+    "board": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],
+    "consultant": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],
+}
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def _navigation() -> dict[str, Any]:
+        role = getattr(current_user, "role", None) if current_user else None
+        return {"navigation": NAVIGATION.get(role or "", [])}
