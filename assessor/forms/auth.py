@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from assessor.models import ROLES
@@ -25,7 +25,7 @@ class UserForm(FlaskForm):
         validators=[DataRequired("Enter an e-mail address."),
                     Email("Enter a valid e-mail address."), Length(max=254)],
     )
-    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(r, r.capitalize()) for r in ROLES])
     password = PasswordField(
         "Initial password",
         validators=[

@@ -1,0 +1,87 @@
+"""Admins add users of their own firm; other roles may not."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from assessor.extensions import db
+from assessor.models import AuditEvent, User
+
+
+def test_admin_adds_a_user_who_can_then_log_in(client, auth, make_user):
+    admin = make_user("admin")
+    auth.login(admin.email)
+    response = auth.post(
+        "/admin/users",
+        {"name": "Nina New", "email": "Nina@Example.com", "role": "consultant",
+         "password": "a-long-enough-password"},
+    )
+    assert response.status_code == 302
+    new = db.session.scalar(select(User).where(User.email == "nina@example.com"))
+    assert new is not None
+    assert new.organisation_id == admin.organisation_id and new.role == "consultant"
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.create"))
+    assert any(e.object_id == new.id and e.actor_id == admin.id for e in events)
+    auth.logout()
+    assert auth.login("nina@example.com", "a-long-enough-password").status_code == 302
+
+
+def test_duplicate_email_is_a_form_error(client, auth, make_user):
+    admin = make_user("admin")
+    other = make_user("recruiter")
+    auth.login(admin.email)
+    response = auth.post(
+        "/admin/users",
+        {"name": "Dup", "email": other.email.upper(), "role": "recruiter",
+         "password": "a-long-enough-password"},
+    )
+    assert response.status_code == 400
+    assert f"A user with the e-mail {other.email} already exists." in response.get_data(
+        as_text=True
+    )
+
+
+def test_short_password_and_missing_name_are_reported(client, auth, make_user):
+    admin = make_user("admin")
+    auth.login(admin.email)
+    response = auth.post(
+        "/admin/users", {"name": "", "email": "x@example.com", "role": "board", "password": "short"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Enter the person&#39;s name." in html
+    assert "Use 10 to 200 characters." in html
+
+
+def test_unknown_role_is_rejected(client, auth, make_user):
+    admin = make_user("admin")
+    auth.login(admin.email)
+    response = auth.post(
+        "/admin/users",
+        {"name": "R", "email": "r@example.com", "role": "overlord", "password": "long-enough-pw"},
+    )
+    assert response.status_code == 400
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_users_page_lists_only_own_firm(client, auth, make_user):
+    admin = make_user("admin")
+    outsider = make_user("recruiter")
+    auth.login(admin.email)
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert admin.email in html
+    assert outsider.email not in html
+
+
+def test_non_admin_gets_403(client, auth, make_user):
+    recruiter = make_user("recruiter")
+    auth.login(recruiter.email)
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+
+
+def test_audit_log_shows_events(client, auth, make_user):
+    admin = make_user("admin")
+    auth.login(admin.email)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "user.create" in html
