@@ -1,0 +1,65 @@
+"""Every number the product computes, as pure numpy functions on arrays.
+
+This package never imports Flask or SQLAlchemy; see scoring/README.md for
+the formulas, their sources, the missing-data rule and the defaults.
+"""
+
+from scoring.bands import Narrative, band_for, band_index, narrative
+from scoring.errors import ScoringError
+from scoring.key import ScoringKey, clear_key_cache, compile_key
+from scoring.matrix import answers_to_matrix, check_matrix, matrix_to_answers
+from scoring.norms import NormScores, norm_scores, percentile_rank, sten_from_z
+from scoring.quality import QualityReport, longest_run, response_quality
+from scoring.reliability import (
+    Reliability,
+    ScoreBand,
+    alpha_if_deleted,
+    corrected_item_total,
+    cronbach_alpha,
+    mcdonald_omega,
+    omega_from_cov,
+    one_factor,
+    pairwise_cov,
+    pool_reliability,
+    scale_reliability,
+    score_band,
+)
+from scoring.scales import ScaleScores, item_pool, pomp, required_items, score_scales
+
+__all__ = [
+    "Narrative",
+    "NormScores",
+    "QualityReport",
+    "Reliability",
+    "ScaleScores",
+    "ScoreBand",
+    "ScoringError",
+    "ScoringKey",
+    "alpha_if_deleted",
+    "answers_to_matrix",
+    "band_for",
+    "band_index",
+    "check_matrix",
+    "clear_key_cache",
+    "compile_key",
+    "corrected_item_total",
+    "cronbach_alpha",
+    "item_pool",
+    "longest_run",
+    "matrix_to_answers",
+    "mcdonald_omega",
+    "narrative",
+    "norm_scores",
+    "omega_from_cov",
+    "one_factor",
+    "pairwise_cov",
+    "percentile_rank",
+    "pomp",
+    "pool_reliability",
+    "required_items",
+    "response_quality",
+    "scale_reliability",
+    "score_band",
+    "score_scales",
+    "sten_from_z",
+]

@@ -9,13 +9,13 @@ reverse-keyed items, a competency without anchors, ...).
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
-import yaml
 
 import questionnaires
-from questionnaires import load
+from questionnaires import load, load_narratives
 from questionnaires.model import ARCHETYPES, SEGMENTS, Instrument, Item
 
 QUESTIONNAIRE_DIR = Path(questionnaires.__file__).resolve().parent
@@ -95,10 +95,8 @@ def interview_kit() -> Instrument:
 
 @pytest.fixture(scope="module")
 def narratives() -> dict:
-    path = QUESTIONNAIRE_DIR / "readiness" / "narratives.yaml"
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    assert isinstance(data, dict), f"{path} must hold a mapping"
+    data = load_narratives("readiness")
+    assert data, "readiness has no narratives.yaml"
     return data
 
 
@@ -319,7 +317,8 @@ def test_readiness_segment_questions(readiness: Instrument) -> None:
         assert item.type == "choice"
         assert not item.is_scored
     assert tuple(o.key for o in segments["level"].options) == LEVELS
-    assert REQUIRED_DEPARTMENTS <= {o.key for o in segments["department"].options}
+    departments = {o.key for o in segments["department"].options}
+    assert departments >= REQUIRED_DEPARTMENTS
     regions = {o.key for o in segments["region"].options}
     assert "other" in regions
     assert len(regions) >= 3
@@ -351,7 +350,7 @@ def test_readiness_bands_cover_zero_to_hundred(narratives: dict) -> None:
     assert [b["key"] for b in bands] == ["development", "solid", "strength", "distinctive"]
     assert bands[0]["min"] == 0
     assert bands[-1]["max"] == 100
-    for lower, upper in zip(bands, bands[1:], strict=False):
+    for lower, upper in pairwise(bands):
         assert lower["max"] == upper["min"]
     assert all(str(b["label"]).strip() for b in bands)
 

@@ -1,0 +1,608 @@
+"""Organisational readiness for a CCO: segment aggregates, index, stage, gaps.
+
+Respondents are anonymous, so the first rule here is small-cell
+suppression: no number describing fewer than ``k`` respondents (default 5)
+leaves this module, and a second, complementary suppression stops a hidden
+cell being recovered by subtracting its published neighbours from a
+published total.  The rest turns the eight dimension scores (POMP 0-100)
+into an index, a maturity stage capped by the weakest critical dimension,
+gaps between levels, and the rule for recommending the CEO as interim CCO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from scoring.errors import ScoringError
+
+DIMENSIONS: tuple[str, ...] = (
+    "education",
+    "common_language",
+    "demonstrating_value",
+    "sponsorship",
+    "voice_of_customer",
+    "cross_functional",
+    "cost_balance",
+    "data_transparency",
+)
+LEVELS: tuple[str, ...] = ("board", "executive", "middle_management", "front_line")
+TOP_LEVELS: tuple[str, ...] = ("board", "executive")
+#: Dimensions without which a CCO cannot succeed whatever else is in place.
+CRITICAL_DIMENSIONS: tuple[str, ...] = ("sponsorship", "voice_of_customer", "cross_functional")
+#: (lower bound on the index, stage name) for stages 1..5.
+STAGES: tuple[tuple[float, str], ...] = (
+    (0.0, "Ad hoc"),
+    (20.0, "Emerging"),
+    (40.0, "Developing"),
+    (60.0, "Established"),
+    (80.0, "Customer-led"),
+)
+DEFAULT_K = 5
+GAP_THRESHOLD = 15.0
+INTERIM_THRESHOLD = 40.0
+#: The tables produced, by segment keys.
+TABLES: Mapping[str, tuple[str, ...]] = {
+    "level": ("level",),
+    "department": ("department",),
+    "region": ("region",),
+    "level_department": ("level", "department"),
+}
+
+
+def stage_of(score: ArrayLike) -> np.ndarray:
+    """Maturity stage 1..5 for index values (thresholds 0/20/40/60/80)."""
+    s = np.asarray(score, dtype=float)
+    if np.any(np.isnan(s)):
+        raise ScoringError("stage_of needs a score, got NaN")
+    bounds = np.array([b for b, _ in STAGES[1:]])
+    return np.searchsorted(bounds, s, side="right") + 1
+
+
+def stage_name(stage: int) -> str:
+    return STAGES[int(stage) - 1][1]
+
+
+def rwg(item_variance: ArrayLike, n_items: ArrayLike, options: int) -> np.ndarray:
+    """r_wg(J) of James, Demaree & Wolf (1984) against the uniform null.
+
+    r_wg(J) = J(1 − s̄²/σ²_EU) / (J(1 − s̄²/σ²_EU) + s̄²/σ²_EU), σ²_EU = (A² − 1)/12;
+    J = 1 gives 1 − s²/σ²_EU.  When s̄² ≥ σ²_EU (more spread than random
+    answering) the value is truncated to 0.  NaN where no variance is known.
+    """
+    if int(options) < 2:
+        raise ScoringError("r_wg needs at least two response options")
+    eu = (options**2 - 1) / 12.0
+    x = np.asarray(item_variance, dtype=float) / eu
+    j = np.asarray(n_items, dtype=float)
+    ok = ~np.isnan(x) & (j > 0)
+    xs = np.where(ok, x, 0.0)
+    num = j * (1.0 - xs)
+    den = num + xs
+    val = np.where(xs < 1.0, num / np.where(den > 0, den, 1.0), 0.0)
+    return np.where(ok, np.clip(val, 0.0, 1.0), np.nan)
+
+
+@dataclass(frozen=True)
+class SegmentCell:
+    """A published cell: at least ``k`` respondents; dimension values None if suppressed."""
+
+    segment: Mapping[str, str]
+    n: int
+    mean: Mapping[str, float | None]
+    sd: Mapping[str, float | None]
+    rwg: Mapping[str, float | None] | None
+    index: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "segment": dict(self.segment),
+            "n": self.n,
+            "mean": dict(self.mean),
+            "sd": dict(self.sd),
+            "rwg": None if self.rwg is None else dict(self.rwg),
+            "index": self.index,
+        }
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Published cells and the labels (only) of suppressed ones."""
+
+    by: tuple[str, ...]
+    cells: tuple[SegmentCell, ...]
+    suppressed: tuple[Mapping[str, str], ...]
+
+    def cell(self, **labels: str) -> SegmentCell | None:
+        for c in self.cells:
+            if dict(c.segment) == labels:
+                return c
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": list(self.by),
+            "cells": [c.to_dict() for c in self.cells],
+            "suppressed": [dict(s) for s in self.suppressed],
+            "suppressed_count": len(self.suppressed),
+        }
+
+
+@dataclass(frozen=True)
+class LevelGap:
+    """A difference between two levels' means at or above the threshold (upper − lower)."""
+
+    dimension: str
+    upper: str
+    lower: str
+    upper_mean: float
+    lower_mean: float
+    gap: float
+    top_vs_front: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ReadinessResult:
+    """Everything the readiness report shows; no value rests on fewer than k respondents."""
+
+    dimensions: tuple[str, ...]
+    k: int
+    overall: SegmentCell | None
+    index: float | None
+    stage: int | None
+    stage_name: str | None
+    uncapped_stage: int | None
+    capped_by: str | None
+    strongest: str | None
+    weakest: str | None
+    tables: Mapping[str, SegmentTable]
+    gaps: tuple[LevelGap, ...]
+    ceo_interim: bool | None
+    ceo_interim_reasons: tuple[str, ...]
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dimensions": list(self.dimensions),
+            "k": self.k,
+            "overall": None if self.overall is None else self.overall.to_dict(),
+            "index": self.index,
+            "stage": self.stage,
+            "stage_name": self.stage_name,
+            "uncapped_stage": self.uncapped_stage,
+            "capped_by": self.capped_by,
+            "strongest": self.strongest,
+            "weakest": self.weakest,
+            "tables": {k: t.to_dict() for k, t in self.tables.items()},
+            "gaps": [g.to_dict() for g in self.gaps],
+            "ceo_interim": self.ceo_interim,
+            "ceo_interim_reasons": list(self.ceo_interim_reasons),
+            "flags": list(self.flags),
+        }
+
+
+def _moments(codes: np.ndarray, g: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-group count of observed values, mean and sample variance (two-pass), NaN-aware."""
+    seen = ~np.isnan(x)
+    cnt = np.zeros((g, x.shape[1]))
+    tot = np.zeros((g, x.shape[1]))
+    np.add.at(cnt, codes, seen.astype(float))
+    np.add.at(tot, codes, np.where(seen, x, 0.0))
+    mean = np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), np.nan)
+    dev = np.where(seen, x - np.nan_to_num(mean[codes]), 0.0)
+    ss = np.zeros((g, x.shape[1]))
+    np.add.at(ss, codes, dev**2)
+    var = np.where(cnt > 1, ss / np.where(cnt > 1, cnt - 1, 1.0), np.nan)
+    return cnt, mean, var
+
+
+def _weighted_index(means: np.ndarray, weights: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Weighted mean of dimension means over ``used`` dimensions; NaN if any used one is missing."""
+    m = means[..., used]
+    w = weights[used] / weights[used].sum()
+    ok = ~np.isnan(m).any(axis=-1)
+    return np.where(ok, np.nan_to_num(m) @ w, np.nan)
+
+
+def _complement(
+    sup: np.ndarray, cnt: np.ndarray, lines: list[np.ndarray], margin_pub: np.ndarray
+) -> None:
+    """Complementary suppression in place.
+
+    ``sup``/``cnt`` are cells × columns (the last column is the row count n);
+    each line is a set of cells whose published margin (``margin_pub`` lines ×
+    columns) equals their sum.  Where exactly one present cell of a line is
+    hidden, the smallest other present cell is hidden too; a cell whose n is
+    hidden is hidden entirely.  Repeats until nothing changes.
+    """
+    ncol = sup.shape[1] - 1
+    changed = True
+    while changed:
+        changed = False
+        for li, cells in enumerate(lines):
+            for c in range(sup.shape[1]):
+                if not margin_pub[li, c]:
+                    continue
+                present = cells[cnt[cells, c] > 0]
+                hidden = sup[present, c]
+                if hidden.sum() == 1 and (~hidden).any():
+                    shown = present[~hidden]
+                    pick = shown[np.argmin(cnt[shown, c])]
+                    sup[pick, c] = True
+                    changed = True
+        full = sup[:, ncol]
+        if np.any(full[:, None] & ~sup):
+            sup[full, :] = True
+            changed = True
+
+
+def _labels(
+    segments: Mapping[str, Sequence[str | None]], by: tuple[str, ...], n: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, ...]]]:
+    """Rows with every label present, their cell codes, and each cell's labels."""
+    valid = np.ones(n, dtype=bool)
+    uniqs: list[np.ndarray] = []
+    codes_per: list[np.ndarray] = []
+    for b in by:
+        arr = np.asarray(segments[b], dtype=object)
+        if arr.shape != (n,):
+            raise ScoringError(f"segment {b!r} has {arr.shape} labels for {n} respondents")
+        missing = np.equal(arr, None)
+        text = np.where(missing, "", arr).astype(str)
+        valid &= ~missing & (text != "")
+        u, c = np.unique(text, return_inverse=True)
+        uniqs.append(u)
+        codes_per.append(c.reshape(-1))
+    combined = np.zeros(n, dtype=np.int64)
+    for u, c in zip(uniqs, codes_per, strict=True):
+        combined = combined * len(u) + c
+    keys, codes = np.unique(combined[valid], return_inverse=True)
+    groups: list[tuple[str, ...]] = []
+    for key in keys:
+        parts: list[str] = []
+        rest = int(key)
+        for u in reversed(uniqs):
+            rest, r = divmod(rest, len(u))
+            parts.append(str(u[r]))
+        groups.append(tuple(reversed(parts)))
+    return valid, codes.reshape(-1), groups
+
+
+def _order(groups: list[tuple[str, ...]], by: tuple[str, ...]) -> list[int]:
+    def rank(g: tuple[str, ...]) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for b, v in zip(by, g, strict=True):
+            out.append((LEVELS.index(v), "") if b == "level" and v in LEVELS else (len(LEVELS), v))
+        return tuple(out)
+
+    return sorted(range(len(groups)), key=lambda i: rank(groups[i]))
+
+
+class _Stats:
+    """Moments of one grouping, plus the suppression mask (cells × (dims + 1))."""
+
+    def __init__(
+        self, x: np.ndarray, codes: np.ndarray, g: int, k: int, items: np.ndarray | None
+    ) -> None:
+        self.cnt, self.mean, self.var = _moments(codes, g, x)
+        self.rows = np.bincount(codes, minlength=g).astype(float)
+        self.item_var = None
+        self.item_cnt = None
+        if items is not None:
+            self.item_cnt, _, self.item_var = _moments(codes, g, items)
+        counts = np.column_stack([self.cnt, self.rows])
+        self.counts = counts
+        self.sup = counts < k
+        self.sup[self.sup[:, -1], :] = True
+
+
+def _rwg_table(
+    st: _Stats, item_dims: np.ndarray, dims: tuple[str, ...], options: int
+) -> np.ndarray:
+    assert st.item_var is not None
+    out = np.full((st.item_var.shape[0], len(dims)), np.nan)
+    for d, name in enumerate(dims):
+        cols = np.flatnonzero(item_dims == name)
+        if len(cols) == 0:
+            continue
+        v = st.item_var[:, cols]
+        have = ~np.isnan(v)
+        j = have.sum(axis=1)
+        sbar = np.where(j > 0, np.where(have, v, 0.0).sum(axis=1) / np.where(j > 0, j, 1), np.nan)
+        out[:, d] = rwg(sbar, j, options)
+    return out
+
+
+def _cell(
+    segment: Mapping[str, str],
+    st: _Stats,
+    i: int,
+    dims: tuple[str, ...],
+    rwg_row: np.ndarray | None,
+    weights: np.ndarray,
+    used: np.ndarray,
+) -> SegmentCell:
+    hid = st.sup[i, :-1]
+    mean = np.where(hid, np.nan, st.mean[i])
+    sd = np.where(hid, np.nan, np.sqrt(st.var[i]))
+
+    def f(v: float) -> float | None:
+        return None if np.isnan(v) else float(v)
+
+    r = None
+    if rwg_row is not None:
+        r = {d: f(v) for d, v in zip(dims, np.where(hid, np.nan, rwg_row), strict=True)}
+    idx = _weighted_index(mean, weights, used) if used.any() else np.nan
+    return SegmentCell(
+        segment=dict(segment),
+        n=int(st.rows[i]),
+        mean={d: f(v) for d, v in zip(dims, mean, strict=True)},
+        sd={d: f(v) for d, v in zip(dims, sd, strict=True)},
+        rwg=r,
+        index=f(float(idx)),
+    )
+
+
+def aggregate_readiness(
+    scores: ArrayLike,
+    segments: Mapping[str, Sequence[str | None]],
+    dimensions: Sequence[str] = DIMENSIONS,
+    k: int = DEFAULT_K,
+    item_responses: ArrayLike | None = None,
+    item_dimensions: Sequence[str] | None = None,
+    response_options: int = 5,
+    dimension_weights: Mapping[str, float] | None = None,
+    gap_threshold: float = GAP_THRESHOLD,
+    interim_threshold: float = INTERIM_THRESHOLD,
+    critical: Sequence[str] = CRITICAL_DIMENSIONS,
+) -> ReadinessResult:
+    """Aggregate n respondents' dimension scores (n × d POMP, NaN = missing).
+
+    ``segments`` maps level / department / region to n labels (None = not
+    given; such respondents count overall but in no cell of that table).
+    Optional raw item responses (n × J on a 1..A scale, with each item's
+    dimension) add r_wg per cell.  See README-b for every rule.
+    """
+    try:
+        x = np.asarray(scores, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ScoringError(f"readiness scores must be numeric: {exc}") from exc
+    dims = tuple(dimensions)
+    if x.ndim != 2 or x.shape[1] != len(dims):
+        raise ScoringError(f"readiness scores must be n × {len(dims)}, got shape {x.shape}")
+    n = x.shape[0]
+    if n == 0 or np.all(np.isnan(x)):
+        raise ScoringError("no readiness scores to aggregate (no respondents or all missing)")
+    if np.any(np.isinf(x)) or np.any((x < 0) | (x > 100)):
+        raise ScoringError("readiness scores must be POMP values in [0, 100]")
+    if int(k) < 1:
+        raise ScoringError("suppression threshold k must be at least 1")
+    k = int(k)
+    unknown_crit = [c for c in critical if c not in dims]
+    if unknown_crit:
+        raise ScoringError(f"critical dimensions {unknown_crit} are not among the dimensions")
+    if "sponsorship" not in dims:
+        raise ScoringError("the dimensions must include 'sponsorship' for the interim-CCO rule")
+    if dimension_weights is None:
+        weights = np.ones(len(dims))
+    else:
+        bad = set(dimension_weights) - set(dims)
+        if bad:
+            raise ScoringError(f"weights for unknown dimensions {sorted(bad)}")
+        weights = np.array([float(dimension_weights.get(d, 0.0)) for d in dims])
+        if np.any(~np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ScoringError("dimension weights must be non-negative with a positive sum")
+
+    items = None
+    item_dims = None
+    if item_responses is not None:
+        items = np.asarray(item_responses, dtype=float)
+        if items.ndim != 2 or items.shape[0] != n:
+            raise ScoringError(f"item responses must be n × J with n = {n}, got {items.shape}")
+        if item_dimensions is None or len(item_dimensions) != items.shape[1]:
+            raise ScoringError("item_dimensions must name the dimension of every item column")
+        item_dims = np.asarray(list(item_dimensions), dtype=object)
+        ok = ~np.isnan(items)
+        if np.any((items[ok] < 1) | (items[ok] > response_options)):
+            raise ScoringError(f"item responses must lie in 1..{response_options}")
+
+    flags: list[str] = []
+    # overall
+    all_codes = np.zeros(n, dtype=int)
+    ov = _Stats(x, all_codes, 1, k, items)
+    used = (ov.cnt[0] > 0) & (weights > 0)
+    missing_dims = [d for d, c in zip(dims, ov.cnt[0], strict=True) if c == 0]
+    if missing_dims:
+        flags.append(f"dimensions without any answer: {missing_dims}")
+    ov_rwg = _rwg_table(ov, item_dims, dims, response_options) if items is not None else None
+    overall = None
+    if not ov.sup[0, -1]:
+        overall = _cell(
+            {}, ov, 0, dims, None if ov_rwg is None else ov_rwg[0], weights, used & ~ov.sup[0, :-1]
+        )
+    else:
+        flags.append(f"fewer than k = {k} respondents: every figure is suppressed")
+
+    # segment tables
+    tables: dict[str, SegmentTable] = {}
+    stats: dict[str, tuple[_Stats, list[tuple[str, ...]]]] = {}
+    for name, by in TABLES.items():
+        if not all(b in segments for b in by):
+            continue
+        valid, codes, groups = _labels(segments, by, n)
+        g = len(groups)
+        st = _Stats(x[valid], codes, g, k, None if items is None else items[valid])
+        stats[name] = (st, groups)
+    # complementary suppression, one-way tables against the overall total
+    for name in ("level", "department", "region"):
+        if name in stats:
+            st, groups = stats[name]
+            _complement(st.sup, st.counts, [np.arange(len(groups))], ~ov.sup[0:1, :])
+    if "level_department" in stats:
+        st, groups = stats["level_department"]
+        lines: list[np.ndarray] = []
+        pubs: list[np.ndarray] = []
+        for margin_name, pos in (("level", 0), ("department", 1)):
+            if margin_name not in stats:
+                continue
+            mst, mgroups = stats[margin_name]
+            for mi, mg in enumerate(mgroups):
+                lines.append(
+                    np.array([i for i, gg in enumerate(groups) if gg[pos] == mg[0]], dtype=int)
+                )
+                pubs.append(~mst.sup[mi])
+        if lines:
+            _complement(st.sup, st.counts, lines, np.array(pubs))
+
+    for name, (st, groups) in stats.items():
+        by = TABLES[name]
+        rw = _rwg_table(st, item_dims, dims, response_options) if items is not None else None
+        cells: list[SegmentCell] = []
+        hidden: list[Mapping[str, str]] = []
+        for i in _order(groups, by):
+            seg = dict(zip(by, groups[i], strict=True))
+            if st.sup[i, -1] or st.sup[i, :-1].all():
+                hidden.append(seg)
+            else:
+                cells.append(_cell(seg, st, i, dims, None if rw is None else rw[i], weights, used))
+        tables[name] = SegmentTable(by, tuple(cells), tuple(hidden))
+
+    # index, stage, strongest / weakest
+    index = stage = uncapped = None
+    sname = capped_by = strongest = weakest = None
+    if overall is not None and used.any():
+        means = np.array([np.nan if overall.mean[d] is None else overall.mean[d] for d in dims])
+        avail = used & ~np.isnan(means)
+        index = float(_weighted_index(means, weights, avail))
+        uncapped = int(stage_of(index))
+        stage = uncapped
+        crit = [(means[dims.index(c)], c) for c in critical if not np.isnan(means[dims.index(c)])]
+        if crit:
+            low, low_name = min(crit)
+            cap = int(stage_of(low)) + 1
+            if cap < stage:
+                stage, capped_by = cap, low_name
+        sname = stage_name(stage)
+        present = [i for i in range(len(dims)) if not np.isnan(means[i])]
+        strongest = dims[max(present, key=lambda i: (means[i], -i))]
+        weakest = dims[min(present, key=lambda i: (means[i], i))]
+
+    gaps = _level_gaps(tables.get("level"), dims, gap_threshold)
+
+    # CEO as interim CCO
+    reasons: list[str] = []
+    interim: bool | None = None
+    if overall is not None and index is not None:
+        interim = False
+        if index < interim_threshold:
+            interim = True
+            reasons.append(f"readiness index {index:.1f} is below {interim_threshold:g}")
+        spons = overall.mean.get("sponsorship")
+        if spons is not None and spons < interim_threshold:
+            interim = True
+            reasons.append(f"executive sponsorship {spons:.1f} is below {interim_threshold:g}")
+        if spons is None:
+            reasons.append("sponsorship could not be published; rule judged on the index only")
+    else:
+        reasons.append("too few responses to judge")
+
+    return ReadinessResult(
+        dimensions=dims,
+        k=k,
+        overall=overall,
+        index=index,
+        stage=stage,
+        stage_name=sname,
+        uncapped_stage=uncapped,
+        capped_by=capped_by,
+        strongest=strongest,
+        weakest=weakest,
+        tables=tables,
+        gaps=gaps,
+        ceo_interim=interim,
+        ceo_interim_reasons=tuple(reasons),
+        flags=tuple(flags),
+    )
+
+
+def _level_gaps(
+    table: SegmentTable | None, dims: tuple[str, ...], threshold: float
+) -> tuple[LevelGap, ...]:
+    """Pairs of published levels whose means differ by ≥ threshold, largest first."""
+    if table is None:
+        return ()
+    cells = table.cells  # already in hierarchy order
+    out: list[LevelGap] = []
+    keys = (*dims, "index")
+    for a in range(len(cells)):
+        for b in range(a + 1, len(cells)):
+            ca, cb = cells[a], cells[b]
+            la, lb = ca.segment["level"], cb.segment["level"]
+            for d in keys:
+                va = ca.index if d == "index" else ca.mean[d]
+                vb = cb.index if d == "index" else cb.mean[d]
+                if va is None or vb is None or abs(va - vb) < threshold:
+                    continue
+                out.append(
+                    LevelGap(d, la, lb, va, vb, va - vb, la in TOP_LEVELS and lb == "front_line")
+                )
+    out.sort(key=lambda g: (-abs(g.gap), not g.top_vs_front))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RoundComparison:
+    """Change from one survey round to the next (after − before), published values only."""
+
+    dimension_change: Mapping[str, float | None]
+    index_change: float | None
+    stage_before: int | None
+    stage_after: int | None
+    level_change: Mapping[str, Mapping[str, float | None]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dimension_change": dict(self.dimension_change),
+            "index_change": self.index_change,
+            "stage_before": self.stage_before,
+            "stage_after": self.stage_after,
+            "level_change": {k: dict(v) for k, v in self.level_change.items()},
+        }
+
+
+def compare_rounds(before: ReadinessResult, after: ReadinessResult) -> RoundComparison:
+    """Per-dimension, index and per-level change; None wherever either round is suppressed."""
+    if before.dimensions != after.dimensions:
+        raise ScoringError("rounds measured different dimensions and cannot be compared")
+    dims = before.dimensions
+
+    def diff(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else float(b - a)
+
+    dchange = {
+        d: diff(
+            None if before.overall is None else before.overall.mean[d],
+            None if after.overall is None else after.overall.mean[d],
+        )
+        for d in dims
+    }
+    levels: dict[str, dict[str, float | None]] = {}
+    tb, ta = before.tables.get("level"), after.tables.get("level")
+    if tb is not None and ta is not None:
+        for cb in tb.cells:
+            ca = ta.cell(**cb.segment)
+            if ca is None:
+                continue
+            ch = {d: diff(cb.mean[d], ca.mean[d]) for d in dims}
+            ch["index"] = diff(cb.index, ca.index)
+            levels[cb.segment["level"]] = ch
+    return RoundComparison(
+        dchange, diff(before.index, after.index), before.stage, after.stage, levels
+    )
