@@ -122,16 +122,25 @@ def latest(key: str, *, root: Path | None = None) -> Instrument:
     return load(key, None, root=root)
 
 
-@lru_cache(maxsize=64)
+#: Parsed narratives by (path, mtime, size, content hash of the instrument checked against).
+#: Instruments hold dicts, so they are not hashable and cannot key an lru_cache.
+_NARRATIVES_CACHE: dict[tuple[str, int, int, str], dict[str, Any]] = {}
+
+
 def _narratives_cached(
-    path: str, _mtime_ns: int, _size: int, instrument: Instrument
+    path: Path, mtime_ns: int, size: int, instrument: Instrument
 ) -> dict[str, Any]:
-    doc, problems = read_document(Path(path))
-    if doc.data is not None or not problems:
-        problems = _sort([*problems, *check_narratives(doc, instrument)])
-    if problems:
-        raise ValidationError(problems)
-    return doc.data
+    ident = (str(path), mtime_ns, size, instrument.content_hash)
+    if ident not in _NARRATIVES_CACHE:
+        doc, problems = read_document(path)
+        if doc.data is not None or not problems:
+            problems = _sort([*problems, *check_narratives(doc, instrument)])
+        if problems:
+            raise ValidationError(problems)
+        if len(_NARRATIVES_CACHE) >= 64:
+            _NARRATIVES_CACHE.clear()
+        _NARRATIVES_CACHE[ident] = doc.data
+    return _NARRATIVES_CACHE[ident]
 
 
 def load_narratives(key: str, *, root: Path | None = None) -> dict[str, Any]:
@@ -147,13 +156,13 @@ def load_narratives(key: str, *, root: Path | None = None) -> dict[str, Any]:
         st = path.stat()
     except FileNotFoundError:
         return {}
-    return copy.deepcopy(_narratives_cached(str(path), st.st_mtime_ns, st.st_size, instrument))
+    return copy.deepcopy(_narratives_cached(path, st.st_mtime_ns, st.st_size, instrument))
 
 
 def clear_cache() -> None:
     """Forget every parsed file (tests; a long-running process never needs it)."""
     _load_cached.cache_clear()
-    _narratives_cached.cache_clear()
+    _NARRATIVES_CACHE.clear()
 
 
 # --------------------------------------------------------------------------- validating sets
@@ -201,52 +210,37 @@ def _is_candidate(path: Path) -> bool:
     return path.suffix == ".yaml" and (path.name.startswith("v") or path.name == NARRATIVES)
 
 
-def _expand(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[FileReport]]:
-    files: list[tuple[Path, str]] = []
-    missing: list[FileReport] = []
+def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, str] | FileReport]:
+    """Files to validate in argument order (directories walked), or a report for a bad argument."""
+    entries: list[tuple[Path, str] | FileReport] = []
     seen: set[Path] = set()
     for raw in paths:
         arg = Path(raw)
         if arg.is_dir():
-            found = sorted(
+            candidates = sorted(
                 f
                 for f in arg.rglob("*.yaml")
                 if f.is_file()
                 and _is_candidate(f)
                 and not any(part.startswith((".", "__")) for part in f.relative_to(arg).parts)
             )
-            if not found:
-                missing.append(
-                    FileReport(
-                        str(arg),
-                        "missing",
-                        [
-                            Problem(
-                                str(arg),
-                                0,
-                                0,
-                                "",
-                                "no definition files (v<N>.yaml, narratives.yaml) found",
-                            )
-                        ],
-                    )
+            if not candidates:
+                message = "no definition files (v<N>.yaml, narratives.yaml) found"
+                entries.append(
+                    FileReport(str(arg), "missing", [Problem(str(arg), 0, 0, "", message)])
                 )
-            candidates = found
         elif arg.exists():
             candidates = [arg]
         else:
-            missing.append(
-                FileReport(
-                    str(arg), "missing", [Problem(str(arg), 0, 0, "", "no such file or directory")]
-                )
-            )
+            message = "no such file or directory"
+            entries.append(FileReport(str(arg), "missing", [Problem(str(arg), 0, 0, "", message)]))
             continue
         for f in candidates:
             resolved = f.resolve()
             if resolved not in seen:
                 seen.add(resolved)
-                files.append((f, str(f)))
-    return files, missing
+                entries.append((f, str(f)))
+    return entries
 
 
 def _latest_beside(folder: Path) -> Path | None:
@@ -265,10 +259,14 @@ def validate_paths(paths: Iterable[str | Path]) -> list[FileReport]:
     version with different content are a conflict, and each narratives file
     is checked against the latest instrument version in its folder.
     """
-    files, reports = _expand(paths)
+    reports: list[FileReport] = []
     by_resolved: dict[Path, FileReport] = {}
     narratives: list[tuple[Path, str]] = []
-    for path, display in files:
+    for entry in _expand(paths):
+        if isinstance(entry, FileReport):
+            reports.append(entry)
+            continue
+        path, display = entry
         if path.name == NARRATIVES:
             narratives.append((path, display))
             continue
@@ -347,6 +345,14 @@ def _validate_narratives(
     return report
 
 
+def _display_root() -> Path:
+    """The package directory, relative to the working directory when it is inside it."""
+    try:
+        return ROOT.relative_to(Path.cwd())
+    except ValueError:
+        return ROOT
+
+
 def main(paths: Iterable[str | Path] | None = None, out: TextIO | None = None) -> int:
     """Validate ``paths`` (default: the shipped instruments) and print the outcome.
 
@@ -356,7 +362,7 @@ def main(paths: Iterable[str | Path] | None = None, out: TextIO | None = None) -
     """
     stream = out if out is not None else sys.stdout
     targets = list(paths) if paths is not None else []
-    reports = validate_paths(targets or [ROOT])
+    reports = validate_paths(targets or [_display_root()])
     problems = [p for r in reports for p in r.problems]
     if problems:
         for problem in problems:

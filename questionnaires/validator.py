@@ -274,6 +274,7 @@ class _InstrumentChecker(_Checker):
         self.all_items: dict[str, tuple[int, DocPath]] = {}  # every item key → (section, path)
         self.segments: dict[str, DocPath] = {}
         self.likert_labels: dict[int, list[Any]] = {}
+        self.likert_declared: set[int] = set()  # declared, even if broken (no cascade)
         self.audience: str | None = None
 
     def run(self) -> None:
@@ -336,6 +337,7 @@ class _InstrumentChecker(_Checker):
             if points not in LIKERT_POINTS or isinstance(points, bool):
                 self.err(p, f"likert_labels keys must be 5 or 7, got {_q(points)}", key=True)
                 continue
+            self.likert_declared.add(points)
             if self.labels(p, labels, points):
                 self.likert_labels[points] = labels
 
@@ -501,7 +503,7 @@ class _InstrumentChecker(_Checker):
                 return
         if "labels" in item:
             self.labels((*path, "labels"), item["labels"], points)
-        elif points not in self.likert_labels:
+        elif points not in self.likert_declared:
             self.err(
                 path,
                 f"no labels for a {points}-point likert item: give 'labels' or "

@@ -89,6 +89,8 @@ class ScoringKey:
     option_archetypes: np.ndarray  # (n_options, n_archetypes)
     # -- scale weights (derived from the above, precomputed for speed) -------
     touches: np.ndarray  # (n_scored, n_scales) bool: item counts toward scale
+    item_min: np.ndarray  # (n_scored, n_scales) lowest contribution (0 where not touching)
+    item_max: np.ndarray  # (n_scored, n_scales) highest contribution
     value_weight: np.ndarray  # (n_scored_cols, n_scales) linear part of contributions
     value_const: np.ndarray  # (n_scored, n_scales) added once per answered item
     choice_weight: np.ndarray  # (n_choice_options, n_scales) rows for one-hot choice
@@ -329,7 +331,10 @@ def _build(instrument: Instrument) -> ScoringKey:
             value_const[i, s] = float(points[i] + 1) if reverse[i] else 0.0
         else:
             rows = option_scores[offset[i] : offset[i] + len(it.options)]
-            touches[i] = np.any(rows != 0.0, axis=0)
+            if kinds[i] == CHOICE:  # counts when the options score the scale differently
+                touches[i] = rows.max(axis=0) > rows.min(axis=0)
+            else:  # counts when any option scores the scale
+                touches[i] = np.any(rows != 0.0, axis=0)
             if kinds[i] == CHOICE:
                 lo[i], hi[i] = rows.min(axis=0), rows.max(axis=0)
                 choice_offset.append(sum(len(r) for r in choice_rows))
@@ -402,6 +407,8 @@ def _build(instrument: Instrument) -> ScoringKey:
         option_scores=option_scores,
         option_archetypes=option_arch,
         touches=touches,
+        item_min=lo,
+        item_max=hi,
         value_weight=value_weight,
         value_const=value_const,
         choice_weight=choice_weight,
@@ -421,8 +428,8 @@ def _build(instrument: Instrument) -> ScoringKey:
     )
     for name in (
         "item_kind", "item_col", "item_ncols", "item_points", "item_reverse", "item_scale",
-        "item_option_offset", "option_scores", "option_archetypes", "touches",
-        "value_weight", "value_const", "choice_weight", "n_items", "scale_min", "scale_max",
+        "item_option_offset", "option_scores", "option_archetypes", "touches", "item_min",
+        "item_max", "value_weight", "value_const", "choice_weight", "n_items", "scale_min", "scale_max",
     ):  # fmt: skip
         getattr(key, name).flags.writeable = False
     return key

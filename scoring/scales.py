@@ -13,8 +13,8 @@ Scoring is three matrix products over the answers matrix (see
    items per scale.  Complete rows use the precomputed totals.
 
 Missing data: a scale is scored when at least ``min_share`` of its items are
-answered; the raw score is then prorated (mean answered contribution ×
-number of items), otherwise it is NaN and flagged ``insufficient``.
+answered; the score is then prorated from the answered items (see
+:func:`score_scales`), otherwise it is NaN and flagged ``insufficient``.
 """
 
 from __future__ import annotations
@@ -114,55 +114,78 @@ def required_items(n_items: np.ndarray, min_share: float) -> np.ndarray:
     return np.maximum(req, 1)
 
 
-def _sums(key: ScoringKey, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sum of answered item contributions and number of answered items, per scale."""
+def _sums(key: ScoringKey, m: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per respondent and scale: sum of answered contributions, answered items, and
+    the lowest possible sum and possible range of the answered items."""
     n = m.shape[0]
     p, nv, nc = key.n_scored_cols, key.n_value_cols, key.n_choice_cols
+    s = len(key.scales)
     xs = m[:, :p]
-    nan = np.isnan(xs)
-    miss_rows = np.flatnonzero(nan.any(axis=1))
-    x0 = np.where(nan, 0.0, xs) if miss_rows.size else xs
-    total = x0 @ key.value_weight
+    # One product over the whole scored block.  The extra all-ones weight
+    # column is each row's sum, NaN exactly when the row has a missing answer,
+    # so finding incomplete rows costs no extra pass over the matrix.
+    weight = np.hstack([key.value_weight, np.ones((p, 1))])
+    out = xs @ weight
+    total = out[:, :s]
+    miss_rows = np.flatnonzero(np.isnan(out[:, s]))
+    if miss_rows.size:  # redo the incomplete rows with missing answers as 0
+        sub = xs[miss_rows]
+        total[miss_rows] = np.where(np.isnan(sub), 0.0, sub) @ key.value_weight
     if nc:
-        idx = x0[:, nv : nv + nc].astype(np.intp) + key.choice_offset
-        onehot = np.zeros((n, key.choice_weight.shape[0]))
-        if miss_rows.size:
-            onehot[np.arange(n)[:, None], idx] = ~nan[:, nv : nv + nc]
-        else:
-            onehot[np.arange(n)[:, None], idx] = 1.0
+        block = m[:, nv : nv + nc]
+        there = ~np.isnan(block)
+        idx = np.where(there, block, 0.0).astype(np.intp) + key.choice_offset
+        width = key.choice_weight.shape[0]
+        onehot = np.zeros((n, width))
+        idx += (np.arange(n) * width)[:, None]
+        onehot.ravel()[idx.ravel()] = there.ravel()
         total += onehot @ key.choice_weight
     total += key.value_const.sum(axis=0)
-    answered = np.broadcast_to(key.n_items.astype(float), total.shape).copy()
+    answered = np.broadcast_to(key.n_items.astype(float), (n, s)).copy()
+    low = np.broadcast_to(key.scale_min, (n, s)).copy()
+    span = np.broadcast_to(key.scale_max - key.scale_min, (n, s)).copy()
     if miss_rows.size:
-        cols = key.item_col[: key.n_scored]
-        gone = nan[np.ix_(miss_rows, cols)].astype(float)  # unanswered scored items
-        fix = gone @ np.hstack([key.value_const, key.touches.astype(float)])
-        s = key.value_const.shape[1]
+        # Unanswered scored items, times [const | touches | min | max], removed from
+        # the all-answered totals: only rows with a gap pay for this product.
+        gone = np.isnan(m[np.ix_(miss_rows, key.item_col[: key.n_scored])]).astype(float)
+        fix = gone @ np.hstack(
+            [key.value_const, key.touches.astype(float), key.item_min, key.item_max]
+        )
         total[miss_rows] -= fix[:, :s]
-        answered[miss_rows] -= fix[:, s:]
-    return total, answered
+        answered[miss_rows] -= fix[:, s : 2 * s]
+        low[miss_rows] -= fix[:, 2 * s : 3 * s]
+        span[miss_rows] -= fix[:, 3 * s :] - fix[:, 2 * s : 3 * s]
+    return total, answered, low, span
 
 
 def score_scales(key: ScoringKey, matrix: np.ndarray, min_share: float = MIN_SHARE) -> ScaleScores:
     """Score every respondent (row of ``matrix``) on every scale of ``key``.
 
-    Items that do not touch a scale (a situational item whose options never
-    score it) do not count toward that scale's item count.  A situational
-    item contributes its chosen option's score; a multi item the sum of its
-    chosen options' scores; a checklist the points of its ticked entries (an
-    answered checklist with nothing ticked contributes 0, an unanswered one
-    is missing).  Scales without items are always insufficient.
+    Proration: with a answered of K items (a ≥ required), the answered
+    items' POMP, 100·(Σ contributions − Σ their minima)/(Σ their ranges), is
+    taken as the scale's POMP and raw = min + POMP/100·(max − min).  When the
+    answered items share one range (e.g. a likert-only scale) this is exactly
+    raw = mean answered contribution × K; unlike mean × K it can never leave
+    the possible range when items of different ranges are mixed.
+
+    Items that do not touch a scale do not count toward it: a situational or
+    choice item touches a scale when its options score it differently, a
+    multi item when any option scores it.  A multi item contributes the sum
+    of its chosen options' scores, a checklist the points of its ticked
+    entries (answered with nothing ticked = 0; unanswered = missing).
+    Scales without items are always insufficient.
     """
     m = check_matrix(key, matrix)
     req = required_items(key.n_items, min_share)
-    total, answered = _sums(key, m)
+    total, answered, low, span = _sums(key, m)
     k = key.n_items.astype(float)
     ok = (answered >= req) & (k > 0)
+    pomp = np.full(total.shape, np.nan)
+    np.divide(100.0 * (total - low), span, out=pomp, where=ok)
+    np.clip(pomp, 0.0, 100.0, out=pomp)  # only trims floating-point rounding
+    raw = key.scale_min + pomp / 100.0 * (key.scale_max - key.scale_min)
     mean = np.full(total.shape, np.nan)
-    np.divide(total, answered, out=mean, where=ok)
-    raw = mean * k
-    span = np.where(k > 0, key.scale_max - key.scale_min, 1.0)
-    pomp = np.clip(100.0 * (raw - key.scale_min) / span, 0.0, 100.0)
+    np.divide(raw, k, out=mean, where=ok)
     return ScaleScores(
         scales=key.scales,
         raw=raw,

@@ -42,15 +42,39 @@ def _item_contributions(item: Item, answer: object) -> dict[str, float] | None:
 
 
 def touched_scales(item: Item) -> list[str]:
-    """Scales an item counts toward: its own scale, or any scale an option scores non-zero."""
+    """Scales an item counts toward.
+
+    likert/rating/checklist: their own scale; multi: any scale an option
+    scores non-zero; situational/choice: any scale the options score
+    differently (an option without the scale scores it 0).
+    """
     if item.type in ("likert", "rating", "checklist"):
         return [item.scale]
     found: list[str] = []
     for option in item.options:
-        for scale, value in option.scores.items():
-            if value != 0 and scale not in found:
+        for scale in option.scores:
+            if scale in found:
+                continue
+            values = [o.scores.get(scale, 0.0) for o in item.options]
+            if item.type == "multi" and any(v != 0 for v in values):
+                found.append(scale)
+            if item.type != "multi" and max(values) > min(values):
                 found.append(scale)
     return found
+
+
+def item_range(item: Item, scale: str) -> tuple[float, float]:
+    """Lowest and highest contribution an item can make to a scale."""
+    if item.type in ("likert", "rating"):
+        points = item.points or (max(a.level for a in item.anchors) if item.anchors else 5)
+        return 1.0, float(points)
+    if item.type == "checklist":
+        values = [1.0 if o.points is None else o.points for o in item.options]
+    else:
+        values = [o.scores.get(scale, 0.0) for o in item.options]
+    if item.type in ("checklist", "multi"):  # any subset, including none
+        return sum(v for v in values if v < 0), sum(v for v in values if v > 0)
+    return min(values), max(values)
 
 
 def scored_items(instrument: Instrument) -> list[Item]:
@@ -58,66 +82,57 @@ def scored_items(instrument: Instrument) -> list[Item]:
 
 
 def scale_range(instrument: Instrument, scale: str) -> tuple[float, float]:
-    """Lowest and highest possible raw score by enumerating each item's extremes."""
+    """Lowest and highest possible raw score: the sums of the items' extremes."""
     low = high = 0.0
     for item in scored_items(instrument):
-        if scale not in touched_scales(item):
-            continue
-        if item.type in ("likert", "rating"):
-            points = item.points or (max(a.level for a in item.anchors) if item.anchors else 5)
-            low += 1
-            high += points
-        elif item.type == "checklist":
-            values = [1.0 if o.points is None else o.points for o in item.options]
-            low += sum(v for v in values if v < 0)
-            high += sum(v for v in values if v > 0)
-        elif item.type == "multi":
-            values = [o.scores.get(scale, 0.0) for o in item.options]
-            low += sum(v for v in values if v < 0)
-            high += sum(v for v in values if v > 0)
-        else:
-            values = [o.scores.get(scale, 0.0) for o in item.options]
-            low += min(values)
-            high += max(values)
+        if scale in touched_scales(item):
+            item_low, item_high = item_range(item, scale)
+            low += item_low
+            high += item_high
     return low, high
 
 
 def scale_scores(
     instrument: Instrument, answers: Sequence[Mapping[str, object]], min_share: float = 0.8
 ) -> list[dict[str, dict[str, float | int | bool]]]:
-    """Per respondent, per scale: raw, mean, pomp, answered, insufficient."""
+    """Per respondent, per scale: raw, mean, pomp, answered, insufficient.
+
+    Proration: the POMP of the answered items (their sum against the sum of
+    their own extremes) stands for the whole scale.
+    """
     items = scored_items(instrument)
     results = []
     for person in answers:
-        sums = {s: 0.0 for s in instrument.scale_keys}
-        answered = {s: 0 for s in instrument.scale_keys}
-        n_items = {s: 0 for s in instrument.scale_keys}
-        for item in items:
-            for scale in touched_scales(item):
-                n_items[scale] += 1
-            contributions = _item_contributions(item, person.get(item.key))
-            if contributions is None:
-                continue
-            for scale, value in contributions.items():
-                sums[scale] += value
-                answered[scale] += 1
         row = {}
         for scale in instrument.scale_keys:
-            k = n_items[scale]
-            a = answered[scale]
-            enough = k > 0 and a > 0 and a / k >= min_share - 1e-12
+            k = 0
+            answered = 0
+            total = answered_low = answered_high = 0.0
+            for item in items:
+                if scale not in touched_scales(item):
+                    continue
+                k += 1
+                contributions = _item_contributions(item, person.get(item.key))
+                if contributions is None:
+                    continue
+                answered += 1
+                total += contributions[scale]
+                item_low, item_high = item_range(item, scale)
+                answered_low += item_low
+                answered_high += item_high
+            enough = k > 0 and answered > 0 and answered / k >= min_share - 1e-12
             if enough:
-                mean = sums[scale] / a
-                raw = mean * k
+                pomp = 100 * (total - answered_low) / (answered_high - answered_low)
                 low, high = scale_range(instrument, scale)
-                pomp = 100 * (raw - low) / (high - low)
+                raw = low + pomp / 100 * (high - low)
+                mean = raw / k
             else:
                 mean = raw = pomp = NAN
             row[scale] = {
                 "raw": raw,
                 "mean": mean,
                 "pomp": pomp,
-                "answered": a,
+                "answered": answered,
                 "insufficient": not enough,
             }
         results.append(row)

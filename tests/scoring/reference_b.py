@@ -32,7 +32,7 @@ def fit_loop(
     weights: Mapping[str, float],
     sem: Sequence[float] | None,
 ) -> list[tuple[float, float]]:
-    """(fit, se) per candidate, one candidate at a time; NaN fit when a weighted cluster is empty."""
+    """(fit, se) per candidate, one at a time; NaN fit when a weighted cluster is empty."""
     out = []
     for row in pomp:
         fit = 0.0
@@ -52,7 +52,9 @@ def fit_loop(
             fit += w * sum(v for v, _ in vals) / m
             if sem is not None:
                 var += w * w * sum(e * e for _, e in vals) / (m * m)
-        out.append((fit if ok else math.nan, math.sqrt(var) if ok and sem is not None else math.nan))
+        out.append(
+            (fit if ok else math.nan, math.sqrt(var) if ok and sem is not None else math.nan)
+        )
     return out
 
 

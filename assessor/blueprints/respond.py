@@ -1,0 +1,198 @@
+"""The participant side, reached only through a signed invitation link."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from assessor.forms.questionnaire import ActionForm, field_name, section_form_class
+from assessor.models import Assignment, Engagement, Organisation
+from assessor.services import invitations, responses, results
+from assessor.services.invitations import LinkError
+from assessor.extensions import db
+from questionnaires import Instrument, Section
+from questionnaires.flow import visible_items, visible_sections
+
+bp = Blueprint("respond", __name__, url_prefix="/r")
+
+LINK_ERROR_STATUS = {"invalid": 404, "expired": 410, "revoked": 410, "completed": 409}
+
+
+@bp.errorhandler(LinkError)
+def _link_error(exc: LinkError) -> tuple[str, int]:
+    return (
+        render_template("respond/link_error.html", reason=exc.reason, message=exc.message),
+        LINK_ERROR_STATUS.get(exc.reason, 400),
+    )
+
+
+def _context(assignment: Assignment) -> dict[str, Any]:
+    engagement = db.session.get(Engagement, assignment.engagement_id)
+    organisation = db.session.get(Organisation, assignment.organisation_id)
+    return {"assignment": assignment, "engagement": engagement, "organisation": organisation}
+
+
+def _load(token: str) -> tuple[Assignment, Instrument]:
+    assignment = invitations.resolve_token(token)
+    return assignment, responses.instrument_of(assignment)
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def welcome(token: str) -> Response | str:
+    assignment, instrument = _load(token)
+    form = ActionForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "The form expired. Reload the page and try again.")
+        if request.form.get("consent") != "yes":
+            error = "Please tick the box to agree before you start."
+        else:
+            responses.consent(assignment)
+            return redirect(url_for("respond.resume", token=token))
+    answers = responses.answers_of(assignment)
+    return render_template(
+        "respond/welcome.html", instrument=instrument, token=token, error=error, form=form,
+        percent=responses.completion(assignment, instrument, answers), **_context(assignment),
+    )
+
+
+@bp.route("/<token>/resume")
+def resume(token: str) -> Response:
+    assignment, instrument = _load(token)
+    if assignment.consented_at is None:
+        return redirect(url_for("respond.welcome", token=token))
+    answers = responses.answers_of(assignment)
+    section = responses.resume_section(instrument, assignment, answers)
+    if section is None:
+        return redirect(url_for("respond.review", token=token))
+    return redirect(url_for("respond.page", token=token, section_key=section.key))
+
+
+def _raw_values(section: Section) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in section.items:
+        name = field_name(item)
+        if item.type in ("multi", "checklist"):
+            values[item.key] = request.form.getlist(name)
+        else:
+            values[item.key] = request.form.get(name)
+    return values
+
+
+def _elapsed() -> float | None:
+    try:
+        started = float(request.form.get("page_started", ""))
+    except ValueError:
+        return None
+    elapsed = time.time() - started
+    return elapsed if 0 <= elapsed < 86400 else None
+
+
+@bp.route("/<token>/page/<section_key>", methods=["GET", "POST"])
+def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
+    assignment, instrument = _load(token)
+    if assignment.consented_at is None:
+        return redirect(url_for("respond.welcome", token=token))
+    section = responses.section_by_key(instrument, section_key)
+    if section is None:
+        abort(404, "This questionnaire has no such page.")
+    answers = responses.answers_of(assignment)
+    form_class = section_form_class(instrument, section.key)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = form_class()
+        if not form.validate_on_submit():
+            abort(400, "The page expired before it was sent. Reload it; your earlier pages "
+                  "are saved.")
+        action = request.form.get("action", "next")
+        result = responses.save_page(assignment, section, _raw_values(section), _elapsed(),
+                                     strict=action == "next")
+        answers = responses.answers_of(assignment)
+        if action == "back":
+            previous = responses.previous_section(instrument, answers, section.key)
+            target = (url_for("respond.page", token=token, section_key=previous.key)
+                      if previous else url_for("respond.welcome", token=token))
+            return redirect(target)
+        if action == "save":
+            return redirect(url_for("respond.saved", token=token))
+        if result.ok:
+            following = responses.next_section(instrument, answers, section.key)
+            if following is None:
+                return redirect(url_for("respond.review", token=token))
+            return redirect(url_for("respond.page", token=token, section_key=following.key))
+        errors = result.errors
+        form = form_class(formdata=request.form)
+    else:
+        form = form_class(formdata=None, data=_initial(section, answers))
+    form.page_started.data = f"{time.time():.3f}"
+    for item_key, message in errors.items():
+        form[field_name(_item(section, item_key))].errors = [message]
+    sections = visible_sections(instrument, answers)
+    keys = [s.key for s in sections]
+    position = keys.index(section.key) + 1 if section.key in keys else 1
+    return render_template(
+        "respond/page.html", instrument=instrument, section=section, form=form, token=token,
+        items=visible_items(section, answers),
+        errors=errors, position=position, total=len(sections), field_name=field_name,
+        percent=responses.completion(assignment, instrument, answers), **_context(assignment),
+    ), (400 if errors else 200)
+
+
+def _item(section: Section, key: str) -> Any:
+    return next(i for i in section.items if i.key == key)
+
+
+def _initial(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for item in section.items:
+        value = answers.get(item.key)
+        if value is None:
+            continue
+        data[field_name(item)] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    return data
+
+
+@bp.route("/<token>/saved")
+def saved(token: str) -> str:
+    assignment, instrument = _load(token)
+    return render_template("respond/saved.html", token=token, instrument=instrument,
+                           **_context(assignment))
+
+
+@bp.route("/<token>/review", methods=["GET", "POST"])
+def review(token: str) -> Response | str | tuple[str, int]:
+    assignment, instrument = _load(token)
+    if assignment.consented_at is None:
+        return redirect(url_for("respond.welcome", token=token))
+    answers = responses.answers_of(assignment)
+    form = ActionForm()
+    missing: list[str] = []
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "The page expired before it was sent. Reload it and submit again.")
+        missing = responses.submit(assignment)
+        if not missing:
+            results.compute_and_store(assignment)
+            return redirect(url_for("respond.done", token=token))
+    sections = visible_sections(instrument, answers)
+    rows = []
+    for section in sections:
+        items = visible_items(section, answers)
+        done = sum(1 for i in items if answers.get(i.key) not in (None, ""))
+        gaps = [i for i in items if i.required and answers.get(i.key) in (None, "")]
+        rows.append((section, done, len(items), gaps))
+    return render_template(
+        "respond/review.html", instrument=instrument, rows=rows, token=token, form=form,
+        missing=missing, percent=responses.completion(assignment, instrument, answers),
+        **_context(assignment),
+    ), (400 if missing else 200)
+
+
+@bp.route("/<token>/done")
+def done(token: str) -> str:
+    assignment = invitations.resolve_token(token, allow_completed=True)
+    return render_template("respond/done.html", **_context(assignment))

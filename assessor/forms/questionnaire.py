@@ -1,0 +1,81 @@
+"""One builder that makes a WTForms *class* for a questionnaire section.
+
+Each item becomes one field with a stable name (``q_<item key>``). Choice
+validation is left to :func:`questionnaires.flow.parse_answer`, so a field
+never rejects a value with a generic message: the services say why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from questionnaires import Instrument, Item
+
+FIELD_PREFIX = "q_"
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (consent, submit, status changes): CSRF and nothing else."""
+
+
+class SectionFormBase(FlaskForm):
+    page_started = HiddenField()
+
+
+def field_name(item: Item) -> str:
+    return FIELD_PREFIX + item.key
+
+
+def _choices(item: Item) -> list[SelectChoice]:
+    if item.type == "likert":
+        return [SelectChoice(str(i + 1), label) for i, label in enumerate(item.labels)]
+    if item.type == "rating":
+        return [SelectChoice(str(a.level), f"{a.level} — {a.text}") for a in item.anchors]
+    return [SelectChoice(o.key, o.text) for o in item.options]
+
+
+def _field_for(item: Item) -> Field:
+    label = item.text
+    kwargs: dict[str, Any] = {"description": item.help or ""}
+    if item.type in ("likert", "rating", "choice", "situational"):
+        return RadioField(label, choices=_choices(item), validate_choice=False, **kwargs)
+    if item.type in ("multi", "checklist"):
+        return CheckboxListField(label, choices=_choices(item), validate_choice=False, **kwargs)
+    if item.type == "numeric":
+        render_kw = {"inputmode": "decimal"}
+        return StringField(label, render_kw=render_kw, **kwargs)
+    return TextAreaField(label, render_kw={"maxlength": 5000, "rows": 4}, **kwargs)
+
+
+_FORM_CLASSES: dict[tuple[str, str, str], type[SectionFormBase]] = {}
+
+
+def section_form_class(instrument: Instrument, section_key: str) -> type[SectionFormBase]:
+    """The form class for one section of one instrument version (built once)."""
+    cache_key = (instrument.key, instrument.content_hash, section_key)
+    cls = _FORM_CLASSES.get(cache_key)
+    if cls is None:
+        section = next(s for s in instrument.sections if s.key == section_key)
+        fields = {field_name(item): _field_for(item) for item in section.items}
+        name = f"Section_{instrument.key}_v{instrument.version}_{section_key}"
+        cls = _FORM_CLASSES[cache_key] = type(name, (SectionFormBase,), fields)
+    return cls

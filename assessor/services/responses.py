@@ -1,0 +1,229 @@
+"""The participant's side: consent, saving a page of answers, resuming, submitting.
+
+Every page is upserted as soon as it is submitted, so closing the browser
+loses at most the page on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+import questionnaires
+from assessor.extensions import db
+from assessor.models import Answer, Assignment, PageTiming, utcnow
+from assessor.services.errors import ServiceError
+from questionnaires import Instrument, Section
+from questionnaires.flow import (
+    AnswerError,
+    missing_required,
+    parse_answer,
+    progress,
+    visible_items,
+    visible_sections,
+)
+
+#: A page shown longer than this counts only this much (a tab left open overnight).
+MAX_SECONDS_PER_PAGE = 3600.0
+
+
+@dataclass
+class PageResult:
+    """What happened when a page was posted: field errors (item key → message) or saved."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    saved: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def instrument_of(assignment: Assignment) -> Instrument:
+    """The exact instrument version the participant was invited to."""
+    instrument = questionnaires.load(assignment.instrument_key, assignment.instrument_version)
+    if instrument.content_hash != assignment.instrument_hash:
+        raise ServiceError(
+            "The questionnaire definition changed after this invitation was sent; "
+            "ask the sender for a new link."
+        )
+    return instrument
+
+
+def answers_of(assignment: Assignment) -> dict[str, Any]:
+    stmt = select(Answer.item_key, Answer.value).where(Answer.assignment_id == assignment.id)
+    return {key: value for key, value in db.session.execute(stmt)}
+
+
+def consent(assignment: Assignment) -> None:
+    if assignment.consented_at is None:
+        assignment.consented_at = utcnow()
+        db.session.flush()
+
+
+def section_by_key(instrument: Instrument, key: str) -> Section | None:
+    return next((s for s in instrument.sections if s.key == key), None)
+
+
+def next_section(instrument: Instrument, answers: Mapping[str, Any],
+                 after: str | None) -> Section | None:
+    """The next visible section after ``after`` (the first when None)."""
+    sections = visible_sections(instrument, answers)
+    if after is None:
+        return sections[0] if sections else None
+    keys = [s.key for s in sections]
+    if after in keys:
+        index = keys.index(after)
+        return sections[index + 1] if index + 1 < len(sections) else None
+    order = [s.key for s in instrument.sections]
+    position = order.index(after) if after in order else -1
+    return next((s for s in sections if order.index(s.key) > position), None)
+
+
+def previous_section(instrument: Instrument, answers: Mapping[str, Any],
+                     before: str) -> Section | None:
+    sections = visible_sections(instrument, answers)
+    keys = [s.key for s in sections]
+    if before in keys and keys.index(before) > 0:
+        return sections[keys.index(before) - 1]
+    return None
+
+
+def resume_section(instrument: Instrument, assignment: Assignment,
+                   answers: Mapping[str, Any]) -> Section | None:
+    """Where a returning participant continues: the first page with a required gap."""
+    for section in visible_sections(instrument, answers):
+        if missing_required([section], answers):
+            return section
+    current = assignment.current_section
+    if current and section_by_key(instrument, current) is not None:
+        return section_by_key(instrument, current)
+    return None
+
+
+def save_page(assignment: Assignment, section: Section, form_data: Mapping[str, Any],
+              seconds: float | None, *, strict: bool) -> PageResult:
+    """Validate and upsert the answers of one page.
+
+    ``form_data`` maps item key → raw submitted value. Valid answers are
+    saved even when others on the page are invalid or missing, so nothing
+    typed is lost; with ``strict`` missing required items are errors.
+    """
+    if assignment.submitted_at is not None:
+        raise ServiceError("This questionnaire has already been submitted.")
+    stored = answers_of(assignment)
+    merged = dict(stored)
+    result = PageResult()
+    parsed: dict[str, Any] = {}
+    for item in section.items:
+        try:
+            parsed[item.key] = parse_answer(item, form_data.get(item.key))
+        except AnswerError as exc:
+            result.errors[item.key] = str(exc)
+            parsed[item.key] = stored.get(item.key)
+    merged.update({k: v for k, v in parsed.items()})
+    shown = {i.key for i in visible_items(section, merged)}
+    now = utcnow()
+    existing = {
+        a.item_key: a
+        for a in db.session.scalars(
+            select(Answer).where(Answer.assignment_id == assignment.id,
+                                 Answer.item_key.in_([i.key for i in section.items]))
+        )
+    }
+    for item in section.items:
+        if item.key in result.errors:
+            continue
+        value = parsed[item.key] if item.key in shown else None
+        row = existing.get(item.key)
+        if value is None:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        if row is None:
+            db.session.add(Answer(assignment_id=assignment.id, section_key=section.key,
+                                  item_key=item.key, value=value, answered_at=now))
+        elif row.value != value:
+            row.value = value
+            row.answered_at = now
+        result.saved += 1
+    if strict:
+        final = {k: v for k, v in merged.items() if k in shown or k not in parsed}
+        for item in missing_required([section], final):
+            result.errors.setdefault(item.key, "Answer this question to continue.")
+    _record_time(assignment, section.key, seconds)
+    if assignment.started_at is None:
+        assignment.started_at = now
+    if assignment.status == "invited":
+        assignment.status = "in_progress"
+    assignment.current_section = section.key
+    db.session.flush()
+    return result
+
+
+def _record_time(assignment: Assignment, section_key: str, seconds: float | None) -> None:
+    if seconds is None or seconds < 0:
+        return
+    seconds = min(float(seconds), MAX_SECONDS_PER_PAGE)
+    timing = db.session.scalar(
+        select(PageTiming).where(PageTiming.assignment_id == assignment.id,
+                                 PageTiming.section_key == section_key)
+    )
+    if timing is None:
+        db.session.add(PageTiming(assignment_id=assignment.id, section_key=section_key,
+                                  seconds=seconds))
+    else:
+        timing.seconds = min(timing.seconds + seconds, 4 * MAX_SECONDS_PER_PAGE)
+        timing.saved_at = utcnow()
+
+
+def timings_of(assignment: Assignment) -> dict[str, float]:
+    stmt = select(PageTiming.section_key, PageTiming.seconds).where(
+        PageTiming.assignment_id == assignment.id
+    )
+    return {key: float(seconds) for key, seconds in db.session.execute(stmt)}
+
+
+def completion(assignment: Assignment, instrument: Instrument,
+               answers: Mapping[str, Any] | None = None) -> int:
+    """Percent of visible items answered (0–100)."""
+    answered, total = progress(instrument, answers if answers is not None
+                               else answers_of(assignment))
+    return round(100 * answered / total) if total else 0
+
+
+def submit(assignment: Assignment) -> list[str]:
+    """Close the questionnaire once every required answer is there.
+
+    Returns the keys of missing required items (nothing is changed then).
+    Answers to items hidden by conditions are discarded at submission.
+    """
+    if assignment.submitted_at is not None:
+        raise ServiceError("This questionnaire has already been submitted.")
+    instrument = instrument_of(assignment)
+    answers = answers_of(assignment)
+    sections = visible_sections(instrument, answers)
+    missing = missing_required(sections, answers)
+    if missing:
+        return [i.key for i in missing]
+    shown = {i.key for s in sections for i in visible_items(s, answers)}
+    hidden = [k for k in answers if k not in shown]
+    if hidden:
+        db.session.execute(
+            delete(Answer).where(Answer.assignment_id == assignment.id,
+                                 Answer.item_key.in_(hidden))
+        )
+    # One atomic transition, so a double-clicked submit or a second tab cannot submit twice.
+    claimed = db.session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment.id, Assignment.submitted_at.is_(None))
+        .values(submitted_at=utcnow(), status="completed")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise ServiceError("This questionnaire has already been submitted.")
+    db.session.refresh(assignment)
+    return []

@@ -1,0 +1,118 @@
+"""How a questionnaire is walked: which sections and items show, and what an answer may be.
+
+Pure functions over an :class:`Instrument` and a mapping of answers (item key
+to stored value, see README "Answer values"), shared by the web forms, the
+services that save pages and the scoring package.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .model import Condition, Instrument, Item, Section
+
+Answers = Mapping[str, Any]
+MAX_TEXT_LENGTH = 5000
+
+
+def condition_holds(condition: Condition | None, answers: Answers) -> bool:
+    """True when there is no condition or the earlier answer is one of its values."""
+    if condition is None:
+        return True
+    value = answers.get(condition.item)
+    if value is None:
+        return False
+    if isinstance(value, list):
+        return any(str(v) in condition.values for v in value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value) in condition.values
+
+
+def visible_sections(instrument: Instrument, answers: Answers) -> list[Section]:
+    """The sections this participant is shown, given what they answered so far."""
+    return [s for s in instrument.sections if condition_holds(s.condition, answers)]
+
+
+def visible_items(section: Section, answers: Answers) -> list[Item]:
+    return [i for i in section.items if condition_holds(i.condition, answers)]
+
+
+def missing_required(sections: Sequence[Section], answers: Answers) -> list[Item]:
+    """Required, visible items without an answer (an empty multi/checklist is an answer)."""
+    missing = []
+    for section in sections:
+        for item in visible_items(section, answers):
+            if item.required and answers.get(item.key) in (None, ""):
+                missing.append(item)
+    return missing
+
+
+def progress(instrument: Instrument, answers: Answers) -> tuple[int, int]:
+    """(answered, total) over the visible items, for the progress bar."""
+    items = [i for s in visible_sections(instrument, answers) for i in visible_items(s, answers)]
+    answered = sum(1 for i in items if answers.get(i.key) not in (None, ""))
+    return answered, len(items)
+
+
+class AnswerError(ValueError):
+    """A submitted value is not a possible answer to the item; the message says why."""
+
+
+def parse_answer(item: Item, raw: Any) -> Any:
+    """Turn submitted form data into the stored value; None means 'not answered'.
+
+    ``raw`` is a string (or a list of strings for multi and checklist items)
+    as a browser sends it. Raises AnswerError with a message for the person.
+    """
+    if item.type in ("multi", "checklist"):
+        values = [raw] if isinstance(raw, str) else list(raw or [])
+        values = [v for v in values if v != ""]
+        if not values:
+            return None
+        keys = {o.key for o in item.options}
+        unknown = [v for v in values if v not in keys]
+        if unknown:
+            raise AnswerError("Choose only from the options shown.")
+        seen = dict.fromkeys(values)  # keeps order, drops repeats
+        return list(seen)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if text == "":
+        return None
+    if item.type in ("likert", "rating"):
+        points = item.points or (len(item.anchors) if item.anchors else 5)
+        if not text.isdigit() or not 1 <= int(text) <= points:
+            raise AnswerError(f"Choose one of the {points} points.")
+        return int(text)
+    if item.type in ("choice", "situational"):
+        if text not in {o.key for o in item.options}:
+            raise AnswerError("Choose one of the options shown.")
+        return text
+    if item.type == "numeric":
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            raise AnswerError("Enter a number.") from None
+        if not math.isfinite(number):
+            raise AnswerError("Enter a number.")
+        low, high = item.minimum, item.maximum
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise AnswerError(f"Enter a number from {_fmt(low)} to {_fmt(high)}.")
+        return int(number) if number.is_integer() else number
+    if item.type == "text":
+        if len(text) > MAX_TEXT_LENGTH:
+            raise AnswerError(f"Keep it under {MAX_TEXT_LENGTH} characters.")
+        return text
+    raise AnswerError(f"Unsupported item type {item.type!r}.")
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "any"
+    return str(int(value)) if float(value).is_integer() else str(value)
