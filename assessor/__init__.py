@@ -65,11 +65,10 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from assessor.blueprints import admin, auth, main
+    from assessor.blueprints import admin, auth, main, recruiter, respond
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
-    app.register_blueprint(admin.bp)
+    for blueprint in (auth.bp, main.bp, admin.bp, recruiter.bp, respond.bp):
+        app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:

@@ -135,12 +135,16 @@ def matrix_to_answers(key: ScoringKey, matrix: np.ndarray) -> list[dict[str, obj
     return out
 
 
-def check_matrix(key: ScoringKey, matrix: object) -> np.ndarray:
+def check_matrix(
+    key: ScoringKey, matrix: object, *, ranges: bool = True, indices: bool = True
+) -> np.ndarray:
     """``matrix`` as a float array of the key's shape, or a ScoringError saying what is wrong.
 
-    Checks the shape and, cheaply (one min/max reduction per column), that
-    every value lies in its column's range, so that a matrix built by hand
-    cannot index outside the option tables.
+    Checks the shape and, cheaply (one min and one max reduction per
+    column), that every value lies in its column's range, and that choice
+    columns hold whole numbers, so that a matrix built by hand cannot index
+    outside the option tables.  Callers that check row blocks themselves
+    (:func:`check_ranges`, :func:`check_indices`) pass False.
     """
     m = np.asarray(matrix, dtype=float)
     if m.ndim != 2:
@@ -152,22 +156,34 @@ def check_matrix(key: ScoringKey, matrix: object) -> np.ndarray:
         )
     if m.shape[0] == 0:
         raise ScoringError("answers matrix has no respondents")
-    if m.size:
-        cmin = np.fmin.reduce(m, axis=0)
-        cmax = np.fmax.reduce(m, axis=0)
-        with np.errstate(invalid="ignore"):
-            bad = (cmin < key.col_min) | (cmax > key.col_max) | np.isinf(cmin) | np.isinf(cmax)
-        for c in np.flatnonzero(bad):
-            raise ScoringError(
-                f"answers matrix column {key.columns[c]!r} holds values outside "
-                f"{key.col_min[c]:g}..{key.col_max[c]:g}"
-            )
+    if ranges:
+        check_ranges(key, m)
+    if indices:
         s = key.n_value_cols
-        e = s + key.n_choice_cols
-        block = m[:, s:e]
-        frac = np.fmax.reduce(np.abs(block - np.round(block)), axis=0) if block.size else []
-        for j in np.flatnonzero(np.asarray(frac) > 0):
-            raise ScoringError(
-                f"answers matrix column {key.columns[s + j]!r} must hold option indices"
-            )
+        check_indices(key, np.ascontiguousarray(m[:, s : s + key.n_choice_cols]))
     return m
+
+
+def check_ranges(key: ScoringKey, m: np.ndarray) -> None:
+    """ScoringError naming the first column of ``m`` with a value outside its range."""
+    if not m.size:
+        return
+    cmin = np.fmin.reduce(m, axis=0)
+    cmax = np.fmax.reduce(m, axis=0)
+    bad = (cmin < key.col_min) | (cmax > key.col_max) | np.isinf(cmin) | np.isinf(cmax)
+    for c in np.flatnonzero(bad):
+        raise ScoringError(
+            f"answers matrix column {key.columns[c]!r} holds values outside "
+            f"{key.col_min[c]:g}..{key.col_max[c]:g}"
+        )
+
+
+def check_indices(key: ScoringKey, block: np.ndarray) -> None:
+    """ScoringError unless the scored choice columns ``block`` hold whole numbers (or NaN)."""
+    if block.size:
+        frac = np.any((block != np.rint(block)) & (block == block), axis=0)
+        for j in np.flatnonzero(frac):
+            raise ScoringError(
+                f"answers matrix column {key.columns[key.n_value_cols + j]!r} "
+                "must hold option indices"
+            )

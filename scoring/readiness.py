@@ -191,14 +191,18 @@ class ReadinessResult:
 def _moments(codes: np.ndarray, g: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-group count of observed values, mean and sample variance (two-pass), NaN-aware."""
     seen = ~np.isnan(x)
-    cnt = np.zeros((g, x.shape[1]))
-    tot = np.zeros((g, x.shape[1]))
-    np.add.at(cnt, codes, seen.astype(float))
-    np.add.at(tot, codes, np.where(seen, x, 0.0))
+    xz = np.where(seen, x, 0.0)
+    d = x.shape[1]
+    cnt = np.empty((g, d))
+    tot = np.empty((g, d))
+    for j in range(d):  # columns, not respondents: bincount is the fast group sum
+        cnt[:, j] = np.bincount(codes, weights=seen[:, j], minlength=g)
+        tot[:, j] = np.bincount(codes, weights=xz[:, j], minlength=g)
     mean = np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), np.nan)
-    dev = np.where(seen, x - np.nan_to_num(mean[codes]), 0.0)
-    ss = np.zeros((g, x.shape[1]))
-    np.add.at(ss, codes, dev**2)
+    dev2 = np.where(seen, xz - np.nan_to_num(mean[codes]), 0.0) ** 2
+    ss = np.empty((g, d))
+    for j in range(d):
+        ss[:, j] = np.bincount(codes, weights=dev2[:, j], minlength=g)
     var = np.where(cnt > 1, ss / np.where(cnt > 1, cnt - 1, 1.0), np.nan)
     return cnt, mean, var
 
@@ -477,22 +481,31 @@ def aggregate_readiness(
     # index, stage, strongest / weakest
     index = stage = uncapped = None
     sname = capped_by = strongest = weakest = None
-    if overall is not None and used.any():
+    means = np.full(len(dims), np.nan)
+    if overall is not None:
         means = np.array([np.nan if overall.mean[d] is None else overall.mean[d] for d in dims])
-        avail = used & ~np.isnan(means)
+        hidden = [d for d, u, m in zip(dims, used, means, strict=True) if u and np.isnan(m)]
+        if hidden:
+            flags.append(f"dimensions with fewer than k answers left out of the index: {hidden}")
+    avail = used & ~np.isnan(means)
+    if avail.any():
         index = float(_weighted_index(means, weights, avail))
         uncapped = int(stage_of(index))
         stage = uncapped
         crit = [(means[dims.index(c)], c) for c in critical if not np.isnan(means[dims.index(c)])]
+        if len(crit) < len(critical):
+            flags.append("a critical dimension could not be published: the stage cap is partial")
         if crit:
             low, low_name = min(crit)
             cap = int(stage_of(low)) + 1
             if cap < stage:
                 stage, capped_by = cap, low_name
         sname = stage_name(stage)
-        present = [i for i in range(len(dims)) if not np.isnan(means[i])]
+        present = np.flatnonzero(~np.isnan(means))
         strongest = dims[max(present, key=lambda i: (means[i], -i))]
         weakest = dims[min(present, key=lambda i: (means[i], i))]
+    elif overall is not None:
+        flags.append("no dimension has k answers: no index or stage")
 
     gaps = _level_gaps(tables.get("level"), dims, gap_threshold)
 

@@ -26,10 +26,12 @@ import numpy as np
 
 from scoring.errors import ScoringError
 from scoring.key import CHOICE, SET, VALUE, ScoringKey
-from scoring.matrix import check_matrix
+from scoring.matrix import check_indices, check_matrix, check_ranges
 
 #: Default share of a scale's items that must be answered for a score.
 MIN_SHARE = 0.8
+#: Rows scored per block (a block of the answers matrix stays in cache).
+_BLOCK = 8192
 
 
 def _json(a: np.ndarray) -> list:
@@ -114,48 +116,80 @@ def required_items(n_items: np.ndarray, min_share: float) -> np.ndarray:
     return np.maximum(req, 1)
 
 
-def _sums(key: ScoringKey, m: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per respondent and scale: sum of answered contributions, answered items, and
-    the lowest possible sum and possible range of the answered items."""
+class _Weights:
+    """Per-call constants of :func:`score_scales`, derived once from the key."""
+
+    def __init__(self, key: ScoringKey, n_rows: int) -> None:
+        p = key.n_scored_cols
+        s = len(key.scales)
+        # The extra all-ones column is each row's sum: NaN exactly when the row
+        # has a missing answer, so incomplete rows are found inside the product.
+        self.linear = np.hstack([key.value_weight, np.ones((p, 1))])
+        self.fix = np.hstack([key.value_const, key.touches, key.item_min, key.item_max])
+        self.const = key.value_const.sum(axis=0)
+        self.has_items = key.n_items > 0
+        self.full = key.scale_max - key.scale_min
+        self.low = key.scale_min - self.const  # complete rows: POMP of total − low
+        self.scale_pomp = 100.0 / np.where(self.has_items, self.full, 1.0)
+        self.width = key.choice_weight.shape[0]
+        self.onehot = np.zeros((n_rows, self.width))  # reused, reset after each block
+        self.base = (np.arange(n_rows) * self.width)[:, None] + key.choice_offset
+        self.s = s
+
+
+def _score_block(
+    key: ScoringKey, w: _Weights, m: np.ndarray, req: np.ndarray,
+    pomp: np.ndarray, answered: np.ndarray, insufficient: np.ndarray,
+) -> None:  # fmt: skip
+    """Score one block of rows into the given output slices."""
     n = m.shape[0]
-    p, nv, nc = key.n_scored_cols, key.n_value_cols, key.n_choice_cols
-    s = len(key.scales)
+    p, nv, nc, s = key.n_scored_cols, key.n_value_cols, key.n_choice_cols, w.s
+    check_ranges(key, m)
     xs = m[:, :p]
-    # One product over the whole scored block.  The extra all-ones weight
-    # column is each row's sum, NaN exactly when the row has a missing answer,
-    # so finding incomplete rows costs no extra pass over the matrix.
-    weight = np.hstack([key.value_weight, np.ones((p, 1))])
-    out = xs @ weight
+    out = xs @ w.linear
     total = out[:, :s]
-    miss_rows = np.flatnonzero(np.isnan(out[:, s]))
-    if miss_rows.size:  # redo the incomplete rows with missing answers as 0
-        sub = xs[miss_rows]
-        total[miss_rows] = np.where(np.isnan(sub), 0.0, sub) @ key.value_weight
+    miss = np.flatnonzero(np.isnan(out[:, s]))
+    if miss.size:  # redo the incomplete rows with missing answers as 0
+        sub = xs[miss]
+        total[miss] = np.where(np.isnan(sub), 0.0, sub) @ key.value_weight
     if nc:
-        block = m[:, nv : nv + nc]
-        there = ~np.isnan(block)
-        idx = np.where(there, block, 0.0).astype(np.intp) + key.choice_offset
-        width = key.choice_weight.shape[0]
-        onehot = np.zeros((n, width))
-        idx += (np.arange(n) * width)[:, None]
-        onehot.ravel()[idx.ravel()] = there.ravel()
-        total += onehot @ key.choice_weight
-    total += key.value_const.sum(axis=0)
-    answered = np.broadcast_to(key.n_items.astype(float), (n, s)).copy()
-    low = np.broadcast_to(key.scale_min, (n, s)).copy()
-    span = np.broadcast_to(key.scale_max - key.scale_min, (n, s)).copy()
-    if miss_rows.size:
-        # Unanswered scored items, times [const | touches | min | max], removed from
-        # the all-answered totals: only rows with a gap pay for this product.
-        gone = np.isnan(m[np.ix_(miss_rows, key.item_col[: key.n_scored])]).astype(float)
-        fix = gone @ np.hstack(
-            [key.value_const, key.touches.astype(float), key.item_min, key.item_max]
-        )
-        total[miss_rows] -= fix[:, :s]
-        answered[miss_rows] -= fix[:, s : 2 * s]
-        low[miss_rows] -= fix[:, 2 * s : 3 * s]
-        span[miss_rows] -= fix[:, 3 * s :] - fix[:, 2 * s : 3 * s]
-    return total, answered, low, span
+        # Scatter the chosen option indices into the reused one-hot buffer,
+        # multiply by the stacked option score vectors, reset the buffer.
+        block = np.ascontiguousarray(m[:, nv : nv + nc])
+        gap = np.isnan(block)
+        if miss.size:
+            block[gap] = 0.0
+        flat = block.astype(np.intp)
+        if (flat != block).any():
+            check_indices(key, np.where(gap, np.nan, block))
+        flat += w.base[:n]
+        at = flat.ravel()
+        onehot = w.onehot.ravel()
+        onehot[at] = 1.0
+        if miss.size:
+            onehot[flat[gap]] = 0.0
+        total += w.onehot[:n] @ key.choice_weight
+        onehot[at] = 0.0
+    np.subtract(total, w.low, out=pomp)
+    pomp *= w.scale_pomp
+    answered[:] = key.n_items
+    insufficient[:] = ~w.has_items
+    if miss.size:
+        # Unanswered scored items, times [const | touches | min | max], are taken
+        # off the all-answered totals: only rows with a gap pay for this product.
+        gone = np.isnan(m[np.ix_(miss, key.item_col[: key.n_scored])]) @ w.fix
+        a = np.rint(key.n_items - gone[:, s : 2 * s]).astype(answered.dtype)
+        ok = (a >= req) & w.has_items
+        answered[miss] = a
+        insufficient[miss] = ~ok
+        low = key.scale_min - gone[:, 2 * s : 3 * s]
+        span = w.full - (gone[:, 3 * s :] - gone[:, 2 * s : 3 * s])
+        part = np.full(a.shape, np.nan)
+        score = 100.0 * (total[miss] + w.const - gone[:, :s] - low)
+        np.divide(score, span, out=part, where=ok)
+        pomp[miss] = part
+    pomp[:, ~w.has_items] = np.nan
+    np.clip(pomp, 0.0, 100.0, out=pomp)  # only trims floating-point rounding
 
 
 def score_scales(key: ScoringKey, matrix: np.ndarray, min_share: float = MIN_SHARE) -> ScaleScores:
@@ -174,27 +208,31 @@ def score_scales(key: ScoringKey, matrix: np.ndarray, min_share: float = MIN_SHA
     of its chosen options' scores, a checklist the points of its ticked
     entries (answered with nothing ticked = 0; unanswered = missing).
     Scales without items are always insufficient.
+
+    Rows are processed in blocks of a few thousand so that each block's
+    intermediates stay in cache; nothing loops over respondents.
     """
-    m = check_matrix(key, matrix)
+    m = check_matrix(key, matrix, ranges=False, indices=False)
     req = required_items(key.n_items, min_share)
-    total, answered, low, span = _sums(key, m)
-    k = key.n_items.astype(float)
-    ok = (answered >= req) & (k > 0)
-    pomp = np.full(total.shape, np.nan)
-    np.divide(100.0 * (total - low), span, out=pomp, where=ok)
-    np.clip(pomp, 0.0, 100.0, out=pomp)  # only trims floating-point rounding
-    raw = key.scale_min + pomp / 100.0 * (key.scale_max - key.scale_min)
-    mean = np.full(total.shape, np.nan)
-    np.divide(raw, k, out=mean, where=ok)
+    n, s = m.shape[0], len(key.scales)
+    pomp = np.empty((n, s))
+    answered = np.empty((n, s), dtype=np.int32)
+    insufficient = np.empty((n, s), dtype=bool)
+    w = _Weights(key, min(n, _BLOCK))
+    for start in range(0, n, _BLOCK):
+        rows = slice(start, min(start + _BLOCK, n))
+        _score_block(key, w, m[rows], req, pomp[rows], answered[rows], insufficient[rows])
+    raw = pomp * (w.full / 100.0) + key.scale_min
+    mean = raw * (1.0 / np.where(w.has_items, key.n_items, 1))
     return ScaleScores(
         scales=key.scales,
         raw=raw,
         mean=mean,
         pomp=pomp,
-        answered=np.rint(answered).astype(np.intp),
+        answered=answered,
         n_items=key.n_items,
         required=req,
-        insufficient=~ok,
+        insufficient=insufficient,
         scale_min=key.scale_min,
         scale_max=key.scale_max,
         min_share=float(min_share),

@@ -75,6 +75,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return request.getfixturevalue("postgres_url")
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh app context, as in production.
+
+    Tests hold an app context open; without this, requests would share its
+    ``g`` (the logged-in user, the CSRF token) across clients.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+class TestSession(scoped_session):  # type: ignore[type-arg]
+    """One session for the whole test: request teardown must not close it."""
+
+    def remove(self) -> None:
+        pass
+
+    def end(self) -> None:
+        super().remove()
+
+
 def make_test_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
@@ -85,6 +107,7 @@ def make_test_app(database_url: str, instance_path: Path, **overrides: Any) -> F
     config.update(overrides)
     app = create_app(config)
     app.instance_path = str(instance_path)
+    app.test_client_class = IsolatedClient
     return app
 
 
@@ -110,13 +133,14 @@ def app(migrated_app: Flask) -> Iterator[Flask]:
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = scoped_session(  # type: ignore[assignment]
+        session = TestSession(
             sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
         )
+        db.session = session  # type: ignore[assignment]
         try:
             yield migrated_app
         finally:
-            db.session.remove()
+            session.end()
             db.session = original
             outer.rollback()
             connection.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 
 
 class EngagementForm(FlaskForm):
@@ -16,3 +18,8 @@ class EngagementForm(FlaskForm):
         validators=[DataRequired("Give the role a title."), Length(max=200)],
     )
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
+    archetype = SelectField(
+        "Starting role profile",
+        default="operating_executive",
+        choices=[SelectChoice(a, ARCHETYPE_NAMES[a]) for a in ARCHETYPES],
+    )

@@ -66,16 +66,24 @@ def _field_for(item: Item) -> Field:
     return TextAreaField(label, render_kw={"maxlength": 5000, "rows": 4}, **kwargs)
 
 
-_FORM_CLASSES: dict[tuple[str, str, str], type[SectionFormBase]] = {}
+_FORM_CLASSES: dict[tuple[str, str, str, type], type[FlaskForm]] = {}
+
+
+def items_form_class(instrument: Instrument, base: type[FlaskForm],
+                     section_key: str | None = None) -> type[FlaskForm]:
+    """A form class with one field per item of a section (or of the whole instrument)."""
+    cache_key = (instrument.key, instrument.content_hash, section_key or "*", base)
+    cls = _FORM_CLASSES.get(cache_key)
+    if cls is None:
+        sections = [s for s in instrument.sections if section_key in (None, s.key)]
+        if not sections:
+            raise KeyError(f"instrument {instrument.key!r} has no section {section_key!r}")
+        fields = {field_name(item): _field_for(item) for s in sections for item in s.items}
+        name = f"Form_{instrument.key}_v{instrument.version}_{section_key or 'all'}"
+        cls = _FORM_CLASSES[cache_key] = type(name, (base,), fields)
+    return cls
 
 
 def section_form_class(instrument: Instrument, section_key: str) -> type[SectionFormBase]:
     """The form class for one section of one instrument version (built once)."""
-    cache_key = (instrument.key, instrument.content_hash, section_key)
-    cls = _FORM_CLASSES.get(cache_key)
-    if cls is None:
-        section = next(s for s in instrument.sections if s.key == section_key)
-        fields = {field_name(item): _field_for(item) for item in section.items}
-        name = f"Section_{instrument.key}_v{instrument.version}_{section_key}"
-        cls = _FORM_CLASSES[cache_key] = type(name, (SectionFormBase,), fields)
-    return cls
+    return items_form_class(instrument, SectionFormBase, section_key)  # type: ignore[return-value]

@@ -1,9 +1,17 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
-from assessor.models.assignment import PARTICIPANT_KINDS, STATUSES, Answer, Assignment, PageTiming, Result
+from assessor.models.assignment import (
+    PARTICIPANT_KINDS,
+    STATUSES,
+    Answer,
+    Assignment,
+    Interview,
+    PageTiming,
+    Result,
+)
 from assessor.models.audit import AuditEvent
 from assessor.models.base import Base, utcnow
-from assessor.models.engagement import Engagement
+from assessor.models.engagement import Engagement, RoleProfileVersion
 from assessor.models.organisation import ROLES, Organisation, User
 
 __all__ = [
@@ -15,9 +23,11 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Engagement",
+    "Interview",
     "Organisation",
     "PageTiming",
     "Result",
+    "RoleProfileVersion",
     "User",
     "utcnow",
 ]

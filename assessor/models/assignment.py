@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assessor.models.base import Base, utcnow
@@ -104,3 +104,22 @@ class Result(Base):
     instrument_hash: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Interview(Base):
+    """One interviewer's anchored 1–5 ratings of a candidate on the interview kit."""
+
+    __tablename__ = "interview"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), index=True
+    )
+    interviewer_name: Mapped[str] = mapped_column(String(200))
+    instrument_version: Mapped[int]
+    #: scale key → rating 1..5 (competencies not rated are absent)
+    ratings: Mapped[dict[str, Any]]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assessor.models.base import Base, utcnow
@@ -22,7 +22,29 @@ class Engagement(Base):
     role_title: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="open")
-    #: The role profile candidates are weighed against (RoleProfile.to_dict()).
-    role_profile: Mapped[dict[str, Any] | None]
+    #: Share of the final score that comes from interview ratings (0 = test only).
+    interview_weight: Mapped[float] = mapped_column(default=0.4)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoleProfileVersion(Base):
+    """One version of the role profile candidates are weighed against.
+
+    Versions are never edited: a new profile is a new version, so an earlier
+    ranking stays explainable by the version it used.
+    """
+
+    __tablename__ = "role_profile_version"
+    __table_args__ = (UniqueConstraint("engagement_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    #: scoring.profiles.RoleProfile.to_dict()
+    data: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    is_current: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

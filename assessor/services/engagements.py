@@ -6,14 +6,16 @@ from sqlalchemy import func, select
 
 from assessor.extensions import db
 from assessor.models import Assignment, Engagement, User
-from assessor.services import audit
+from assessor.services import audit, profiles
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned, scoped
 
 
 def create_engagement(
-    actor: User, client_name: str, role_title: str, notes: str = ""
+    actor: User, client_name: str, role_title: str, notes: str = "",
+    archetype: str = "operating_executive",
 ) -> Engagement:
+    """A new engagement with the archetype's default role profile as version 1."""
     client_name = (client_name or "").strip()
     role_title = (role_title or "").strip()
     if not client_name:
@@ -30,6 +32,7 @@ def create_engagement(
     db.session.add(engagement)
     db.session.flush()
     audit.record(actor.organisation_id, actor.id, "engagement.create", "engagement", engagement.id)
+    profiles.set_archetype(actor, engagement, archetype)
     return engagement
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from questionnaires.model import Anchor, Instrument, Item, Option, Scale, Section
@@ -86,6 +87,80 @@ def likert_instrument(
         for n, rev in enumerate(flags, start=1)
     )
     return instrument(items, scales=tuple(scales), key="lik", content_hash=content_hash)
+
+
+# -- random instruments and answers for property tests (seeded by hypothesis) --
+
+SCALES = ("a", "b", "c")
+
+
+def random_instrument(rng: np.random.Generator) -> Instrument:
+    """A few items of every scored type spread over up to three scales."""
+    scales = SCALES[: int(rng.integers(1, 4))]
+    items: list[Item] = []
+    for n in range(int(rng.integers(1, 8))):
+        items.append(
+            likert(f"l{n}", str(rng.choice(scales)), reverse=bool(rng.random() < 0.4),
+                   points=int(rng.choice([5, 7])))
+        )  # fmt: skip
+    for n in range(int(rng.integers(0, 3))):
+        options = []
+        for o in range(int(rng.integers(3, 6))):
+            touched = rng.choice(scales, size=int(rng.integers(0, 3)), replace=True)
+            scores = {str(s): float(rng.choice([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0])) for s in touched}
+            options.append(Option(key=f"o{o}", text="", scores=scores))
+        items.append(
+            Item(key=f"s{n}", type="situational", text="", scenario="", options=tuple(options))
+        )
+    if rng.random() < 0.5:
+        options = tuple(
+            Option(key=f"m{o}", text="", scores={str(rng.choice(scales)): float(v)})
+            for o, v in enumerate(rng.integers(-1, 3, size=int(rng.integers(2, 5))))
+        )
+        items.append(Item(key="multi", type="multi", text="", options=options))
+    if rng.random() < 0.5:
+        options = tuple(
+            Option(key=f"e{o}", text="", points=None if o == 0 else float(rng.integers(1, 4)))
+            for o in range(int(rng.integers(1, 5)))
+        )
+        items.append(
+            Item(key="check", type="checklist", text="", scale=str(rng.choice(scales)),
+                 options=options)
+        )  # fmt: skip
+    if rng.random() < 0.5:
+        items.append(
+            Item(key="rate", type="rating", text="", scale=str(rng.choice(scales)),
+                 anchors=tuple(Anchor(level=i, text="") for i in range(1, 6)))
+        )  # fmt: skip
+    items.append(likert("att", None, attention="2"))
+    order = rng.permutation(len(items))
+    shuffled = tuple(items[i] for i in order)
+    cut = int(rng.integers(0, len(shuffled) + 1))
+    return instrument(shuffled[:cut], shuffled[cut:], scales=scales, key="random")
+
+
+def random_answers(
+    inst: Instrument, rng: np.random.Generator, n: int, p_missing: float = 0.2
+) -> list[dict[str, object]]:
+    """Valid answers in the fixed conventions, each missing with probability p_missing."""
+    out: list[dict[str, object]] = []
+    for _ in range(n):
+        person: dict[str, object] = {}
+        for it in inst.iter_items():
+            if rng.random() < p_missing:
+                if rng.random() < 0.5:
+                    person[it.key] = None
+                continue
+            if it.type == "likert":
+                person[it.key] = int(rng.integers(1, (it.points or 5) + 1))
+            elif it.type == "rating":
+                person[it.key] = int(rng.integers(1, 6))
+            elif it.type in ("situational", "choice"):
+                person[it.key] = it.options[int(rng.integers(len(it.options)))].key
+            elif it.type in ("multi", "checklist"):
+                person[it.key] = [o.key for o in it.options if rng.random() < 0.5]
+        out.append(person)
+    return out
 
 
 @pytest.fixture(autouse=True)

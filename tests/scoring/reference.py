@@ -98,32 +98,36 @@ def scale_scores(
     """Per respondent, per scale: raw, mean, pomp, answered, insufficient.
 
     Proration: the POMP of the answered items (their sum against the sum of
-    their own extremes) stands for the whole scale.
+    their own extremes) stands for the whole scale.  Which items touch which
+    scale, and their ranges, are worked out once before the respondent loop.
     """
-    items = scored_items(instrument)
+    plan = {}  # scale -> list of (item, item_low, item_high)
+    for scale in instrument.scale_keys:
+        plan[scale] = [
+            (item, *item_range(item, scale))
+            for item in scored_items(instrument)
+            if scale in touched_scales(item)
+        ]
+    ranges = {scale: scale_range(instrument, scale) for scale in instrument.scale_keys}
     results = []
     for person in answers:
         row = {}
         for scale in instrument.scale_keys:
-            k = 0
+            k = len(plan[scale])
             answered = 0
             total = answered_low = answered_high = 0.0
-            for item in items:
-                if scale not in touched_scales(item):
-                    continue
-                k += 1
+            for item, item_low, item_high in plan[scale]:
                 contributions = _item_contributions(item, person.get(item.key))
                 if contributions is None:
                     continue
                 answered += 1
                 total += contributions[scale]
-                item_low, item_high = item_range(item, scale)
                 answered_low += item_low
                 answered_high += item_high
             enough = k > 0 and answered > 0 and answered / k >= min_share - 1e-12
             if enough:
                 pomp = 100 * (total - answered_low) / (answered_high - answered_low)
-                low, high = scale_range(instrument, scale)
+                low, high = ranges[scale]
                 raw = low + pomp / 100 * (high - low)
                 mean = raw / k
             else:

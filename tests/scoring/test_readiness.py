@@ -307,3 +307,18 @@ def test_no_small_cell_ever_leaves(data):
         if r.index is not None:
             assert 0 <= r.index <= 100 and 1 <= r.stage <= r.uncapped_stage <= 5
     assert json.dumps(r.to_dict())
+
+
+def test_published_total_but_every_dimension_thin():
+    # five respondents, but each dimension answered by only four: the total n is
+    # publishable, no dimension mean is, so there is no index or stage (flagged).
+    x = rows([50] * 5)
+    x[np.arange(5), np.arange(5)] = np.nan
+    x[:, 5:] = np.nan
+    x[0, 5:] = 50
+    r = aggregate_readiness(x, {"level": ["executive"] * 5})
+    assert r.overall.n == 5
+    assert all(v is None for v in r.overall.mean.values())
+    assert r.index is None and r.stage is None and r.strongest is None
+    assert r.ceo_interim is None
+    assert any("no dimension has k answers" in f for f in r.flags)

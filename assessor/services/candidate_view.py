@@ -1,0 +1,222 @@
+"""Everything shown about one candidate, assembled once for the page, JSON and PDF."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+import questionnaires
+from assessor.models import Assignment, Engagement, Result
+from assessor.services import candidates as candidate_service
+from assessor.services import pool as pool_service
+from assessor.extensions import db
+from questionnaires import ARCHETYPE_NAMES
+from scoring.bands import narrative
+from scoring.profiles import SCALE_CLUSTER
+
+INTERVIEW_KIT = "interview_kit"
+GUIDE_COMPETENCIES = 4
+
+
+@dataclass
+class CompetencyRow:
+    key: str
+    name: str
+    cluster: str
+    pomp: float | None
+    low: float | None
+    high: float | None
+    percentile: float | None
+    band: str | None
+    band_label: str | None
+    minimum: float | None
+    gap: float | None
+    narrative: str | None
+    interview_mean: float | None = None
+    interview_spread: float | None = None
+
+
+@dataclass
+class CandidateView:
+    assignment_id: int
+    name: str
+    email: str
+    status: str
+    submitted_at: str | None
+    engagement_id: int
+    client_name: str
+    role_title: str
+    profile_name: str | None
+    profile_version: int | None
+    archetype: str | None
+    fit: float | None
+    fit_low: float | None
+    fit_high: float | None
+    fit_band: str | None
+    rank: int | None
+    pool_size: int
+    score_source: str | None
+    interview_weight: float
+    failed_minima: list[str]
+    recommendation: str
+    competencies: list[CompetencyRow]
+    strengths: list[tuple[str, str]]
+    development: list[tuple[str, str]]
+    guide: list[dict[str, Any]]
+    quality_flagged: bool
+    quality_notes: list[str]
+    experience: list[str]
+    interviews: list[dict[str, Any]]
+    norms_usable: bool
+    norm_note: str
+    profile_values: list[float | None] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else \
+        round(float(value), 1)
+
+
+def recommendation_for(fit: float | None, band: str | None, failed: list[str],
+                       flagged: bool) -> str:
+    """A plain-language next step; never a verdict on its own."""
+    if fit is None:
+        return ("Not enough answers to compute a fit score; review the competency scores that "
+                "are available and ask the candidate to complete the missing parts.")
+    text = {
+        "strong": "Strong fit to the role profile: a priority for interview.",
+        "good": "Good fit to the role profile: worth interviewing.",
+        "partial": "Partial fit: interview only if the gaps below can be developed or are "
+                   "less important for this client.",
+        "weak": "Weak fit to this role profile: consider only with strong evidence from "
+                "interviews and references.",
+    }.get(band or "", f"Fit {fit:.0f} of 100.")
+    if failed:
+        text += f" Below the must-have minimum on: {', '.join(failed)}; probe these first."
+    if flagged:
+        text += " Response-quality concerns were noted; read them before relying on the scores."
+    return text
+
+
+def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
+    pool = pool_service.candidate_pool(engagement)
+    instrument = pool.instrument
+    narratives = questionnaires.load_narratives(instrument.key)
+    kit = questionnaires.latest(INTERVIEW_KIT)
+    i = pool.row(assignment.id)
+    summary = pool.summary(assignment.id) or {}
+    profile = pool.profile
+    minima = dict(profile.minima) if profile else {}
+    weights = dict(profile.weights) if profile else {}
+    interviews = candidate_service.interviews_of(assignment)
+    ratings_by_scale: dict[str, list[int]] = {}
+    for interview in interviews:
+        for scale, value in (interview.ratings or {}).items():
+            ratings_by_scale.setdefault(scale, []).append(int(value))
+    cluster_names = {c.key: c.name for c in instrument.clusters}
+    rows: list[CompetencyRow] = []
+    for s, key in enumerate(pool.scale_keys):
+        scale = instrument.scale(key)
+        pomp = _num(pool.pomp[i, s]) if i is not None else None
+        story = narrative(key, pomp, narratives)
+        minimum = minima.get(key)
+        ratings = ratings_by_scale.get(key, [])
+        rows.append(CompetencyRow(
+            key=key, name=scale.name, cluster=cluster_names.get(SCALE_CLUSTER.get(key, ""), ""),
+            pomp=pomp,
+            low=_num(pool.low[i, s]) if i is not None else None,
+            high=_num(pool.high[i, s]) if i is not None else None,
+            percentile=_num(pool.norms.percentile[i, s]) if i is not None else None,
+            band=story.band, band_label=story.label, minimum=minimum,
+            gap=(round(minimum - pomp, 1) if minimum is not None and pomp is not None else None),
+            narrative=story.text,
+            interview_mean=round(float(np.mean(ratings)), 2) if ratings else None,
+            interview_spread=(round(float(np.std(ratings, ddof=1)), 2) if len(ratings) > 1
+                              else (0.0 if ratings else None)),
+        ))
+    scored = [r for r in rows if r.pomp is not None]
+    by_score = sorted(scored, key=lambda r: -r.pomp)  # type: ignore[operator]
+    strengths = [(r.name, r.narrative or "") for r in by_score[:3] if r.band in
+                 ("strength", "distinctive")]
+    development = [(r.name, r.narrative or "") for r in reversed(by_score[-3:])
+                   if r.band in ("development", "solid") or (r.gap or 0) > 0]
+    guide = _interview_guide(rows, weights, kit)
+    result = db.session.query(Result).filter_by(assignment_id=assignment.id).one_or_none()
+    data = result.data if result else {}
+    usable = bool(pool.norms.usable.any()) if pool.n else False
+    norm_n = int(pool.norms.norm_n.max()) if pool.n else 0
+    fit = summary.get("fit")
+    profile_values = [_profile_value(k, weights, minima) for k in pool.scale_keys]
+    return CandidateView(
+        assignment_id=assignment.id, name=assignment.name or "", email=assignment.email or "",
+        status=assignment.status,
+        submitted_at=assignment.submitted_at.isoformat() if assignment.submitted_at else None,
+        engagement_id=engagement.id, client_name=engagement.client_name,
+        role_title=engagement.role_title,
+        profile_name=profile.name if profile else None,
+        profile_version=pool.profile_version.version if pool.profile_version else None,
+        archetype=ARCHETYPE_NAMES.get(profile.archetype or "") if profile else None,
+        fit=_num(fit) if fit is not None else None,
+        fit_low=_num(summary.get("fit_low")) if summary.get("fit_low") is not None else None,
+        fit_high=_num(summary.get("fit_high")) if summary.get("fit_high") is not None else None,
+        fit_band=summary.get("band"), rank=summary.get("rank"), pool_size=pool.n,
+        score_source=summary.get("source"), interview_weight=engagement.interview_weight,
+        failed_minima=[instrument.scale(k).name for k in summary.get("failed_minima", [])],
+        recommendation=recommendation_for(
+            fit, summary.get("band"),
+            [instrument.scale(k).name for k in summary.get("failed_minima", [])],
+            bool(summary.get("flagged")),
+        ),
+        competencies=rows, strengths=strengths, development=development, guide=guide,
+        quality_flagged=bool(summary.get("flagged")),
+        quality_notes=list(summary.get("reasons") or []),
+        experience=list(data.get("experience") or []),
+        interviews=[{"interviewer": iv.interviewer_name, "ratings": iv.ratings,
+                     "notes": iv.notes, "at": iv.created_at.isoformat()} for iv in interviews],
+        norms_usable=usable,
+        norm_note=(f"Percentiles compare with the {norm_n} candidates of this engagement."
+                   if usable else "Too few candidates in this engagement for percentiles "
+                   f"({norm_n} so far)."),
+        profile_values=profile_values,
+    )
+
+
+def _profile_value(scale: str, weights: dict[str, float], minima: dict[str, float]) -> float | None:
+    """What the role asks of a competency on 0–100: its minimum, else its cluster's emphasis."""
+    if scale in minima:
+        return float(minima[scale])
+    cluster = SCALE_CLUSTER.get(scale)
+    if cluster is None or not weights:
+        return None
+    top = max(weights.values()) or 1.0
+    return round(30 + 40 * weights.get(cluster, 0.0) / top, 1)
+
+
+def _interview_guide(rows: list[CompetencyRow], weights: dict[str, float],
+                     kit: questionnaires.Instrument) -> list[dict[str, Any]]:
+    """Kit questions for the competencies with the largest weighted gaps."""
+    questions = {item.scale: item for item in kit.items if item.type == "rating"}
+
+    def priority(row: CompetencyRow) -> float:
+        if row.pomp is None:
+            return 1000.0
+        gap = row.gap if row.gap is not None else 0.0
+        emphasis = weights.get(SCALE_CLUSTER.get(row.key, ""), 0.0)
+        return max(gap, 0.0) * 2 + (100 - row.pomp) * (0.5 + emphasis)
+
+    ranked = sorted((r for r in rows if r.key in questions), key=priority, reverse=True)
+    guide = []
+    for row in ranked[:GUIDE_COMPETENCIES]:
+        item = questions[row.key]
+        guide.append({
+            "key": row.key, "name": row.name, "score": row.pomp, "gap": row.gap,
+            "questions": list(item.questions),
+            "anchors": {a.level: a.text for a in item.anchors},
+        })
+    return guide

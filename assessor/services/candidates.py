@@ -1,0 +1,233 @@
+"""The recruiter's view of candidates: listing, pipeline moves, interviews, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from assessor.extensions import db
+from assessor.models import Answer, Assignment, Engagement, Interview, User
+from assessor.services import audit, pool as pool_service, responses
+from assessor.services.errors import ServiceError
+from questionnaires import Instrument
+
+PIPELINE_MOVES = {
+    "shortlist": "shortlisted",
+    "reject": "rejected",
+    "hire": "hired",
+    "reopen": "completed",
+}
+SORTS = ("fit", "name", "status", "invited")
+STATUS_FILTERS = ("all", "invited", "in_progress", "completed", "shortlisted", "rejected",
+                  "hired", "revoked", "flagged")
+
+
+@dataclass
+class CandidateRow:
+    assignment: Assignment
+    percent: int
+    summary: dict[str, Any] | None
+
+
+@dataclass
+class CandidatePage:
+    rows: list[CandidateRow]
+    total: int
+    page: int
+    pages: int
+    sort: str
+    status: str
+    query: str
+    counts: dict[str, int]
+
+
+def _light_assignments(engagement: Engagement) -> list[Assignment]:
+    stmt = (
+        select(Assignment)
+        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
+        .order_by(Assignment.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def list_candidates(engagement: Engagement, *, page: int = 1, per_page: int = 50,
+                    sort: str = "fit", status: str = "all", query: str = "") -> CandidatePage:
+    """One page of candidates, sorted and filtered, with a fixed number of queries."""
+    sort = sort if sort in SORTS else "fit"
+    status = status if status in STATUS_FILTERS else "all"
+    pool = pool_service.candidate_pool(engagement)
+    everyone = _light_assignments(engagement)
+    counts: dict[str, int] = {s: 0 for s in STATUS_FILTERS}
+    counts["all"] = len(everyone)
+    for a in everyone:
+        counts[a.status] = counts.get(a.status, 0) + 1
+    flagged_ids = {aid for aid, f in zip(pool.ids, pool.quality_flagged, strict=True) if f}
+    counts["flagged"] = len(flagged_ids)
+    chosen = everyone
+    if status == "flagged":
+        chosen = [a for a in chosen if a.id in flagged_ids]
+    elif status != "all":
+        chosen = [a for a in chosen if a.status == status]
+    needle = query.strip().lower()
+    if needle:
+        chosen = [a for a in chosen
+                  if needle in (a.name or "").lower() or needle in (a.email or "").lower()]
+    fit_of: dict[int, float] = {}
+    if pool.fit is not None:
+        fit_of = {aid: float(pool.fit.score[i]) for i, aid in enumerate(pool.ids)
+                  if not math.isnan(pool.fit.score[i])}
+    if sort == "fit":
+        chosen.sort(key=lambda a: (a.id not in fit_of, -fit_of.get(a.id, 0.0), a.name or ""))
+    elif sort == "name":
+        chosen.sort(key=lambda a: ((a.name or "").lower(), a.id))
+    elif sort == "status":
+        chosen.sort(key=lambda a: (a.status, (a.name or "").lower()))
+    else:
+        chosen.sort(key=lambda a: a.created_at, reverse=True)
+    total = len(chosen)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    window = chosen[(page - 1) * per_page: page * per_page]
+    answered = _answer_counts([a.id for a in window if a.submitted_at is None])
+    instrument = pool.instrument
+    total_items = max(1, len(instrument.items))
+    rows = []
+    for a in window:
+        if a.submitted_at is not None:
+            percent = 100
+        else:
+            percent = min(99, round(100 * answered.get(a.id, 0) / total_items))
+        rows.append(CandidateRow(a, percent, pool.summary(a.id)))
+    return CandidatePage(rows, total, page, pages, sort, status, query, counts)
+
+
+def _answer_counts(assignment_ids: list[int]) -> dict[int, int]:
+    if not assignment_ids:
+        return {}
+    stmt = (
+        select(Answer.assignment_id, func.count(Answer.id))
+        .where(Answer.assignment_id.in_(assignment_ids))
+        .group_by(Answer.assignment_id)
+    )
+    return {aid: int(n) for aid, n in db.session.execute(stmt)}
+
+
+def move(actor: User, assignment: Assignment, action: str) -> Assignment:
+    """Shortlist, reject, hire or reopen a candidate, with an audit event."""
+    if action not in PIPELINE_MOVES:
+        raise ServiceError(f"Unknown action '{action}'.")
+    target = PIPELINE_MOVES[action]
+    if action in ("shortlist", "hire", "reopen") and assignment.submitted_at is None:
+        raise ServiceError("Only candidates who completed the assessment can be "
+                           f"{'shortlisted' if action == 'shortlist' else 'moved on'}.")
+    if action == "reject" and assignment.status == "revoked":
+        raise ServiceError("This invitation was revoked.")
+    previous = assignment.status
+    if action == "reject" and assignment.submitted_at is None:
+        target = "rejected"
+    assignment.status = target
+    db.session.flush()
+    audit.record(actor.organisation_id, actor.id, f"candidate.{action}", "assignment",
+                 assignment.id, before=previous, after=target)
+    return assignment
+
+
+def record_interview(actor: User, assignment: Assignment, kit: Instrument,
+                     interviewer_name: str, ratings: dict[str, int], notes: str) -> Interview:
+    """Store one interviewer's ratings (scale → 1..5) of a candidate."""
+    name = " ".join((interviewer_name or "").split())
+    if not name:
+        raise ServiceError("Enter the interviewer's name.", field="interviewer_name")
+    if assignment.submitted_at is None:
+        raise ServiceError("Interviews are recorded for candidates who completed the assessment.")
+    known = {item.scale for item in kit.items if item.type == "rating"}
+    clean = {}
+    for scale, value in ratings.items():
+        if scale not in known:
+            raise ServiceError(f"Unknown competency '{scale}'.")
+        if value is not None:
+            if not isinstance(value, int) or not 1 <= value <= 5:
+                raise ServiceError("Ratings go from 1 to 5.")
+            clean[scale] = value
+    if not clean:
+        raise ServiceError("Rate at least one competency.")
+    interview = Interview(
+        organisation_id=assignment.organisation_id, assignment_id=assignment.id,
+        interviewer_name=name[:200], instrument_version=kit.version, ratings=clean,
+        notes=(notes or "").strip()[:5000], created_by_id=actor.id,
+    )
+    db.session.add(interview)
+    db.session.flush()
+    audit.record(actor.organisation_id, actor.id, "interview.record", "assignment",
+                 assignment.id, interviewer=name, rated=len(clean))
+    return interview
+
+
+def interviews_of(assignment: Assignment) -> list[Interview]:
+    stmt = (select(Interview).where(Interview.assignment_id == assignment.id)
+            .order_by(Interview.created_at))
+    return list(db.session.scalars(stmt))
+
+
+def set_interview_weight(actor: User, engagement: Engagement, percent: int) -> None:
+    if not 0 <= percent <= 100:
+        raise ServiceError("The interview weight is a percentage from 0 to 100.",
+                           field="interview_weight")
+    engagement.interview_weight = percent / 100.0
+    db.session.flush()
+    audit.record(actor.organisation_id, actor.id, "engagement.interview_weight",
+                 "engagement", engagement.id, percent=percent)
+
+
+CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in exported text (CSV injection)."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def export_csv(actor: User, engagement: Engagement) -> str:
+    """Every candidate of the engagement with status, fit and scale scores."""
+    pool = pool_service.candidate_pool(engagement)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    scale_names = [pool.instrument.scale(s).name for s in pool.scale_keys]
+    profile_label = (f"v{pool.profile_version.version}" if pool.profile_version else "")
+    writer.writerow(["name", "email", "status", "submitted_at", "fit", "fit_low", "fit_high",
+                     "fit_band", "rank", "score_source", "profile_version", "quality_flag",
+                     *scale_names])
+    for a in _light_assignments(engagement):
+        i = pool.row(a.id)
+        summary = pool.summary(a.id) if i is not None else None
+        scores = ([_fmt(v) for v in pool.pomp[i]] if i is not None
+                  else [""] * len(pool.scale_keys))
+        writer.writerow([
+            safe_cell(a.name), safe_cell(a.email), a.status,
+            a.submitted_at.isoformat() if a.submitted_at else "",
+            _fmt(summary and summary["fit"]), _fmt(summary and summary["fit_low"]),
+            _fmt(summary and summary["fit_high"]), (summary or {}).get("band") or "",
+            (summary or {}).get("rank") or "", (summary or {}).get("source") or "",
+            profile_label if summary else "",
+            "yes" if summary and summary["flagged"] else "", *scores,
+        ])
+    audit.record(actor.organisation_id, actor.id, "export.csv", "engagement", engagement.id)
+    return out.getvalue()
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{float(value):.1f}"
+
+
+def answered_percent(assignment: Assignment) -> int:
+    instrument = responses.instrument_of(assignment)
+    return responses.completion(assignment, instrument)

@@ -1,0 +1,53 @@
+"""Invitation and reminder e-mails, sent through the standard library's SMTP client.
+
+Nothing is sent unless ``MAIL_SERVER`` is configured; callers then show the
+link for the recruiter to send themselves.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import current_app, render_template
+
+from assessor.models import Assignment, Engagement, Organisation
+from assessor.extensions import db
+
+
+def is_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def send_invitation(assignment: Assignment, engagement: Engagement, link: str,
+                    kind: str = "invitation") -> bool:
+    """E-mail the participant their link; False when e-mail is not configured."""
+    if not is_configured() or not assignment.email:
+        return False
+    organisation = db.session.get(Organisation, assignment.organisation_id)
+    context = {"assignment": assignment, "engagement": engagement, "link": link,
+               "organisation": organisation, "kind": kind}
+    message = EmailMessage()
+    subject = "Reminder: " if kind == "reminder" else ""
+    message["Subject"] = f"{subject}{engagement.role_title} assessment for {engagement.client_name}"
+    message["From"] = formataddr((organisation.name if organisation else "CCO Assessor",
+                                  current_app.config.get("MAIL_FROM", "no-reply@localhost")))
+    message["To"] = formataddr((assignment.name or "", assignment.email))
+    message["Message-ID"] = make_msgid(domain="cco-assessor")
+    message.set_content(render_template("email/invitation.txt", **context))
+    _send(message)
+    return True
+
+
+def _send(message: EmailMessage) -> None:
+    config = current_app.config
+    host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25))
+    timeout = float(config.get("MAIL_TIMEOUT", 10))
+    smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+    with smtp_class(host, port, timeout=timeout) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        smtp.send_message(message)

@@ -1,0 +1,229 @@
+"""The candidate pool of an engagement as arrays: fit, ranks, bands, percentiles.
+
+Everything is computed for the whole pool at once with the scoring package
+(pool statistics need the pool anyway), then cached until a result,
+interview or profile changes. A fixed number of queries builds it, however
+many candidates there are.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+import questionnaires
+import scoring
+from assessor.extensions import db
+from assessor.models import Assignment, Engagement, Interview, Result, RoleProfileVersion
+from assessor.services import profiles
+from questionnaires import Instrument
+import scoring.reliability
+from scoring.fit import FitResult, compute_fit, interview_to_pomp
+from scoring.profiles import SCALE_CLUSTER, RoleProfile
+
+CANDIDATE_INSTRUMENT = "cco_candidate"
+
+
+@dataclass
+class CandidatePool:
+    """Row-aligned arrays over the engagement's scored candidates."""
+
+    engagement_id: int
+    instrument: Instrument
+    profile_version: RoleProfileVersion | None
+    profile: RoleProfile | None
+    ids: list[int]
+    scale_keys: tuple[str, ...]
+    pomp: np.ndarray  # n × s
+    low: np.ndarray  # n × s, 90% band
+    high: np.ndarray
+    sem: np.ndarray  # s
+    reliability: dict[str, scoring.Reliability]
+    norms: scoring.NormScores
+    fit: FitResult | None
+    quality_flagged: np.ndarray  # n bool
+    quality_reasons: list[list[str]]
+    interview_counts: dict[int, int] = field(default_factory=dict)
+    _row: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._row = {aid: i for i, aid in enumerate(self.ids)}
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def row(self, assignment_id: int) -> int | None:
+        return self._row.get(assignment_id)
+
+    def summary(self, assignment_id: int) -> dict[str, Any] | None:
+        """Fit, band, rank and top strengths of one candidate (None if not scored)."""
+        i = self.row(assignment_id)
+        if i is None:
+            return None
+        fit = self.fit
+        scores = self.pomp[i]
+        order = [s for s in np.argsort(-np.nan_to_num(scores, nan=-1.0)) if not np.isnan(scores[s])]
+        top = [self.instrument.scale(self.scale_keys[s]).name for s in order[:3]]
+        return {
+            "fit": None if fit is None or np.isnan(fit.score[i]) else float(fit.score[i]),
+            "fit_low": None if fit is None or np.isnan(fit.fit_low[i]) else float(fit.fit_low[i]),
+            "fit_high": None if fit is None or np.isnan(fit.fit_high[i]) else float(fit.fit_high[i]),
+            "band": fit.band[i] if fit is not None else None,
+            "rank": int(fit.rank[i]) if fit is not None else None,
+            "source": fit.score_source[i] if fit is not None else None,
+            "failed_minima": list(fit.failed_minima[i]) if fit is not None else [],
+            "top": top,
+            "flagged": bool(self.quality_flagged[i]),
+            "reasons": self.quality_reasons[i],
+        }
+
+
+_CACHE: OrderedDict[tuple[Any, ...], CandidatePool] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 32
+
+
+def _fingerprint(engagement: Engagement) -> tuple[Any, ...]:
+    """Changes whenever anything the pool depends on changes (one cheap query)."""
+    def of_results(column: Any) -> Any:
+        return (
+            select(column)
+            .join(Assignment, Assignment.id == Result.assignment_id)
+            .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
+            .scalar_subquery()
+        )
+
+    def of_interviews(column: Any) -> Any:
+        return (
+            select(column)
+            .join(Assignment, Assignment.id == Interview.assignment_id)
+            .where(Assignment.engagement_id == engagement.id)
+            .scalar_subquery()
+        )
+
+    version = (
+        select(func.max(RoleProfileVersion.id))
+        .where(RoleProfileVersion.engagement_id == engagement.id, RoleProfileVersion.is_current)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(
+            of_results(func.count(Result.id)),
+            of_results(func.max(Result.id)),
+            of_results(func.max(Result.computed_at)),
+            of_interviews(func.count(Interview.id)),
+            of_interviews(func.max(Interview.id)),
+            version,
+        )
+    ).one()
+    return (engagement.id, engagement.interview_weight, *tuple(row))
+
+
+def candidate_pool(engagement: Engagement) -> CandidatePool:
+    """The engagement's pool, from the cache when nothing changed."""
+    key = _fingerprint(engagement)
+    with _CACHE_LOCK:
+        pool = _CACHE.get(key)
+        if pool is not None:
+            _CACHE.move_to_end(key)
+            return pool
+    pool = build_pool(engagement)
+    with _CACHE_LOCK:
+        _CACHE[key] = pool
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return pool
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _interview_means(engagement: Engagement) -> tuple[dict[int, float], dict[int, int]]:
+    """Mean rating (1–5) per candidate over all interviewers and competencies."""
+    stmt = (
+        select(Interview.assignment_id, Interview.ratings)
+        .join(Assignment, Assignment.id == Interview.assignment_id)
+        .where(Assignment.engagement_id == engagement.id)
+    )
+    sums: dict[int, list[float]] = {}
+    counts: dict[int, int] = {}
+    for assignment_id, ratings in db.session.execute(stmt):
+        values = [float(v) for v in (ratings or {}).values() if v is not None]
+        counts[assignment_id] = counts.get(assignment_id, 0) + 1
+        if values:
+            sums.setdefault(assignment_id, []).extend(values)
+    return {k: float(np.mean(v)) for k, v in sums.items()}, counts
+
+
+def build_pool(engagement: Engagement) -> CandidatePool:
+    """Compute the pool from the stored results (scores as stored at submission)."""
+    instrument = questionnaires.latest(CANDIDATE_INSTRUMENT)
+    key = scoring.compile_key(instrument)
+    scale_keys = key.scales
+    stmt = (
+        select(Result.assignment_id, Result.data, Result.instrument_hash)
+        .join(Assignment, Assignment.id == Result.assignment_id)
+        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
+        .order_by(Result.assignment_id)
+    )
+    ids: list[int] = []
+    pomp_rows: list[list[float]] = []
+    item_rows: list[list[float]] = []
+    reasons: list[list[str]] = []
+    flagged: list[bool] = []
+    for assignment_id, data, instrument_hash in db.session.execute(stmt):
+        ids.append(assignment_id)
+        stored = data.get("scales") or {}
+        pomp_rows.append([_number((stored.get(s) or {}).get("pomp")) for s in scale_keys])
+        # Item statistics only pool answers given to the current version.
+        if instrument_hash == instrument.content_hash and len(data["matrix"]) == len(key.columns):
+            item_rows.append([_number(v) for v in data["matrix"]])
+        quality = data.get("quality") or {}
+        flagged.append(bool(quality.get("flagged")))
+        reasons.append(list(quality.get("reasons") or []))
+    pomp = np.array(pomp_rows, dtype=float).reshape(len(ids), len(scale_keys))
+    reliability: dict[str, scoring.Reliability] = {}
+    if len(item_rows) >= 2:
+        reliability = scoring.scale_reliability(key, np.array(item_rows, dtype=float))
+    sem = np.array([reliability[s].sem if s in reliability else _default_sem()
+                    for s in scale_keys])
+    half = scoring.reliability.Z90 * sem
+    low = np.clip(pomp - half, 0.0, 100.0)
+    high = np.clip(pomp + half, 0.0, 100.0)
+    norms = scoring.norm_scores(pomp, scales=scale_keys)
+    version, profile = profiles.current_profile(engagement)
+    interview_mean, interview_counts = _interview_means(engagement)
+    fit = None
+    if profile is not None and ids:
+        interview = np.array([interview_mean.get(i, np.nan) for i in ids])
+        fit = compute_fit(
+            pomp, scale_keys, profile, sem=sem, scale_clusters=SCALE_CLUSTER,
+            ids=[str(i) for i in ids], interview=interview_to_pomp(interview),
+            interview_weight=engagement.interview_weight,
+        )
+    return CandidatePool(
+        engagement_id=engagement.id, instrument=instrument, profile_version=version,
+        profile=profile, ids=ids, scale_keys=scale_keys, pomp=pomp, low=low, high=high,
+        sem=sem, reliability=reliability, norms=norms, fit=fit,
+        quality_flagged=np.array(flagged, dtype=bool), quality_reasons=reasons,
+        interview_counts=interview_counts,
+    )
+
+
+def _number(value: Any) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _default_sem() -> float:
+    """SEM implied by the documented default reliability and SD (too few to estimate)."""
+    from scoring.reliability import DEFAULT_POMP_SD, DEFAULT_RELIABILITY
+
+    return float(DEFAULT_POMP_SD * np.sqrt(1 - DEFAULT_RELIABILITY))

@@ -1,0 +1,66 @@
+"""Helpers that answer questionnaires through the participant pages like a person would."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from questionnaires import Instrument, Section
+from tests.conftest import csrf_token_from
+
+
+def section_form_data(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for item in section.items:
+        if item.key in answers:
+            value = answers[item.key]
+            data[f"q_{item.key}"] = [str(v) for v in value] if isinstance(value, list) \
+                else str(value)
+    return data
+
+
+def consent(client: FlaskClient, link: str) -> Any:
+    page = client.get(link)
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    html = page.get_data(as_text=True)
+    if 'name="consent"' not in html:  # consent was given earlier, on any device
+        return page
+    return client.post(link, data={"csrf_token": csrf_token_from(html), "consent": "yes"})
+
+
+def post_section(client: FlaskClient, link: str, section: Section, answers: dict[str, Any],
+                 action: str = "next", seconds: float = 60.0) -> Any:
+    url = f"{link}/page/{section.key}"
+    page = client.get(url)
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    token = csrf_token_from(page.get_data(as_text=True))
+    data = section_form_data(section, answers)
+    data.update({"csrf_token": token, "action": action,
+                 "page_started": f"{time.time() - seconds:.3f}"})
+    return client.post(url, data=data)
+
+
+def answer_all(client: FlaskClient, link: str, instrument: Instrument,
+               answers: dict[str, Any], stop_after: int | None = None) -> list[str]:
+    """Answer page after page, following the app's redirects; returns the pages posted."""
+    consent(client, link)
+    posted: list[str] = []
+    location = client.get(f"{link}/resume").headers["Location"]
+    while "/page/" in location:
+        key = location.rsplit("/page/", 1)[1]
+        section = next(s for s in instrument.sections if s.key == key)
+        response = post_section(client, link, section, answers)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        posted.append(key)
+        location = response.headers["Location"]
+        if stop_after is not None and len(posted) >= stop_after:
+            break
+    return posted
+
+
+def submit(client: FlaskClient, link: str) -> Any:
+    page = client.get(f"{link}/review")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post(f"{link}/review", data={"csrf_token": token})

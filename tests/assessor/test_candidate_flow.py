@@ -1,0 +1,209 @@
+"""The recruiter's main job, end to end through the test client (both databases)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+import questionnaires
+from assessor.demo import synthetic_answers
+from assessor.extensions import db
+from assessor.models import Answer, Assignment, AuditEvent, PageTiming, Result
+from assessor.services import invitations
+from tests.assessor.participants import answer_all, post_section, submit
+
+
+@pytest.fixture
+def instrument():
+    return questionnaires.latest("cco_candidate")
+
+
+@pytest.fixture
+def recruiter(make_user):
+    return make_user("recruiter")
+
+
+@pytest.fixture
+def engagement(make_engagement, recruiter):
+    return make_engagement(owner=recruiter, client_name="Halden Utilities")
+
+
+def invite(auth, engagement, name="Maria Lindqvist", email="maria@example.com"):
+    return auth.post(
+        f"/engagements/{engagement.id}/candidates/invite",
+        {"invite-name": name, "invite-email": email},
+        form_page=f"/engagements/{engagement.id}/candidates",
+    )
+
+
+def link_of(assignment):
+    return "/r/" + invitations.link_token(assignment)
+
+
+def test_invite_then_complete_then_ranked(app, client, auth, recruiter, engagement, instrument):
+    auth.login(recruiter.email)
+    response = invite(auth, engagement)
+    assert response.status_code == 302
+    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    assert assignment.status == "invited"
+    assert assignment.instrument_key == "cco_candidate"
+    assert assignment.instrument_hash == instrument.content_hash
+
+    candidate = app.test_client()
+    link = link_of(assignment)
+    answers = synthetic_answers(instrument, np.random.default_rng(7),
+                                {"empathy": 0.9, "service": 0.85, "metrics": 0.8})
+    welcome = candidate.get(link).get_data(as_text=True)
+    assert "Halden Utilities" in welcome and "About 30 minutes" in welcome
+
+    # Half-way: leave after three pages, come back later on another "device".
+    posted = answer_all(candidate, link, instrument, answers, stop_after=3)
+    assert len(posted) == 3
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).status == "in_progress"
+    assert db.session.scalar(select(PageTiming).where(PageTiming.assignment_id == assignment.id))
+    other_device = app.test_client()
+    resume = other_device.get(f"{link}/resume")
+    assert resume.headers["Location"].endswith(f"/page/{instrument.sections[3].key}")
+    page = other_device.get(f"{link}/page/{instrument.sections[0].key}").get_data(as_text=True)
+    first_item = instrument.sections[0].items[0]
+    assert re.search(rf'<input checked id="q_{first_item.key}-\d+" name="q_{first_item.key}" '
+                     rf'type="radio" value="{answers[first_item.key]}">', page)
+
+    answer_all(other_device, link, instrument, answers)
+    done = submit(other_device, link)
+    assert done.status_code == 302 and done.headers["Location"].endswith("/done")
+    db.session.expire_all()
+    stored = db.session.get(Assignment, assignment.id)
+    assert stored.status == "completed" and stored.submitted_at is not None
+    result = db.session.scalar(select(Result).where(Result.assignment_id == assignment.id))
+    assert result.scoring_version == "1" and result.instrument_hash == instrument.content_hash
+    assert result.data["scales"]["empathy"]["pomp"] > 60
+
+    # The used link now says so, clearly.
+    used = other_device.get(link)
+    assert used.status_code == 409
+    assert "already been submitted" in used.get_data(as_text=True)
+
+    dashboard = client.get(f"/engagements/{engagement.id}/candidates").get_data(as_text=True)
+    assert "Maria Lindqvist" in dashboard and "completed" in dashboard
+    profile = client.get(f"/engagements/{engagement.id}/candidates/{assignment.id}")
+    html = profile.get_data(as_text=True)
+    assert profile.status_code == 200
+    assert "Fit to the role" in html and "Emotional intelligence and empathy" in html
+    assert "<svg" in html and "style=" not in html.split("<svg", 1)[1].split("</svg>", 1)[0]
+
+    exported = client.get(f"/engagements/{engagement.id}/candidates/{assignment.id}.json")
+    data = json.loads(exported.get_data(as_text=True))
+    assert data["name"] == "Maria Lindqvist"
+    assert {c["key"] for c in data["competencies"]} >= {"empathy", "service", "metrics"}
+    csv_text = client.get(f"/engagements/{engagement.id}/export.csv").get_data(as_text=True)
+    assert "Maria Lindqvist" in csv_text.splitlines()[1]
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"invitation.create", "candidate.view", "export.json", "export.csv"} <= actions
+
+
+def test_missing_required_answers_are_shown_next_to_the_item(app, client, auth, recruiter,
+                                                             engagement, instrument):
+    auth.login(recruiter.email)
+    invite(auth, engagement)
+    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    candidate = app.test_client()
+    link = link_of(assignment)
+    answer_all(candidate, link, instrument, {}, stop_after=0)
+    section = instrument.sections[0]
+    partial = {section.items[0].key: 4, section.items[1].key: 2}
+    response = post_section(candidate, link, section, partial)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Answer this question to continue." in html
+    assert f'id="q_{section.items[2].key}-error"' in html
+    # What was given is kept although the page was rejected.
+    saved = set(db.session.scalars(select(Answer.item_key).where(
+        Answer.assignment_id == assignment.id)))
+    assert saved == set(partial)
+
+
+def test_invalid_value_is_rejected_with_reason(app, auth, recruiter, engagement, instrument):
+    auth.login(recruiter.email)
+    invite(auth, engagement)
+    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    candidate = app.test_client()
+    link = link_of(assignment)
+    answer_all(candidate, link, instrument, {}, stop_after=0)
+    section = instrument.sections[0]
+    response = post_section(candidate, link, section, {section.items[0].key: 9})
+    assert response.status_code == 400
+    assert "Choose one of the 5 points." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("mutate, status, text", [
+    (lambda a: setattr(a, "revoked_at", __import__("assessor.models", fromlist=["utcnow"])
+                       .utcnow()), 410, "withdrawn"),
+    (lambda a: setattr(a, "expires_at", __import__("datetime").datetime(2000, 1, 1,
+                       tzinfo=__import__("datetime").UTC)), 410, "expired"),
+])
+def test_unusable_links_show_a_clear_page(app, auth, recruiter, engagement, mutate, status, text):
+    auth.login(recruiter.email)
+    invite(auth, engagement)
+    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    link = link_of(assignment)
+    mutate(assignment)
+    db.session.commit()
+    response = app.test_client().get(link)
+    assert response.status_code == status
+    assert text in response.get_data(as_text=True)
+
+
+def test_tampered_link_is_a_clear_404(app):
+    response = app.test_client().get("/r/not-a-real-token.abc.def")
+    assert response.status_code == 404
+    assert "not valid" in response.get_data(as_text=True)
+
+
+def test_reissued_link_invalidates_the_old_one(app, auth, recruiter, engagement):
+    auth.login(recruiter.email)
+    invite(auth, engagement)
+    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    old = link_of(assignment)
+    response = auth.post(f"/engagements/{engagement.id}/candidates/{assignment.id}/link",
+                         {"action": "reissue"},
+                         form_page=f"/engagements/{engagement.id}/candidates/{assignment.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert app.test_client().get(old).status_code == 404
+    assert app.test_client().get(link_of(db.session.get(Assignment, assignment.id))).status_code \
+        == 200
+
+
+def test_csv_import_all_or_nothing(app, client, auth, recruiter, engagement):
+    auth.login(recruiter.email)
+    path = f"/engagements/{engagement.id}/candidates"
+    good = "name,email\nAnna Berg,anna@example.com\nΣοφία Παπαδοπούλου,sofia@example.com\n"
+    bad = "name,email\nAnna Berg,anna@example.com\nNo Mail,not-an-email\nAnna Twin,anna@example.com\n"
+    from io import BytesIO
+
+    token = auth.csrf(path)
+    response = client.post(f"{path}/../import".replace("/candidates/..", ""),
+                           data={"csrf_token": token, "csv-csrf_token": token,
+                                 "csv-file": (BytesIO(bad.encode()), "c.csv")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Row 3: Invalid e-mail address" in html
+    assert "Row 4: anna@example.com appears already in row 2." in html
+    assert db.session.scalar(select(Assignment).where(Assignment.engagement_id == engagement.id)) \
+        is None
+    token = auth.csrf(path)
+    response = client.post(f"/engagements/{engagement.id}/candidates/import",
+                           data={"csv-csrf_token": token,
+                                 "csv-file": (BytesIO(good.encode()), "c.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    names = set(db.session.scalars(select(Assignment.name).where(
+        Assignment.engagement_id == engagement.id)))
+    assert names == {"Anna Berg", "Σοφία Παπαδοπούλου"}
