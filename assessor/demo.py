@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from assessor.models import User
+from assessor.models import Engagement, User
 from questionnaires import Instrument, Item
 from questionnaires.flow import condition_holds
 from assessor.services import accounts, engagements
@@ -39,14 +40,77 @@ def load_demo() -> DemoSummary:
     users: dict[str, User] = {}
     for email, name, role in DEMO_USERS:
         users[role] = accounts.create_user(org, email, name, role, DEMO_PASSWORD)
-    engagements.create_engagement(
+    engagement = engagements.create_engagement(
         users["recruiter"],
         "Halden Utilities",
         "Chief Customer Officer",
         "Regional energy retailer, 2.1 million households and 40,000 business accounts. "
         "The board wants one executive to own the customer relationship end to end.",
     )
+    _demo_candidates(users["recruiter"], engagement)
     return DemoSummary(org.name, created=True, accounts=accounts_list)
+
+
+#: Name and trait levels (0–1) of the demo candidates: a varied, realistic pool.
+DEMO_CANDIDATES: tuple[tuple[str, dict[str, float]], ...] = (
+    ("Maria Lindqvist", {"_base": 0.65, "empathy": .85, "service": .9, "metrics": .8, "technology": .75,
+                         "action": .8, "change_leadership": .7}),
+    ("Tomás Ortega", {"_base": 0.6, "foresight": .9, "business_acumen": .85, "advocacy_fiscal": .8,
+                      "influence": .8, "pragmatism": .75}),
+    ("Σοφία Παπαδοπούλου", {"_base": 0.55, "influence": .9, "collaboration": .9, "rallying": .85,
+                            "empathy": .75}),
+    ("Дмитрий Иванов", {"_base": 0.5, "metrics": .9, "technology": .9, "empathy": .35, "collaboration": .4}),
+    ("Aisha Bello", {"_base": 0.6, "service": .8, "empathy": .8, "action": .75, "experience": .8}),
+    ("Jonas Weber", {"_base": 0.42, "business_acumen": .7, "pragmatism": .7, "curiosity": .6}),
+    ("Priya Raman", {"_base": 0.6, "curiosity": .9, "foresight": .8, "change_leadership": .8, "metrics": .7}),
+    ("Łukasz Nowak", {"_base": 0.33, "empathy": .3, "service": .35, "metrics": .4, "action": .6}),
+    ("Chloé Martin", {"_base": 0.52, "rallying": .8, "change_leadership": .85, "influence": .7}),
+    ("Kenji Sato", {"_base": 0.55, "technology": .85, "metrics": .75, "action": .7, "service": .7}),
+    ("Ingrid Hansen", {"_base": 0.5, "advocacy_fiscal": .85, "business_acumen": .8, "service": .7}),
+    ("Oluwaseun Adeyemi", {"_base": 0.48, "empathy": .7, "collaboration": .7, "curiosity": .7, "service": .65}),
+)
+DEMO_PENDING: tuple[tuple[str, int], ...] = (("Elena Rossi", 3), ("Sam Taylor", 0))
+
+
+def _demo_candidates(recruiter: User, engagement: Engagement) -> None:
+    """A dozen completed candidates (answered page by page, then scored) and two pending."""
+    from assessor.services import invitations, responses, results
+
+    rng = np.random.default_rng(2026)
+    for name, trait in DEMO_CANDIDATES:
+        email = _demo_email(name)
+        assignment = invitations.invite(recruiter, engagement, name, email)
+        instrument = responses.instrument_of(assignment)
+        answers = synthetic_answers(instrument, rng, {k: v for k, v in trait.items()})
+        _answer_pages(assignment, instrument, answers, rng, pages=None)
+        assert not responses.submit(assignment)
+        results.compute_and_store(assignment)
+    for name, pages in DEMO_PENDING:
+        assignment = invitations.invite(recruiter, engagement, name, _demo_email(name))
+        if pages:
+            instrument = responses.instrument_of(assignment)
+            answers = synthetic_answers(instrument, rng)
+            _answer_pages(assignment, instrument, answers, rng, pages=pages)
+
+
+def _demo_email(name: str) -> str:
+    ascii_name = "".join(c for c in name.lower() if c.isascii() and (c.isalnum() or c == " "))
+    slug = ".".join(ascii_name.split()) or f"candidate.{zlib.crc32(name.encode()):08x}"
+    return f"{slug}@candidates.example"
+
+
+def _answer_pages(assignment: Any, instrument: Instrument, answers: dict[str, Any],
+                  rng: np.random.Generator, pages: int | None) -> None:
+    from assessor.services import responses
+
+    responses.consent(assignment)
+    for number, section in enumerate(instrument.sections):
+        if pages is not None and number >= pages:
+            break
+        raw = {item.key: ([str(v) for v in answers[item.key]] if isinstance(
+            answers.get(item.key), list) else answers.get(item.key)) for item in section.items}
+        seconds = float(len(section.items) * rng.uniform(6, 14))
+        responses.save_page(assignment, section, raw, seconds, strict=True)
 
 
 def synthetic_answers(
@@ -55,7 +119,8 @@ def synthetic_answers(
 ) -> dict[str, Any]:
     """A plausible, complete set of answers from a person with the given trait levels.
 
-    ``trait`` maps scale keys to a level in [0, 1] (0.5 where absent). Used
+    ``trait`` maps scale keys to a level in [0, 1] (``trait["_base"]``, else 0.5,
+    where absent). Used
     for the demo pool, and by tests and benchmarks that need realistic data.
     """
     trait = trait or {}
@@ -76,7 +141,7 @@ def _synthetic_value(item: Item, rng: np.random.Generator, trait: dict[str, floa
                      noise: float) -> Any:
     if item.attention is not None:
         return int(item.attention) if item.attention.isdigit() else item.attention
-    level = trait.get(item.scale or "", 0.5)
+    level = trait.get(item.scale or "", trait.get("_base", 0.5))
     if item.type in ("likert", "rating"):
         points = item.points or 5
         latent = float(np.clip(level + rng.normal(0, noise), 0, 1))

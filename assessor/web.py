@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException
@@ -46,12 +46,18 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def keep_changes() -> None:
+    """Commit this request's work although it answers 4xx (e.g. a page saved with gaps)."""
+    g.keep_changes = True
+
+
 def register_request_boundary(app: Flask) -> None:
-    """The one place that commits: after a successful request. Errors roll back."""
+    """The one place that commits: after a successful request. Errors roll back,
+    unless the view called :func:`keep_changes`."""
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        if response.status_code < 400:
+        if response.status_code < 400 or g.get("keep_changes"):
             db.session.commit()
         else:
             db.session.rollback()

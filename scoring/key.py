@@ -429,7 +429,8 @@ def _build(instrument: Instrument) -> ScoringKey:
     for name in (
         "item_kind", "item_col", "item_ncols", "item_points", "item_reverse", "item_scale",
         "item_option_offset", "option_scores", "option_archetypes", "touches", "item_min",
-        "item_max", "value_weight", "value_const", "choice_weight", "n_items", "scale_min", "scale_max",
+        "item_max", "value_weight", "value_const", "choice_weight", "n_items", "scale_min",
+        "scale_max",
     ):  # fmt: skip
         getattr(key, name).flags.writeable = False
     return key

@@ -139,7 +139,7 @@ class _Weights:
 
 def _score_block(
     key: ScoringKey, w: _Weights, m: np.ndarray, req: np.ndarray,
-    pomp: np.ndarray, answered: np.ndarray, insufficient: np.ndarray,
+    raw: np.ndarray, pomp: np.ndarray, answered: np.ndarray, insufficient: np.ndarray,
 ) -> None:  # fmt: skip
     """Score one block of rows into the given output slices."""
     n = m.shape[0]
@@ -155,7 +155,7 @@ def _score_block(
     if nc:
         # Scatter the chosen option indices into the reused one-hot buffer,
         # multiply by the stacked option score vectors, reset the buffer.
-        block = np.ascontiguousarray(m[:, nv : nv + nc])
+        block = m[:, nv : nv + nc].copy()  # a copy: the caller's matrix stays untouched
         gap = np.isnan(block)
         if miss.size:
             block[gap] = 0.0
@@ -170,6 +170,7 @@ def _score_block(
             onehot[flat[gap]] = 0.0
         total += w.onehot[:n] @ key.choice_weight
         onehot[at] = 0.0
+    np.add(total, w.const, out=raw)  # complete rows: the exact sum
     np.subtract(total, w.low, out=pomp)
     pomp *= w.scale_pomp
     answered[:] = key.n_items
@@ -187,8 +188,11 @@ def _score_block(
         part = np.full(a.shape, np.nan)
         score = 100.0 * (total[miss] + w.const - gone[:, :s] - low)
         np.divide(score, span, out=part, where=ok)
+        np.clip(part, 0.0, 100.0, out=part)  # only trims floating-point rounding
         pomp[miss] = part
+        raw[miss] = key.scale_min + part * (w.full / 100.0)
     pomp[:, ~w.has_items] = np.nan
+    raw[:, ~w.has_items] = np.nan
     np.clip(pomp, 0.0, 100.0, out=pomp)  # only trims floating-point rounding
 
 
@@ -216,13 +220,15 @@ def score_scales(key: ScoringKey, matrix: np.ndarray, min_share: float = MIN_SHA
     req = required_items(key.n_items, min_share)
     n, s = m.shape[0], len(key.scales)
     pomp = np.empty((n, s))
+    raw = np.empty((n, s))
     answered = np.empty((n, s), dtype=np.int32)
     insufficient = np.empty((n, s), dtype=bool)
     w = _Weights(key, min(n, _BLOCK))
     for start in range(0, n, _BLOCK):
         rows = slice(start, min(start + _BLOCK, n))
-        _score_block(key, w, m[rows], req, pomp[rows], answered[rows], insufficient[rows])
-    raw = pomp * (w.full / 100.0) + key.scale_min
+        _score_block(
+            key, w, m[rows], req, raw[rows], pomp[rows], answered[rows], insufficient[rows]
+        )
     mean = raw * (1.0 / np.where(w.has_items, key.n_items, 1))
     return ScaleScores(
         scales=key.scales,

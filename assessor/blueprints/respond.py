@@ -13,6 +13,7 @@ from assessor.models import Assignment, Engagement, Organisation
 from assessor.services import invitations, responses, results
 from assessor.services.invitations import LinkError
 from assessor.extensions import db
+from assessor.web import keep_changes
 from questionnaires import Instrument, Section
 from questionnaires.flow import visible_items, visible_sections
 
@@ -125,6 +126,7 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
                 return redirect(url_for("respond.review", token=token))
             return redirect(url_for("respond.page", token=token, section_key=following.key))
         errors = result.errors
+        keep_changes()  # the valid answers on the page are saved even so
         form = form_class(formdata=request.form)
     else:
         form = form_class(formdata=None, data=_initial(section, answers))

@@ -49,14 +49,14 @@ def answer_all(client: FlaskClient, link: str, instrument: Instrument,
     posted: list[str] = []
     location = client.get(f"{link}/resume").headers["Location"]
     while "/page/" in location:
+        if stop_after is not None and len(posted) >= stop_after:
+            break
         key = location.rsplit("/page/", 1)[1]
         section = next(s for s in instrument.sections if s.key == key)
         response = post_section(client, link, section, answers)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         posted.append(key)
         location = response.headers["Location"]
-        if stop_after is not None and len(posted) >= stop_after:
-            break
     return posted
 
 

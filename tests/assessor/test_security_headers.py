@@ -16,7 +16,7 @@ def test_headers_on_html_pages(client):
 def test_session_cookie_is_httponly_and_samesite(client, auth, make_user):
     user = make_user("recruiter")
     response = auth.login(user.email)
-    cookie = response.headers.get("Set-Cookie", "")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 

@@ -1,0 +1,230 @@
+"""Cronbach's alpha, omega, item statistics, SEM and score bands."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pingouin
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from scoring import (
+    ScoringError,
+    alpha_if_deleted,
+    compile_key,
+    corrected_item_total,
+    cronbach_alpha,
+    mcdonald_omega,
+    omega_from_cov,
+    one_factor,
+    pairwise_cov,
+    pool_reliability,
+    scale_reliability,
+    score_band,
+    score_scales,
+)
+from scoring.reliability import DEFAULT_POMP_SD, DEFAULT_RELIABILITY
+from tests.scoring import reference
+from tests.scoring.conftest import likert_instrument
+
+HAND = np.array([[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 5]], dtype=float)
+
+
+def test_alpha_hand_worked():
+    # item variances (ddof 1): 5/3, 4.75/3, 5/3; totals 5, 8, 10, 14 -> variance 42.75/3
+    expected = 3 / 2 * (1 - (5 / 3 + 4.75 / 3 + 5 / 3) / (42.75 / 3))
+    assert cronbach_alpha(HAND) == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx(0.982456, abs=1e-6)
+
+
+def test_alpha_if_deleted_and_item_total_hand_worked():
+    # without item 3: variances 5/3, 4.75/3; totals 3, 5, 6, 9 -> variance 18.75/3
+    deleted = alpha_if_deleted(HAND)
+    assert deleted[2] == pytest.approx(2 * (1 - (5 / 3 + 4.75 / 3) / (18.75 / 3)), abs=1e-12)
+    for j in range(3):
+        rest = np.delete(HAND, j, axis=1)
+        assert deleted[j] == pytest.approx(cronbach_alpha(rest), abs=1e-12)
+        # corrected item-total: Pearson r of the item with the sum of the others
+        r = np.corrcoef(HAND[:, j], rest.sum(axis=1))[0, 1]
+        assert corrected_item_total(HAND)[j] == pytest.approx(r, abs=1e-12)
+
+
+def test_two_item_scale_has_no_alpha_if_deleted():
+    assert np.isnan(alpha_if_deleted(HAND[:, :2])).all()
+
+
+def test_pairwise_cov_matches_reference_and_pandas():
+    x = HAND.copy()
+    x[0, 1] = np.nan
+    x[2, 0] = np.nan
+    cov, n = pairwise_cov(x)
+    assert np.allclose(cov, reference.pairwise_cov(x.tolist()), atol=1e-12)
+    assert np.allclose(cov, pd.DataFrame(x).cov().to_numpy(), atol=1e-12)
+    # item 1 and 2 share rows 2 and 4 only (rows 1 and 3 have a gap)
+    assert n[0, 1] == 2 and n[0, 0] == 3
+
+
+def _pingouin_alpha(x: np.ndarray) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(pingouin.cronbach_alpha(pd.DataFrame(x))[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(4, 40),
+    k=st.integers(2, 6),
+    p_missing=st.sampled_from([0.0, 0.1, 0.25]),
+)
+def test_alpha_equals_pingouin(seed, n, k, p_missing):
+    rng = np.random.default_rng(seed)
+    common = rng.normal(size=(n, 1))
+    x = np.clip(np.rint(3 + common + rng.normal(size=(n, k))), 1, 5)
+    x[rng.random(x.shape) < p_missing] = np.nan
+    present = (~np.isnan(x)).astype(float)
+    assume((present.T @ present).min() >= 2)
+    cov = pd.DataFrame(x).cov().to_numpy()
+    assume(np.isfinite(cov).all() and cov.sum() > 1e-9)
+    ours = cronbach_alpha(x)
+    assert ours == pytest.approx(_pingouin_alpha(x), abs=1e-9)
+    assert ours == pytest.approx(reference.cronbach_alpha(x.tolist()), abs=1e-9)
+
+
+def test_omega_recovers_a_known_one_factor_model():
+    # population covariance of a congeneric model on the raw metric
+    lam = np.array([0.8, 0.7, 0.6, 0.5])  # standardised loadings
+    sd = np.sqrt([1.0, 2.0, 3.0, 4.0])
+    loadings = lam * sd
+    uniq = (1 - lam**2) * sd**2
+    cov = np.outer(loadings, loadings) + np.diag(uniq)
+    got_l, got_u, _ = one_factor(cov)
+    assert np.allclose(got_l, loadings, atol=1e-6)
+    assert np.allclose(got_u, uniq, atol=1e-6)
+    expected = loadings.sum() ** 2 / (loadings.sum() ** 2 + uniq.sum())
+    assert omega_from_cov(cov) == pytest.approx(expected, abs=1e-8)
+
+
+def test_omega_equals_alpha_for_tau_equivalent_items():
+    # equal loadings and equal uniquenesses: alpha = omega exactly (population)
+    cov = np.full((5, 5), 0.49) + np.diag([0.51] * 5)
+    alpha = 5 / 4 * (1 - 5.0 / cov.sum())
+    assert omega_from_cov(cov) == pytest.approx(alpha, abs=1e-8)
+
+
+def test_omega_on_sampled_data_is_close_to_alpha():
+    rng = np.random.default_rng(5)
+    f = rng.normal(size=(2000, 1))
+    x = 0.7 * f + 0.7 * rng.normal(size=(2000, 6))
+    assert mcdonald_omega(x) == pytest.approx(cronbach_alpha(x), abs=0.01)
+
+
+def test_degenerate_pools_raise():
+    with pytest.raises(ScoringError, match="two items"):
+        cronbach_alpha(HAND[:, :1])
+    with pytest.raises(ScoringError, match="two respondents"):
+        cronbach_alpha(HAND[:1])
+    with pytest.raises(ScoringError, match="no variance"):
+        cronbach_alpha(np.ones((5, 3)))
+    with pytest.raises(ScoringError, match="fewer than two answers"):
+        cronbach_alpha(np.array([[1, 2], [np.nan, 3], [np.nan, 4.0]]))
+    with pytest.raises(ScoringError, match="2-D"):
+        cronbach_alpha(np.ones(4))
+    with pytest.raises(ScoringError, match="no variance"):
+        one_factor(np.diag([1.0, 0.0]))
+
+
+def _sample(n: int, k: int = 5, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 1))
+    return np.clip(np.rint(3 + f + 0.8 * rng.normal(size=(n, k))), 1, 5)
+
+
+def test_pool_reliability_estimated_with_sem():
+    x = _sample(200)
+    scores = 100 * (x.sum(axis=1) - 5) / 20
+    rel = pool_reliability(x, scores, scale="a")
+    assert rel.is_estimated and rel.reason is None
+    assert rel.alpha == pytest.approx(cronbach_alpha(x))
+    assert rel.reliability == rel.alpha
+    assert rel.sd == pytest.approx(np.std(scores, ddof=1))
+    # SEM = SD · sqrt(1 - r); the 90% band is ±1.645 SEM
+    assert rel.sem == pytest.approx(rel.sd * math.sqrt(1 - rel.alpha))
+    assert rel.band == pytest.approx(1.645 * rel.sem)
+    assert len(rel.alpha_if_deleted) == len(rel.item_total) == 5
+    json.dumps(rel.to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("pool", "reason"),
+    [
+        (_sample(29), "only 29 respondent"),
+        (_sample(1), "only 1 respondent"),
+        (_sample(100, k=1), "single-item"),
+        (np.hstack([_sample(100, k=2), np.full((100, 1), 3.0)]), "no variance in item"),
+        (np.full((100, 3), np.nan), "only 0 respondent"),
+        (np.zeros((50, 0)), "no items"),
+    ],
+)
+def test_pool_reliability_falls_back_with_a_reason(pool, reason):
+    rel = pool_reliability(pool, scale="a")
+    assert not rel.is_estimated and reason in rel.reason
+    assert rel.alpha is None and rel.omega is None
+    # documented defaults: r = 0.80, SD = 15 POMP points -> SEM = 15·sqrt(0.2)
+    assert rel.reliability == DEFAULT_RELIABILITY == 0.80
+    assert rel.sd == DEFAULT_POMP_SD == 15.0
+    assert rel.sem == pytest.approx(15 * math.sqrt(0.2))
+    assert not math.isnan(rel.band)
+
+
+def test_negative_alpha_is_noted_and_sem_uses_zero():
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=300)
+    x = np.column_stack([a, -a + 0.3 * rng.normal(size=300), rng.normal(size=300)])
+    rel = pool_reliability(x, np.full(300, 50.0) + rng.normal(size=300))
+    assert rel.is_estimated and rel.alpha < 0 and rel.reliability == 0.0
+    assert any("do not hang together" in note for note in rel.notes)
+    assert rel.sem == pytest.approx(rel.sd)
+
+
+def test_scale_reliability_and_bands():
+    key = compile_key(likert_instrument({"a": (False, True, False, False), "b": (False, True)}))
+    x = _sample(120, k=6, seed=4)
+    x[:, [1, 5]] = 6 - x[:, [1, 5]]  # answers to reversed items run the other way
+    x[::10, 0] = np.nan
+    rel = scale_reliability(key, x)
+    assert set(rel) == {"a", "b"}
+    assert rel["a"].is_estimated and rel["a"].items == ("a1", "a2", "a3", "a4")
+    pool = x[:, :4].copy()
+    pool[:, 1] = 6 - pool[:, 1]  # the key reverse-keys a2
+    assert rel["a"].alpha == pytest.approx(_pingouin_alpha(pool), abs=1e-9)
+    scores = score_scales(key, x)
+    band = score_band(scores, rel)
+    half = 1.645 * rel["a"].sem
+    ok = ~np.isnan(scores.pomp[:, 0])
+    expected_low = np.clip(scores.pomp[ok, 0] - half, 0, 100)
+    assert np.allclose(band.low[ok, 0], expected_low)
+    assert (band.low[ok] <= scores.pomp[ok]).all() and (band.high[ok] >= scores.pomp[ok]).all()
+    json.dumps(band.to_dict(), allow_nan=False)
+    # five respondents: flagged, defaults used
+    small = scale_reliability(key, x[:5])
+    assert not small["a"].is_estimated and "5 respondent" in small["a"].reason
+
+
+def test_score_band_hand_worked():
+    key = compile_key(likert_instrument({"a": (False, False)}))
+    scores = score_scales(key, np.array([[3.0, 3.0], [1.0, 1.0], [5, 5]]))
+    # POMP 50, 0, 100; default SEM = 15·sqrt(0.2) = 6.708; 1.645 × 6.708 = 11.035
+    rel = scale_reliability(key, np.array([[3.0, 3.0], [1.0, 1.0], [5, 5]]))
+    band = score_band(scores, rel)
+    half = 1.645 * 15 * math.sqrt(0.2)
+    assert band.low[:, 0] == pytest.approx([50 - half, 0, 100 - half])
+    assert band.high[:, 0] == pytest.approx([50 + half, half, 100])
+    assert not band.is_estimated[0]
+    with pytest.raises(ScoringError, match="no reliability for scale"):
+        score_band(scores, {})
