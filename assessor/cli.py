@@ -104,8 +104,12 @@ def create_user_command(email: str, name: str, role: str, org_slug: str, passwor
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--setup/--no-setup", default=True, show_default=True,
-              help="Migrate the database and load the demo before serving.")
+@click.option(
+    "--setup/--no-setup",
+    default=True,
+    show_default=True,
+    help="Migrate the database and load the demo before serving.",
+)
 @with_appcontext
 def serve_command(host: str, port: int, setup: bool) -> None:
     """Serve the app (threaded development server; use gunicorn in production)."""

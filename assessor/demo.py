@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from assessor.models import Engagement, User
+from assessor.services import accounts, engagements
 from questionnaires import Instrument, Item
 from questionnaires.flow import condition_holds
-from assessor.services import accounts, engagements
 
 DEMO_ORG_SLUG = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -53,21 +53,69 @@ def load_demo() -> DemoSummary:
 
 #: Name and trait levels (0–1) of the demo candidates: a varied, realistic pool.
 DEMO_CANDIDATES: tuple[tuple[str, dict[str, float]], ...] = (
-    ("Maria Lindqvist", {"_base": 0.65, "empathy": .85, "service": .9, "metrics": .8, "technology": .75,
-                         "action": .8, "change_leadership": .7}),
-    ("Tomás Ortega", {"_base": 0.6, "foresight": .9, "business_acumen": .85, "advocacy_fiscal": .8,
-                      "influence": .8, "pragmatism": .75}),
-    ("Σοφία Παπαδοπούλου", {"_base": 0.55, "influence": .9, "collaboration": .9, "rallying": .85,
-                            "empathy": .75}),
-    ("Дмитрий Иванов", {"_base": 0.5, "metrics": .9, "technology": .9, "empathy": .35, "collaboration": .4}),
-    ("Aisha Bello", {"_base": 0.6, "service": .8, "empathy": .8, "action": .75, "experience": .8}),
-    ("Jonas Weber", {"_base": 0.42, "business_acumen": .7, "pragmatism": .7, "curiosity": .6}),
-    ("Priya Raman", {"_base": 0.6, "curiosity": .9, "foresight": .8, "change_leadership": .8, "metrics": .7}),
-    ("Łukasz Nowak", {"_base": 0.33, "empathy": .3, "service": .35, "metrics": .4, "action": .6}),
-    ("Chloé Martin", {"_base": 0.52, "rallying": .8, "change_leadership": .85, "influence": .7}),
-    ("Kenji Sato", {"_base": 0.55, "technology": .85, "metrics": .75, "action": .7, "service": .7}),
-    ("Ingrid Hansen", {"_base": 0.5, "advocacy_fiscal": .85, "business_acumen": .8, "service": .7}),
-    ("Oluwaseun Adeyemi", {"_base": 0.48, "empathy": .7, "collaboration": .7, "curiosity": .7, "service": .65}),
+    (
+        "Maria Lindqvist",
+        {
+            "_base": 0.65,
+            "empathy": 0.85,
+            "service": 0.9,
+            "metrics": 0.8,
+            "technology": 0.75,
+            "action": 0.8,
+            "change_leadership": 0.7,
+        },
+    ),
+    (
+        "Tomás Ortega",
+        {
+            "_base": 0.6,
+            "foresight": 0.9,
+            "business_acumen": 0.85,
+            "advocacy_fiscal": 0.8,
+            "influence": 0.8,
+            "pragmatism": 0.75,
+        },
+    ),
+    (
+        "Σοφία Παπαδοπούλου",
+        {"_base": 0.55, "influence": 0.9, "collaboration": 0.9, "rallying": 0.85, "empathy": 0.75},
+    ),
+    (
+        "Дмитрий Иванов",
+        {"_base": 0.5, "metrics": 0.9, "technology": 0.9, "empathy": 0.35, "collaboration": 0.4},
+    ),
+    (
+        "Aisha Bello",
+        {"_base": 0.6, "service": 0.8, "empathy": 0.8, "action": 0.75, "experience": 0.8},
+    ),
+    ("Jonas Weber", {"_base": 0.42, "business_acumen": 0.7, "pragmatism": 0.7, "curiosity": 0.6}),
+    (
+        "Priya Raman",
+        {
+            "_base": 0.6,
+            "curiosity": 0.9,
+            "foresight": 0.8,
+            "change_leadership": 0.8,
+            "metrics": 0.7,
+        },
+    ),
+    (
+        "Łukasz Nowak",
+        {"_base": 0.33, "empathy": 0.3, "service": 0.35, "metrics": 0.4, "action": 0.6},
+    ),
+    ("Chloé Martin", {"_base": 0.52, "rallying": 0.8, "change_leadership": 0.85, "influence": 0.7}),
+    (
+        "Kenji Sato",
+        {"_base": 0.55, "technology": 0.85, "metrics": 0.75, "action": 0.7, "service": 0.7},
+    ),
+    (
+        "Ingrid Hansen",
+        {"_base": 0.5, "advocacy_fiscal": 0.85, "business_acumen": 0.8, "service": 0.7},
+    ),
+    (
+        "Oluwaseun Adeyemi",
+        {"_base": 0.48, "empathy": 0.7, "collaboration": 0.7, "curiosity": 0.7, "service": 0.65},
+    ),
 )
 DEMO_PENDING: tuple[tuple[str, int], ...] = (("Elena Rossi", 3), ("Sam Taylor", 0))
 
@@ -99,22 +147,35 @@ def _demo_email(name: str) -> str:
     return f"{slug}@candidates.example"
 
 
-def _answer_pages(assignment: Any, instrument: Instrument, answers: dict[str, Any],
-                  rng: np.random.Generator, pages: int | None) -> None:
+def _answer_pages(
+    assignment: Any,
+    instrument: Instrument,
+    answers: dict[str, Any],
+    rng: np.random.Generator,
+    pages: int | None,
+) -> None:
     from assessor.services import responses
 
     responses.consent(assignment)
     for number, section in enumerate(instrument.sections):
         if pages is not None and number >= pages:
             break
-        raw = {item.key: ([str(v) for v in answers[item.key]] if isinstance(
-            answers.get(item.key), list) else answers.get(item.key)) for item in section.items}
+        raw = {
+            item.key: (
+                [str(v) for v in answers[item.key]]
+                if isinstance(answers.get(item.key), list)
+                else answers.get(item.key)
+            )
+            for item in section.items
+        }
         seconds = float(len(section.items) * rng.uniform(6, 14))
         responses.save_page(assignment, section, raw, seconds, strict=True)
 
 
 def synthetic_answers(
-    instrument: Instrument, rng: np.random.Generator, trait: dict[str, float] | None = None,
+    instrument: Instrument,
+    rng: np.random.Generator,
+    trait: dict[str, float] | None = None,
     noise: float = 0.12,
 ) -> dict[str, Any]:
     """A plausible, complete set of answers from a person with the given trait levels.
@@ -137,19 +198,21 @@ def synthetic_answers(
     return answers
 
 
-def _synthetic_value(item: Item, rng: np.random.Generator, trait: dict[str, float],
-                     noise: float) -> Any:
+def _synthetic_value(
+    item: Item, rng: np.random.Generator, trait: dict[str, float], noise: float
+) -> Any:
     if item.attention is not None:
         return int(item.attention) if item.attention.isdigit() else item.attention
     level = trait.get(item.scale or "", trait.get("_base", 0.5))
     if item.type in ("likert", "rating"):
         points = item.points or 5
         latent = float(np.clip(level + rng.normal(0, noise), 0, 1))
-        value = int(round(1 + (points - 1) * latent))
+        value = round(1 + (points - 1) * latent)
         return points + 1 - value if item.reverse else value
     if item.type == "situational":
-        utility = np.array([sum(trait.get(s, 0.5) * w for s, w in o.scores.items())
-                            for o in item.options])
+        utility = np.array(
+            [sum(trait.get(s, 0.5) * w for s, w in o.scores.items()) for o in item.options]
+        )
         utility = utility + rng.normal(0, noise * 3, len(utility))
         return item.options[int(np.argmax(utility))].key
     if item.type == "choice":

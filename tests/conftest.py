@@ -204,8 +204,12 @@ def make_org(app: Flask) -> Callable[..., Any]:
 def make_user(app: Flask, make_org: Callable[..., Any]) -> Callable[..., Any]:
     from assessor.services.accounts import create_user
 
-    def factory(role: str = "recruiter", organisation: Any = None, email: str | None = None,
-                name: str | None = None) -> Any:
+    def factory(
+        role: str = "recruiter",
+        organisation: Any = None,
+        email: str | None = None,
+        name: str | None = None,
+    ) -> Any:
         org = organisation or make_org()
         user = create_user(
             org,
@@ -226,8 +230,9 @@ def make_engagement(app: Flask, make_user: Callable[..., Any]) -> Callable[..., 
 
     def factory(owner: Any = None, client_name: str = "Acme Retail", **kwargs: Any) -> Any:
         actor = owner or make_user("recruiter")
-        engagement = create_engagement(actor, client_name, kwargs.pop("role_title", "CCO"),
-                                       **kwargs)
+        engagement = create_engagement(
+            actor, client_name, kwargs.pop("role_title", "CCO"), **kwargs
+        )
         db.session.commit()
         return engagement
 

@@ -21,8 +21,12 @@ def users() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                current_user.organisation, form.email.data or "", form.name.data or "",
-                form.role.data or "", form.password.data or "", actor=current_user,
+                current_user.organisation,
+                form.email.data or "",
+                form.name.data or "",
+                form.role.data or "",
+                form.password.data or "",
+                actor=current_user,
             )
         except ServiceError as exc:
             target = getattr(form, exc.field or "", None)

@@ -35,8 +35,11 @@ def engagement_new() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             engagement = engagements.create_engagement(
-                current_user, form.client_name.data or "", form.role_title.data or "",
-                form.notes.data or "", form.archetype.data or "operating_executive",
+                current_user,
+                form.client_name.data or "",
+                form.role_title.data or "",
+                form.notes.data or "",
+                form.archetype.data or "operating_executive",
             )
         except ServiceError as exc:
             form.form_errors.append(exc.message)

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from werkzeug.wrappers import Response as BaseResponse
 
 import questionnaires
 from assessor.extensions import db
@@ -62,31 +61,46 @@ def link_for(assignment: Assignment) -> str:
     return url_for("respond.welcome", token=invitations.link_token(assignment), _external=True)
 
 
-def _dashboard(engagement: Engagement, forms: dict[str, Any] | None = None,
-               status: int = 200, import_problems: list[str] | None = None) -> Any:
+def _dashboard(
+    engagement: Engagement,
+    forms: dict[str, Any] | None = None,
+    status: int = 200,
+    import_problems: list[str] | None = None,
+) -> Any:
     try:
         page = int(request.args.get("page", "1"))
     except ValueError:
         page = 1
     listing = candidates.list_candidates(
-        engagement, page=page, per_page=50, sort=request.args.get("sort", "fit"),
-        status=request.args.get("status", "all"), query=request.args.get("q", "")[:100],
+        engagement,
+        page=page,
+        per_page=50,
+        sort=request.args.get("sort", "fit"),
+        status=request.args.get("status", "all"),
+        query=request.args.get("q", "")[:100],
     )
     version, profile = profiles.current_profile(engagement)
     all_forms = {
         "invite": InviteForm(prefix="invite"),
         "csv": CsvInviteForm(prefix="csv"),
-        "archetype": ArchetypeForm(prefix="profile",
-                                   archetype=(profile.archetype if profile else None)),
-        "weight": InterviewWeightForm(prefix="weight",
-                                      interview_weight=round(engagement.interview_weight * 100)),
+        "archetype": ArchetypeForm(
+            prefix="profile", archetype=(profile.archetype if profile else None)
+        ),
+        "weight": InterviewWeightForm(
+            prefix="weight", interview_weight=round(engagement.interview_weight * 100)
+        ),
         "action": ActionForm(),
     }
     all_forms.update(forms or {})
     return render_template(
-        "recruiter/dashboard.html", engagement=engagement, listing=listing,
-        profile=profile, profile_version=version, forms=all_forms,
-        import_problems=import_problems or [], link_for=link_for,
+        "recruiter/dashboard.html",
+        engagement=engagement,
+        listing=listing,
+        profile=profile,
+        profile_version=version,
+        forms=all_forms,
+        import_problems=import_problems or [],
+        link_for=link_for,
     ), status
 
 
@@ -103,14 +117,22 @@ def invite(engagement_id: int) -> Any:
     form = InviteForm(prefix="invite")
     if form.validate_on_submit():
         try:
-            assignment = invitations.invite(current_user, engagement, form.name.data or "",
-                                            form.email.data or "")
+            assignment = invitations.invite(
+                current_user, engagement, form.name.data or "", form.email.data or ""
+            )
         except ServiceError as exc:
             (getattr(form, exc.field or "", None) or form.email).errors.append(exc.message)
         else:
             sent = mail.send_invitation(assignment, engagement, link_for(assignment))
-            flash(f"{assignment.name} is invited." + (" The e-mail is on its way." if sent else
-                  " Copy the link from the table to send it."), "success")
+            flash(
+                f"{assignment.name} is invited."
+                + (
+                    " The e-mail is on its way."
+                    if sent
+                    else " Copy the link from the table to send it."
+                ),
+                "success",
+            )
             return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
     return _dashboard(engagement, {"invite": form}, 400)
 
@@ -127,8 +149,10 @@ def import_csv(engagement_id: int) -> Any:
     except CsvImportError as exc:
         return _dashboard(engagement, {"csv": form}, 400, import_problems=exc.problems)
     sent = sum(mail.send_invitation(a, engagement, link_for(a)) for a in created)
-    flash(f"{len(created)} candidates invited" + (f"; {sent} e-mails sent." if sent else "."),
-          "success")
+    flash(
+        f"{len(created)} candidates invited" + (f"; {sent} e-mails sent." if sent else "."),
+        "success",
+    )
     return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
 
 
@@ -140,8 +164,11 @@ def set_profile(engagement_id: int) -> Any:
     if not form.validate_on_submit():
         return _dashboard(engagement, {"archetype": form}, 400)
     version = profiles.set_archetype(current_user, engagement, form.archetype.data or "")
-    flash(f"Role profile v{version.version} ({version.data['name']}) is now used for every "
-          "candidate's fit.", "success")
+    flash(
+        f"Role profile v{version.version} ({version.data['name']}) is now used for every "
+        "candidate's fit.",
+        "success",
+    )
     return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
 
 
@@ -153,8 +180,7 @@ def set_weight(engagement_id: int) -> Any:
     if not form.validate_on_submit():
         return _dashboard(engagement, {"weight": form}, 400)
     candidates.set_interview_weight(current_user, engagement, int(form.interview_weight.data))
-    flash(f"Interviews now count for {form.interview_weight.data}% of the final score.",
-          "success")
+    flash(f"Interviews now count for {form.interview_weight.data}% of the final score.", "success")
     return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
 
 
@@ -167,8 +193,9 @@ def link_action(engagement_id: int, assignment_id: int) -> Any:
     form = ExtendForm() if action == "extend" else ActionForm()
     if not form.validate_on_submit():
         flash(_first_error(form) or "The form could not be accepted; try again.", "error")
-        return redirect(url_for("recruiter.candidate", engagement_id=engagement.id,
-                                assignment_id=assignment.id)), 303
+        return redirect(
+            url_for("recruiter.candidate", engagement_id=engagement.id, assignment_id=assignment.id)
+        ), 303
     if action == "extend":
         invitations.extend(current_user, assignment, int(form.days.data))
         flash(f"Link valid until {assignment.expires_at:%d %B %Y}.", "success")
@@ -182,14 +209,25 @@ def link_action(engagement_id: int, assignment_id: int) -> Any:
         invitations.resolve_token(invitations.link_token(assignment))
         kind = "reminder" if assignment.started_at else "invitation"
         sent = mail.send_invitation(assignment, engagement, link_for(assignment), kind=kind)
-        audit.record(current_user.organisation_id, current_user.id, f"invitation.{kind}",
-                     "assignment", assignment.id, emailed=sent)
-        flash("E-mail sent." if sent else "E-mail is not configured on this server; copy the "
-              "link and send it yourself.", "success" if sent else "warning")
+        audit.record(
+            current_user.organisation_id,
+            current_user.id,
+            f"invitation.{kind}",
+            "assignment",
+            assignment.id,
+            emailed=sent,
+        )
+        flash(
+            "E-mail sent."
+            if sent
+            else "E-mail is not configured on this server; copy the link and send it yourself.",
+            "success" if sent else "warning",
+        )
     else:
         abort(400, "Unknown action.")
-    return redirect(url_for("recruiter.candidate", engagement_id=engagement.id,
-                            assignment_id=assignment.id))
+    return redirect(
+        url_for("recruiter.candidate", engagement_id=engagement.id, assignment_id=assignment.id)
+    )
 
 
 def _first_error(form: Any) -> str | None:
@@ -209,10 +247,14 @@ def move(engagement_id: int, assignment_id: int) -> Any:
         abort(400, "The form expired; reload the page and try again.")
     candidates.move(current_user, assignment, request.form.get("action", ""))
     flash(f"{assignment.name} is now {assignment.status}.", "success")
-    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/")
-                    and not request.form.get("back", "").startswith("//")
-                    else url_for("recruiter.candidate", engagement_id=engagement.id,
-                                 assignment_id=assignment.id))
+    return redirect(
+        request.form.get("back")
+        if request.form.get("back", "").startswith("/")
+        and not request.form.get("back", "").startswith("//")
+        else url_for(
+            "recruiter.candidate", engagement_id=engagement.id, assignment_id=assignment.id
+        )
+    )
 
 
 @bp.route("/candidates/<int:assignment_id>")
@@ -221,18 +263,26 @@ def candidate(engagement_id: int, assignment_id: int) -> Any:
     engagement = _engagement(engagement_id)
     assignment = _candidate(engagement, assignment_id)
     view = candidate_view.build(engagement, assignment)
-    audit.record(current_user.organisation_id, current_user.id, "candidate.view",
-                 "assignment", assignment.id)
+    audit.record(
+        current_user.organisation_id, current_user.id, "candidate.view", "assignment", assignment.id
+    )
     from assessor.reports import charts
 
     radar_svg = bars_svg = None
     if view.fit is not None or any(r.pomp is not None for r in view.competencies):
         radar_svg, bars_svg = _charts(view, charts)
     return render_template(
-        "recruiter/candidate.html", engagement=engagement, assignment=assignment, view=view,
-        radar_svg=radar_svg, bars_svg=bars_svg, action_form=ActionForm(),
-        extend_form=ExtendForm(), link=link_for(assignment) if assignment.submitted_at is None
-        and assignment.status != "revoked" else None,
+        "recruiter/candidate.html",
+        engagement=engagement,
+        assignment=assignment,
+        view=view,
+        radar_svg=radar_svg,
+        bars_svg=bars_svg,
+        action_form=ActionForm(),
+        extend_form=ExtendForm(),
+        link=link_for(assignment)
+        if assignment.submitted_at is None and assignment.status != "revoked"
+        else None,
     )
 
 
@@ -241,10 +291,13 @@ def _charts(view: candidate_view.CandidateView, charts: Any) -> tuple[str, str]:
     series = [(view.name, [r.pomp or 0 for r in view.competencies], "candidate")]
     if any(v is not None for v in view.profile_values):
         series.insert(0, ("Role profile", [v or 0 for v in view.profile_values], "profile"))
-    radar = charts.to_svg(charts.radar_chart(labels, _colour(series)), "Radar chart of "
-                          f"{view.name}'s competencies against the role profile")
-    rows = [(r.name, r.pomp, r.low, r.high, r.minimum, r.band_label or "")
-            for r in view.competencies]
+    radar = charts.to_svg(
+        charts.radar_chart(labels, _colour(series)),
+        f"Radar chart of {view.name}'s competencies against the role profile",
+    )
+    rows = [
+        (r.name, r.pomp, r.low, r.high, r.minimum, r.band_label or "") for r in view.competencies
+    ]
     bars = charts.to_svg(charts.competency_bars(rows), "Competency scores with 90% bands")
     return radar, bars
 
@@ -263,11 +316,15 @@ def candidate_json(engagement_id: int, assignment_id: int) -> Response:
     engagement = _engagement(engagement_id)
     assignment = _candidate(engagement, assignment_id)
     view = candidate_view.build(engagement, assignment)
-    audit.record(current_user.organisation_id, current_user.id, "export.json", "assignment",
-                 assignment.id)
+    audit.record(
+        current_user.organisation_id, current_user.id, "export.json", "assignment", assignment.id
+    )
     body = json.dumps(view.to_dict(), indent=2, ensure_ascii=False)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="candidate-{assignment.id}.json"'})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="candidate-{assignment.id}.json"'},
+    )
 
 
 @bp.route("/candidates/<int:assignment_id>.pdf")
@@ -279,10 +336,14 @@ def candidate_pdf(engagement_id: int, assignment_id: int) -> Response:
     assignment = _candidate(engagement, assignment_id)
     view = candidate_view.build(engagement, assignment)
     pdf = build_candidate_profile(candidate_view.to_report_data(view))
-    audit.record(current_user.organisation_id, current_user.id, "export.pdf", "assignment",
-                 assignment.id)
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="profile-{assignment.id}.pdf"'})
+    audit.record(
+        current_user.organisation_id, current_user.id, "export.pdf", "assignment", assignment.id
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="profile-{assignment.id}.pdf"'},
+    )
 
 
 @bp.route("/compare")
@@ -301,12 +362,20 @@ def compare(engagement_id: int) -> Any:
     from assessor.reports import charts
 
     labels = [r.name for r in views[0].competencies]
-    series = [(v.name, [r.pomp or 0 for r in v.competencies], COMPARE_COLOURS[k])
-              for k, v in enumerate(views)]
-    radar = charts.to_svg(charts.radar_chart(labels, series),
-                          "Overlaid radar chart of the compared candidates")
-    return render_template("recruiter/compare.html", engagement=engagement, views=views,
-                           radar_svg=radar, colours=COMPARE_COLOURS)
+    series = [
+        (v.name, [r.pomp or 0 for r in v.competencies], COMPARE_COLOURS[k])
+        for k, v in enumerate(views)
+    ]
+    radar = charts.to_svg(
+        charts.radar_chart(labels, series), "Overlaid radar chart of the compared candidates"
+    )
+    return render_template(
+        "recruiter/compare.html",
+        engagement=engagement,
+        views=views,
+        radar_svg=radar,
+        colours=COMPARE_COLOURS,
+    )
 
 
 @bp.route("/candidates/<int:assignment_id>/interview", methods=["GET", "POST"])
@@ -325,19 +394,35 @@ def interview(engagement_id: int, assignment_id: int) -> Any:
                 raw = request.form.get(field_name(item), "")
                 ratings[item.scale or ""] = int(raw) if raw.isdigit() else None
             try:
-                candidates.record_interview(current_user, assignment, kit,
-                                            form.interviewer_name.data or "", ratings,
-                                            form.notes.data or "")
+                candidates.record_interview(
+                    current_user,
+                    assignment,
+                    kit,
+                    form.interviewer_name.data or "",
+                    ratings,
+                    form.notes.data or "",
+                )
             except ServiceError as exc:
                 form.form_errors.append(exc.message)
             else:
                 flash("Interview ratings saved.", "success")
-                return redirect(url_for("recruiter.candidate", engagement_id=engagement.id,
-                                        assignment_id=assignment.id))
+                return redirect(
+                    url_for(
+                        "recruiter.candidate",
+                        engagement_id=engagement.id,
+                        assignment_id=assignment.id,
+                    )
+                )
         status = 400
-    return render_template("recruiter/interview.html", engagement=engagement,
-                           assignment=assignment, kit=kit, form=form, items=rating_items,
-                           field_name=field_name), status
+    return render_template(
+        "recruiter/interview.html",
+        engagement=engagement,
+        assignment=assignment,
+        kit=kit,
+        form=form,
+        items=rating_items,
+        field_name=field_name,
+    ), status
 
 
 @bp.route("/export.csv")
@@ -345,8 +430,13 @@ def interview(engagement_id: int, assignment_id: int) -> Any:
 def export(engagement_id: int) -> Response:
     engagement = _engagement(engagement_id)
     body = candidates.export_csv(current_user, engagement)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="engagement-{engagement.id}-scores.csv"'})
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="engagement-{engagement.id}-scores.csv"'
+        },
+    )
 
 
 __all__ = ["bp", "db"]

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from assessor.extensions import db
 from assessor.forms.questionnaire import ActionForm, field_name, section_form_class
 from assessor.models import Assignment, Engagement, Organisation
 from assessor.services import invitations, responses, results
 from assessor.services.invitations import LinkError
-from assessor.extensions import db
 from assessor.web import keep_changes
 from questionnaires import Instrument, Section
 from questionnaires.flow import visible_items, visible_sections
@@ -56,8 +56,13 @@ def welcome(token: str) -> Response | str:
             return redirect(url_for("respond.resume", token=token))
     answers = responses.answers_of(assignment)
     return render_template(
-        "respond/welcome.html", instrument=instrument, token=token, error=error, form=form,
-        percent=responses.completion(assignment, instrument, answers), **_context(assignment),
+        "respond/welcome.html",
+        instrument=instrument,
+        token=token,
+        error=error,
+        form=form,
+        percent=responses.completion(assignment, instrument, answers),
+        **_context(assignment),
     )
 
 
@@ -107,16 +112,21 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
     if request.method == "POST":
         form = form_class()
         if not form.validate_on_submit():
-            abort(400, "The page expired before it was sent. Reload it; your earlier pages "
-                  "are saved.")
+            abort(
+                400, "The page expired before it was sent. Reload it; your earlier pages are saved."
+            )
         action = request.form.get("action", "next")
-        result = responses.save_page(assignment, section, _raw_values(section), _elapsed(),
-                                     strict=action == "next")
+        result = responses.save_page(
+            assignment, section, _raw_values(section), _elapsed(), strict=action == "next"
+        )
         answers = responses.answers_of(assignment)
         if action == "back":
             previous = responses.previous_section(instrument, answers, section.key)
-            target = (url_for("respond.page", token=token, section_key=previous.key)
-                      if previous else url_for("respond.welcome", token=token))
+            target = (
+                url_for("respond.page", token=token, section_key=previous.key)
+                if previous
+                else url_for("respond.welcome", token=token)
+            )
             return redirect(target)
         if action == "save":
             return redirect(url_for("respond.saved", token=token))
@@ -137,10 +147,18 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
     keys = [s.key for s in sections]
     position = keys.index(section.key) + 1 if section.key in keys else 1
     return render_template(
-        "respond/page.html", instrument=instrument, section=section, form=form, token=token,
+        "respond/page.html",
+        instrument=instrument,
+        section=section,
+        form=form,
+        token=token,
         items=visible_items(section, answers),
-        errors=errors, position=position, total=len(sections), field_name=field_name,
-        percent=responses.completion(assignment, instrument, answers), **_context(assignment),
+        errors=errors,
+        position=position,
+        total=len(sections),
+        field_name=field_name,
+        percent=responses.completion(assignment, instrument, answers),
+        **_context(assignment),
     ), (400 if errors else 200)
 
 
@@ -161,8 +179,9 @@ def _initial(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
 @bp.route("/<token>/saved")
 def saved(token: str) -> str:
     assignment, instrument = _load(token)
-    return render_template("respond/saved.html", token=token, instrument=instrument,
-                           **_context(assignment))
+    return render_template(
+        "respond/saved.html", token=token, instrument=instrument, **_context(assignment)
+    )
 
 
 @bp.route("/<token>/review", methods=["GET", "POST"])
@@ -188,8 +207,13 @@ def review(token: str) -> Response | str | tuple[str, int]:
         gaps = [i for i in items if i.required and answers.get(i.key) in (None, "")]
         rows.append((section, done, len(items), gaps))
     return render_template(
-        "respond/review.html", instrument=instrument, rows=rows, token=token, form=form,
-        missing=missing, percent=responses.completion(assignment, instrument, answers),
+        "respond/review.html",
+        instrument=instrument,
+        rows=rows,
+        token=token,
+        form=form,
+        missing=missing,
+        percent=responses.completion(assignment, instrument, answers),
         **_context(assignment),
     ), (400 if missing else 200)
 

@@ -11,26 +11,35 @@ from assessor.services.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."),
-                                             Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
-                                                     Length(max=200)])
+    email = EmailField(
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=200)]
+    )
 
 
 class UserForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter the person's name."),
-                                           Length(max=200)])
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the person's name."), Length(max=200)]
+    )
     email = EmailField(
         "E-mail",
-        validators=[DataRequired("Enter an e-mail address."),
-                    Email("Enter a valid e-mail address."), Length(max=254)],
+        validators=[
+            DataRequired("Enter an e-mail address."),
+            Email("Enter a valid e-mail address."),
+            Length(max=254),
+        ],
     )
     role = SelectField("Role", choices=[SelectChoice(r, r.capitalize()) for r in ROLES])
     password = PasswordField(
         "Initial password",
         validators=[
             DataRequired("Set an initial password."),
-            Length(min=MIN_PASSWORD_LENGTH, max=200,
-                   message=f"Use {MIN_PASSWORD_LENGTH} to 200 characters."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Use {MIN_PASSWORD_LENGTH} to 200 characters.",
+            ),
         ],
     )

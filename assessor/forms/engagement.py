@@ -14,7 +14,8 @@ class EngagementForm(FlaskForm):
         "Client company", validators=[DataRequired("Name the client company."), Length(max=200)]
     )
     role_title = StringField(
-        "Role title", default="Chief Customer Officer",
+        "Role title",
+        default="Chief Customer Officer",
         validators=[DataRequired("Give the role a title."), Length(max=200)],
     )
     notes = TextAreaField("Notes", validators=[Length(max=5000)])

@@ -69,8 +69,9 @@ def _field_for(item: Item) -> Field:
 _FORM_CLASSES: dict[tuple[str, str, str, type], type[FlaskForm]] = {}
 
 
-def items_form_class(instrument: Instrument, base: type[FlaskForm],
-                     section_key: str | None = None) -> type[FlaskForm]:
+def items_form_class(
+    instrument: Instrument, base: type[FlaskForm], section_key: str | None = None
+) -> type[FlaskForm]:
     """A form class with one field per item of a section (or of the whole instrument)."""
     cache_key = (instrument.key, instrument.content_hash, section_key or "*", base)
     cls = _FORM_CLASSES.get(cache_key)

@@ -11,22 +11,36 @@ from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 
 
 class InviteForm(FlaskForm):
-    name = StringField("Candidate's name",
-                       validators=[DataRequired("Enter the candidate's name."), Length(max=200)])
-    email = EmailField("E-mail", validators=[DataRequired("Enter an e-mail address."),
-                                             Email("Enter a valid e-mail address."),
-                                             Length(max=254)])
+    name = StringField(
+        "Candidate's name",
+        validators=[DataRequired("Enter the candidate's name."), Length(max=200)],
+    )
+    email = EmailField(
+        "E-mail",
+        validators=[
+            DataRequired("Enter an e-mail address."),
+            Email("Enter a valid e-mail address."),
+            Length(max=254),
+        ],
+    )
 
 
 class CsvInviteForm(FlaskForm):
-    file = FileField("CSV file with the columns name and email",
-                     validators=[FileRequired("Choose a CSV file to upload.")])
+    file = FileField(
+        "CSV file with the columns name and email",
+        validators=[FileRequired("Choose a CSV file to upload.")],
+    )
 
 
 class ExtendForm(FlaskForm):
-    days = IntegerField("Extend by (days)", default=7,
-                        validators=[DataRequired("Enter a number of days."),
-                                    NumberRange(1, 90, "Extend by 1 to 90 days.")])
+    days = IntegerField(
+        "Extend by (days)",
+        default=7,
+        validators=[
+            DataRequired("Enter a number of days."),
+            NumberRange(1, 90, "Extend by 1 to 90 days."),
+        ],
+    )
 
 
 class ArchetypeForm(FlaskForm):
@@ -39,14 +53,15 @@ class ArchetypeForm(FlaskForm):
 class InterviewWeightForm(FlaskForm):
     interview_weight = IntegerField(
         "Weight of interviews in the final score (%)",
-        validators=[InputRequired("Enter a percentage (0 means test only)."),
-                    NumberRange(0, 100, "Enter a percentage from 0 to 100.")],
+        validators=[
+            InputRequired("Enter a percentage (0 means test only)."),
+            NumberRange(0, 100, "Enter a percentage from 0 to 100."),
+        ],
     )
 
 
 class InterviewFormBase(FlaskForm):
     interviewer_name = StringField(
-        "Interviewer", validators=[DataRequired("Enter the interviewer's name."),
-                                   Length(max=200)]
+        "Interviewer", validators=[DataRequired("Enter the interviewer's name."), Length(max=200)]
     )
     notes = TextAreaField("Notes", validators=[Length(max=5000)])

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 import questionnaires
+from assessor.extensions import db
 from assessor.models import Assignment, Engagement, Result
 from assessor.services import candidates as candidate_service
 from assessor.services import pool as pool_service
-from assessor.extensions import db
 from questionnaires import ARCHETYPE_NAMES
 from scoring.bands import narrative
 from scoring.profiles import SCALE_CLUSTER
@@ -79,23 +79,29 @@ class CandidateView:
 
 
 def _num(value: float) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else \
-        round(float(value), 1)
+    return (
+        None
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else round(float(value), 1)
+    )
 
 
-def recommendation_for(fit: float | None, band: str | None, failed: list[str],
-                       flagged: bool) -> str:
+def recommendation_for(
+    fit: float | None, band: str | None, failed: list[str], flagged: bool
+) -> str:
     """A plain-language next step; never a verdict on its own."""
     if fit is None:
-        return ("Not enough answers to compute a fit score; review the competency scores that "
-                "are available and ask the candidate to complete the missing parts.")
+        return (
+            "Not enough answers to compute a fit score; review the competency scores that "
+            "are available and ask the candidate to complete the missing parts."
+        )
     text = {
         "strong": "Strong fit to the role profile: a priority for interview.",
         "good": "Good fit to the role profile: worth interviewing.",
         "partial": "Partial fit: interview only if the gaps below can be developed or are "
-                   "less important for this client.",
+        "less important for this client.",
         "weak": "Weak fit to this role profile: consider only with strong evidence from "
-                "interviews and references.",
+        "interviews and references.",
     }.get(band or "", f"Fit {fit:.0f} of 100.")
     if failed:
         text += f" Below the must-have minimum on: {', '.join(failed)}; probe these first."
@@ -127,25 +133,40 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
         story = narrative(key, pomp, narratives)
         minimum = minima.get(key)
         ratings = ratings_by_scale.get(key, [])
-        rows.append(CompetencyRow(
-            key=key, name=scale.name, cluster=cluster_names.get(SCALE_CLUSTER.get(key, ""), ""),
-            pomp=pomp,
-            low=_num(pool.low[i, s]) if i is not None else None,
-            high=_num(pool.high[i, s]) if i is not None else None,
-            percentile=_num(pool.norms.percentile[i, s]) if i is not None else None,
-            band=story.band, band_label=story.label, minimum=minimum,
-            gap=(round(minimum - pomp, 1) if minimum is not None and pomp is not None else None),
-            narrative=story.text,
-            interview_mean=round(float(np.mean(ratings)), 2) if ratings else None,
-            interview_spread=(round(float(np.std(ratings, ddof=1)), 2) if len(ratings) > 1
-                              else (0.0 if ratings else None)),
-        ))
+        rows.append(
+            CompetencyRow(
+                key=key,
+                name=scale.name,
+                cluster=cluster_names.get(SCALE_CLUSTER.get(key, ""), ""),
+                pomp=pomp,
+                low=_num(pool.low[i, s]) if i is not None else None,
+                high=_num(pool.high[i, s]) if i is not None else None,
+                percentile=_num(pool.norms.percentile[i, s]) if i is not None else None,
+                band=story.band,
+                band_label=story.label,
+                minimum=minimum,
+                gap=(
+                    round(minimum - pomp, 1) if minimum is not None and pomp is not None else None
+                ),
+                narrative=story.text,
+                interview_mean=round(float(np.mean(ratings)), 2) if ratings else None,
+                interview_spread=(
+                    round(float(np.std(ratings, ddof=1)), 2)
+                    if len(ratings) > 1
+                    else (0.0 if ratings else None)
+                ),
+            )
+        )
     scored = [r for r in rows if r.pomp is not None]
     by_score = sorted(scored, key=lambda r: -r.pomp)  # type: ignore[operator]
-    strengths = [(r.name, r.narrative or "") for r in by_score[:3] if r.band in
-                 ("strength", "distinctive")]
-    development = [(r.name, r.narrative or "") for r in reversed(by_score[-3:])
-                   if r.band in ("development", "solid") or (r.gap or 0) > 0]
+    strengths = [
+        (r.name, r.narrative or "") for r in by_score[:3] if r.band in ("strength", "distinctive")
+    ]
+    development = [
+        (r.name, r.narrative or "")
+        for r in reversed(by_score[-3:])
+        if r.band in ("development", "solid") or (r.gap or 0) > 0
+    ]
     guide = _interview_guide(rows, weights, kit)
     result = db.session.query(Result).filter_by(assignment_id=assignment.id).one_or_none()
     data = result.data if result else {}
@@ -154,10 +175,13 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     fit = summary.get("fit")
     profile_values = [_profile_value(k, weights, minima) for k in pool.scale_keys]
     return CandidateView(
-        assignment_id=assignment.id, name=assignment.name or "", email=assignment.email or "",
+        assignment_id=assignment.id,
+        name=assignment.name or "",
+        email=assignment.email or "",
         status=assignment.status,
         submitted_at=assignment.submitted_at.isoformat() if assignment.submitted_at else None,
-        engagement_id=engagement.id, client_name=engagement.client_name,
+        engagement_id=engagement.id,
+        client_name=engagement.client_name,
         role_title=engagement.role_title,
         profile_name=profile.name if profile else None,
         profile_version=pool.profile_version.version if pool.profile_version else None,
@@ -165,24 +189,40 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
         fit=_num(fit) if fit is not None else None,
         fit_low=_num(summary.get("fit_low")) if summary.get("fit_low") is not None else None,
         fit_high=_num(summary.get("fit_high")) if summary.get("fit_high") is not None else None,
-        fit_band=summary.get("band"), rank=summary.get("rank"), pool_size=pool.n,
-        score_source=summary.get("source"), interview_weight=engagement.interview_weight,
+        fit_band=summary.get("band"),
+        rank=summary.get("rank"),
+        pool_size=pool.n,
+        score_source=summary.get("source"),
+        interview_weight=engagement.interview_weight,
         failed_minima=[instrument.scale(k).name for k in summary.get("failed_minima", [])],
         recommendation=recommendation_for(
-            fit, summary.get("band"),
+            fit,
+            summary.get("band"),
             [instrument.scale(k).name for k in summary.get("failed_minima", [])],
             bool(summary.get("flagged")),
         ),
-        competencies=rows, strengths=strengths, development=development, guide=guide,
+        competencies=rows,
+        strengths=strengths,
+        development=development,
+        guide=guide,
         quality_flagged=bool(summary.get("flagged")),
         quality_notes=list(summary.get("reasons") or []),
         experience=list(data.get("experience") or []),
-        interviews=[{"interviewer": iv.interviewer_name, "ratings": iv.ratings,
-                     "notes": iv.notes, "at": iv.created_at.isoformat()} for iv in interviews],
+        interviews=[
+            {
+                "interviewer": iv.interviewer_name,
+                "ratings": iv.ratings,
+                "notes": iv.notes,
+                "at": iv.created_at.isoformat(),
+            }
+            for iv in interviews
+        ],
         norms_usable=usable,
-        norm_note=(f"Percentiles compare with the {norm_n} candidates of this engagement."
-                   if usable else "Too few candidates in this engagement for percentiles "
-                   f"({norm_n} so far)."),
+        norm_note=(
+            f"Percentiles compare with the {norm_n} candidates of this engagement."
+            if usable
+            else f"Too few candidates in this engagement for percentiles ({norm_n} so far)."
+        ),
         profile_values=profile_values,
     )
 
@@ -198,8 +238,9 @@ def _profile_value(scale: str, weights: dict[str, float], minima: dict[str, floa
     return round(30 + 40 * weights.get(cluster, 0.0) / top, 1)
 
 
-def _interview_guide(rows: list[CompetencyRow], weights: dict[str, float],
-                     kit: questionnaires.Instrument) -> list[dict[str, Any]]:
+def _interview_guide(
+    rows: list[CompetencyRow], weights: dict[str, float], kit: questionnaires.Instrument
+) -> list[dict[str, Any]]:
     """Kit questions for the competencies with the largest weighted gaps."""
     questions = {item.scale: item for item in kit.items if item.type == "rating"}
 
@@ -214,9 +255,14 @@ def _interview_guide(rows: list[CompetencyRow], weights: dict[str, float],
     guide = []
     for row in ranked[:GUIDE_COMPETENCIES]:
         item = questions[row.key]
-        guide.append({
-            "key": row.key, "name": row.name, "score": row.pomp, "gap": row.gap,
-            "questions": list(item.questions),
-            "anchors": {a.level: a.text for a in item.anchors},
-        })
+        guide.append(
+            {
+                "key": row.key,
+                "name": row.name,
+                "score": row.pomp,
+                "gap": row.gap,
+                "questions": list(item.questions),
+                "anchors": {a.level: a.text for a in item.anchors},
+            }
+        )
     return guide

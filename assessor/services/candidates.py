@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, Engagement, Interview, User
-from assessor.services import audit, pool as pool_service, responses
+from assessor.services import audit, responses
+from assessor.services import pool as pool_service
 from assessor.services.errors import ServiceError
 from questionnaires import Instrument
 
@@ -23,8 +24,17 @@ PIPELINE_MOVES = {
     "reopen": "completed",
 }
 SORTS = ("fit", "name", "status", "invited")
-STATUS_FILTERS = ("all", "invited", "in_progress", "completed", "shortlisted", "rejected",
-                  "hired", "revoked", "flagged")
+STATUS_FILTERS = (
+    "all",
+    "invited",
+    "in_progress",
+    "completed",
+    "shortlisted",
+    "rejected",
+    "hired",
+    "revoked",
+    "flagged",
+)
 
 
 @dataclass
@@ -55,8 +65,15 @@ def _light_assignments(engagement: Engagement) -> list[Assignment]:
     return list(db.session.scalars(stmt))
 
 
-def list_candidates(engagement: Engagement, *, page: int = 1, per_page: int = 50,
-                    sort: str = "fit", status: str = "all", query: str = "") -> CandidatePage:
+def list_candidates(
+    engagement: Engagement,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    sort: str = "fit",
+    status: str = "all",
+    query: str = "",
+) -> CandidatePage:
     """One page of candidates, sorted and filtered, with a fixed number of queries."""
     sort = sort if sort in SORTS else "fit"
     status = status if status in STATUS_FILTERS else "all"
@@ -75,12 +92,18 @@ def list_candidates(engagement: Engagement, *, page: int = 1, per_page: int = 50
         chosen = [a for a in chosen if a.status == status]
     needle = query.strip().lower()
     if needle:
-        chosen = [a for a in chosen
-                  if needle in (a.name or "").lower() or needle in (a.email or "").lower()]
+        chosen = [
+            a
+            for a in chosen
+            if needle in (a.name or "").lower() or needle in (a.email or "").lower()
+        ]
     fit_of: dict[int, float] = {}
     if pool.fit is not None:
-        fit_of = {aid: float(pool.fit.score[i]) for i, aid in enumerate(pool.ids)
-                  if not math.isnan(pool.fit.score[i])}
+        fit_of = {
+            aid: float(pool.fit.score[i])
+            for i, aid in enumerate(pool.ids)
+            if not math.isnan(pool.fit.score[i])
+        }
     if sort == "fit":
         chosen.sort(key=lambda a: (a.id not in fit_of, -fit_of.get(a.id, 0.0), a.name or ""))
     elif sort == "name":
@@ -92,7 +115,7 @@ def list_candidates(engagement: Engagement, *, page: int = 1, per_page: int = 50
     total = len(chosen)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    window = chosen[(page - 1) * per_page: page * per_page]
+    window = chosen[(page - 1) * per_page : page * per_page]
     answered = _answer_counts([a.id for a in window if a.submitted_at is None])
     instrument = pool.instrument
     total_items = max(1, len(instrument.items))
@@ -123,8 +146,10 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
         raise ServiceError(f"Unknown action '{action}'.")
     target = PIPELINE_MOVES[action]
     if action in ("shortlist", "hire", "reopen") and assignment.submitted_at is None:
-        raise ServiceError("Only candidates who completed the assessment can be "
-                           f"{'shortlisted' if action == 'shortlist' else 'moved on'}.")
+        raise ServiceError(
+            "Only candidates who completed the assessment can be "
+            f"{'shortlisted' if action == 'shortlist' else 'moved on'}."
+        )
     if action == "reject" and assignment.status == "revoked":
         raise ServiceError("This invitation was revoked.")
     previous = assignment.status
@@ -132,13 +157,26 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
         target = "rejected"
     assignment.status = target
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, f"candidate.{action}", "assignment",
-                 assignment.id, before=previous, after=target)
+    audit.record(
+        actor.organisation_id,
+        actor.id,
+        f"candidate.{action}",
+        "assignment",
+        assignment.id,
+        before=previous,
+        after=target,
+    )
     return assignment
 
 
-def record_interview(actor: User, assignment: Assignment, kit: Instrument,
-                     interviewer_name: str, ratings: dict[str, int], notes: str) -> Interview:
+def record_interview(
+    actor: User,
+    assignment: Assignment,
+    kit: Instrument,
+    interviewer_name: str,
+    ratings: dict[str, int],
+    notes: str,
+) -> Interview:
     """Store one interviewer's ratings (scale → 1..5) of a candidate."""
     name = " ".join((interviewer_name or "").split())
     if not name:
@@ -157,31 +195,52 @@ def record_interview(actor: User, assignment: Assignment, kit: Instrument,
     if not clean:
         raise ServiceError("Rate at least one competency.")
     interview = Interview(
-        organisation_id=assignment.organisation_id, assignment_id=assignment.id,
-        interviewer_name=name[:200], instrument_version=kit.version, ratings=clean,
-        notes=(notes or "").strip()[:5000], created_by_id=actor.id,
+        organisation_id=assignment.organisation_id,
+        assignment_id=assignment.id,
+        interviewer_name=name[:200],
+        instrument_version=kit.version,
+        ratings=clean,
+        notes=(notes or "").strip()[:5000],
+        created_by_id=actor.id,
     )
     db.session.add(interview)
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "interview.record", "assignment",
-                 assignment.id, interviewer=name, rated=len(clean))
+    audit.record(
+        actor.organisation_id,
+        actor.id,
+        "interview.record",
+        "assignment",
+        assignment.id,
+        interviewer=name,
+        rated=len(clean),
+    )
     return interview
 
 
 def interviews_of(assignment: Assignment) -> list[Interview]:
-    stmt = (select(Interview).where(Interview.assignment_id == assignment.id)
-            .order_by(Interview.created_at))
+    stmt = (
+        select(Interview)
+        .where(Interview.assignment_id == assignment.id)
+        .order_by(Interview.created_at)
+    )
     return list(db.session.scalars(stmt))
 
 
 def set_interview_weight(actor: User, engagement: Engagement, percent: int) -> None:
     if not 0 <= percent <= 100:
-        raise ServiceError("The interview weight is a percentage from 0 to 100.",
-                           field="interview_weight")
+        raise ServiceError(
+            "The interview weight is a percentage from 0 to 100.", field="interview_weight"
+        )
     engagement.interview_weight = percent / 100.0
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "engagement.interview_weight",
-                 "engagement", engagement.id, percent=percent)
+    audit.record(
+        actor.organisation_id,
+        actor.id,
+        "engagement.interview_weight",
+        "engagement",
+        engagement.id,
+        percent=percent,
+    )
 
 
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -200,24 +259,45 @@ def export_csv(actor: User, engagement: Engagement) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     scale_names = [pool.instrument.scale(s).name for s in pool.scale_keys]
-    profile_label = (f"v{pool.profile_version.version}" if pool.profile_version else "")
-    writer.writerow(["name", "email", "status", "submitted_at", "fit", "fit_low", "fit_high",
-                     "fit_band", "rank", "score_source", "profile_version", "quality_flag",
-                     *scale_names])
+    profile_label = f"v{pool.profile_version.version}" if pool.profile_version else ""
+    writer.writerow(
+        [
+            "name",
+            "email",
+            "status",
+            "submitted_at",
+            "fit",
+            "fit_low",
+            "fit_high",
+            "fit_band",
+            "rank",
+            "score_source",
+            "profile_version",
+            "quality_flag",
+            *scale_names,
+        ]
+    )
     for a in _light_assignments(engagement):
         i = pool.row(a.id)
         summary = pool.summary(a.id) if i is not None else None
-        scores = ([_fmt(v) for v in pool.pomp[i]] if i is not None
-                  else [""] * len(pool.scale_keys))
-        writer.writerow([
-            safe_cell(a.name), safe_cell(a.email), a.status,
-            a.submitted_at.isoformat() if a.submitted_at else "",
-            _fmt(summary and summary["fit"]), _fmt(summary and summary["fit_low"]),
-            _fmt(summary and summary["fit_high"]), (summary or {}).get("band") or "",
-            (summary or {}).get("rank") or "", (summary or {}).get("source") or "",
-            profile_label if summary else "",
-            "yes" if summary and summary["flagged"] else "", *scores,
-        ])
+        scores = [_fmt(v) for v in pool.pomp[i]] if i is not None else [""] * len(pool.scale_keys)
+        writer.writerow(
+            [
+                safe_cell(a.name),
+                safe_cell(a.email),
+                a.status,
+                a.submitted_at.isoformat() if a.submitted_at else "",
+                _fmt(summary and summary["fit"]),
+                _fmt(summary and summary["fit_low"]),
+                _fmt(summary and summary["fit_high"]),
+                (summary or {}).get("band") or "",
+                (summary or {}).get("rank") or "",
+                (summary or {}).get("source") or "",
+                profile_label if summary else "",
+                "yes" if summary and summary["flagged"] else "",
+                *scores,
+            ]
+        )
     audit.record(actor.organisation_id, actor.id, "export.csv", "engagement", engagement.id)
     return out.getvalue()
 

@@ -12,7 +12,10 @@ from assessor.services.tenancy import get_owned, scoped
 
 
 def create_engagement(
-    actor: User, client_name: str, role_title: str, notes: str = "",
+    actor: User,
+    client_name: str,
+    role_title: str,
+    notes: str = "",
     archetype: str = "operating_executive",
 ) -> Engagement:
     """A new engagement with the archetype's default role profile as version 1."""

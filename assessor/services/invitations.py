@@ -64,10 +64,12 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
     except SignatureExpired:
         raise LinkError("expired", "This link has expired.") from None
     except (BadSignature, ValueError, TypeError):
-        raise LinkError("invalid", "This link is not valid. Check that it was copied whole.") \
-            from None
-    assignment = db.session.get(Assignment, assignment_id) if isinstance(assignment_id, int) \
-        else None
+        raise LinkError(
+            "invalid", "This link is not valid. Check that it was copied whole."
+        ) from None
+    assignment = (
+        db.session.get(Assignment, assignment_id) if isinstance(assignment_id, int) else None
+    )
     if assignment is None or not secrets.compare_digest(str(nonce), assignment.token_nonce):
         if assignment is not None and assignment.revoked_at is not None:
             raise LinkError("revoked", "This link was withdrawn by the organisation that sent it.")
@@ -123,8 +125,9 @@ def _already_invited(engagement_id: int, kind: str, emails: list[str]) -> set[st
     return set(db.session.scalars(stmt))
 
 
-def invite(actor: User, engagement: Engagement, name: str, email: str,
-           kind: str = "candidate") -> Assignment:
+def invite(
+    actor: User, engagement: Engagement, name: str, email: str, kind: str = "candidate"
+) -> Assignment:
     """Invite one participant by name and e-mail to the engagement."""
     name = _clean_name(name)
     email = normalise_email(email)
@@ -132,13 +135,15 @@ def invite(actor: User, engagement: Engagement, name: str, email: str,
         raise ServiceError(f"{email} is already invited to this engagement.", field="email")
     assignment = _new_assignment(engagement, kind, name, email, None)
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "invitation.create", "assignment",
-                 assignment.id, kind=kind)
+    audit.record(
+        actor.organisation_id, actor.id, "invitation.create", "assignment", assignment.id, kind=kind
+    )
     return assignment
 
 
-def import_csv(actor: User, engagement: Engagement, data: bytes,
-               kind: str = "candidate") -> list[Assignment]:
+def import_csv(
+    actor: User, engagement: Engagement, data: bytes, kind: str = "candidate"
+) -> list[Assignment]:
     """Invite everyone in a CSV of name and e-mail: all rows, or none with every problem listed."""
     try:
         text = data.decode("utf-8-sig")
@@ -153,12 +158,17 @@ def import_csv(actor: User, engagement: Engagement, data: bytes,
     rows = list(csv.reader(io.StringIO(text), dialect))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
-        raise CsvImportError(["The file is empty. Put a header row 'name,email' and one "
-                              "candidate per row."])
+        raise CsvImportError(
+            ["The file is empty. Put a header row 'name,email' and one candidate per row."]
+        )
     header = [h.strip().lower().replace("-", "") for h in rows[0]]
     if "name" not in header or "email" not in header:
-        raise CsvImportError(["Row 1: the header must name the columns 'name' and 'email' "
-                              f"(found: {', '.join(rows[0]) or 'nothing'})."])
+        raise CsvImportError(
+            [
+                "Row 1: the header must name the columns 'name' and 'email' "
+                f"(found: {', '.join(rows[0]) or 'nothing'})."
+            ]
+        )
     name_col, email_col = header.index("name"), header.index("email")
     body = rows[1:]
     if not body:
@@ -189,8 +199,14 @@ def import_csv(actor: User, engagement: Engagement, data: bytes,
         raise CsvImportError(problems)
     created = [_new_assignment(engagement, kind, name, email, None) for _, name, email in parsed]
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "invitation.import", "engagement",
-                 engagement.id, count=len(created))
+    audit.record(
+        actor.organisation_id,
+        actor.id,
+        "invitation.import",
+        "engagement",
+        engagement.id,
+        count=len(created),
+    )
     return created
 
 
@@ -209,8 +225,9 @@ def extend(actor: User, assignment: Assignment, days: int) -> Assignment:
     base = max(assignment.expires_at, utcnow())
     assignment.expires_at = base + timedelta(days=days)
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "invitation.extend", "assignment",
-                 assignment.id, days=days)
+    audit.record(
+        actor.organisation_id, actor.id, "invitation.extend", "assignment", assignment.id, days=days
+    )
     return assignment
 
 
@@ -221,8 +238,7 @@ def revoke(actor: User, assignment: Assignment) -> Assignment:
     assignment.revoked_at = utcnow()
     assignment.status = "revoked"
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "invitation.revoke", "assignment",
-                 assignment.id)
+    audit.record(actor.organisation_id, actor.id, "invitation.revoke", "assignment", assignment.id)
     return assignment
 
 
@@ -237,7 +253,5 @@ def reissue(actor: User, assignment: Assignment) -> Assignment:
         days=current_app.config.get("INVITATION_MAX_AGE_DAYS", 21)
     )
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "invitation.reissue", "assignment",
-                 assignment.id)
+    audit.record(actor.organisation_id, actor.id, "invitation.reissue", "assignment", assignment.id)
     return assignment
-

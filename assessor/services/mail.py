@@ -12,27 +12,37 @@ from email.utils import formataddr, make_msgid
 
 from flask import current_app, render_template
 
-from assessor.models import Assignment, Engagement, Organisation
 from assessor.extensions import db
+from assessor.models import Assignment, Engagement, Organisation
 
 
 def is_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def send_invitation(assignment: Assignment, engagement: Engagement, link: str,
-                    kind: str = "invitation") -> bool:
+def send_invitation(
+    assignment: Assignment, engagement: Engagement, link: str, kind: str = "invitation"
+) -> bool:
     """E-mail the participant their link; False when e-mail is not configured."""
     if not is_configured() or not assignment.email:
         return False
     organisation = db.session.get(Organisation, assignment.organisation_id)
-    context = {"assignment": assignment, "engagement": engagement, "link": link,
-               "organisation": organisation, "kind": kind}
+    context = {
+        "assignment": assignment,
+        "engagement": engagement,
+        "link": link,
+        "organisation": organisation,
+        "kind": kind,
+    }
     message = EmailMessage()
     subject = "Reminder: " if kind == "reminder" else ""
     message["Subject"] = f"{subject}{engagement.role_title} assessment for {engagement.client_name}"
-    message["From"] = formataddr((organisation.name if organisation else "CCO Assessor",
-                                  current_app.config.get("MAIL_FROM", "no-reply@localhost")))
+    message["From"] = formataddr(
+        (
+            organisation.name if organisation else "CCO Assessor",
+            current_app.config.get("MAIL_FROM", "no-reply@localhost"),
+        )
+    )
     message["To"] = formataddr((assignment.name or "", assignment.email))
     message["Message-ID"] = make_msgid(domain="cco-assessor")
     message.set_content(render_template("email/invitation.txt", **context))

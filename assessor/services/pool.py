@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 
 import questionnaires
 import scoring
+import scoring.reliability
 from assessor.extensions import db
 from assessor.models import Assignment, Engagement, Interview, Result, RoleProfileVersion
 from assessor.services import profiles
 from questionnaires import Instrument
-import scoring.reliability
 from scoring.fit import FitResult, compute_fit, interview_to_pomp
 from scoring.profiles import SCALE_CLUSTER, RoleProfile
 
@@ -73,7 +73,9 @@ class CandidatePool:
         return {
             "fit": None if fit is None or np.isnan(fit.score[i]) else float(fit.score[i]),
             "fit_low": None if fit is None or np.isnan(fit.fit_low[i]) else float(fit.fit_low[i]),
-            "fit_high": None if fit is None or np.isnan(fit.fit_high[i]) else float(fit.fit_high[i]),
+            "fit_high": None
+            if fit is None or np.isnan(fit.fit_high[i])
+            else float(fit.fit_high[i]),
             "band": fit.band[i] if fit is not None else None,
             "rank": int(fit.rank[i]) if fit is not None else None,
             "source": fit.score_source[i] if fit is not None else None,
@@ -91,6 +93,7 @@ _CACHE_SIZE = 32
 
 def _fingerprint(engagement: Engagement) -> tuple[Any, ...]:
     """Changes whenever anything the pool depends on changes (one cheap query)."""
+
     def of_results(column: Any) -> Any:
         return (
             select(column)
@@ -193,8 +196,7 @@ def build_pool(engagement: Engagement) -> CandidatePool:
     reliability: dict[str, scoring.Reliability] = {}
     if len(item_rows) >= 2:
         reliability = scoring.scale_reliability(key, np.array(item_rows, dtype=float))
-    sem = np.array([reliability[s].sem if s in reliability else _default_sem()
-                    for s in scale_keys])
+    sem = np.array([reliability[s].sem if s in reliability else _default_sem() for s in scale_keys])
     half = scoring.reliability.Z90 * sem
     low = np.clip(pomp - half, 0.0, 100.0)
     high = np.clip(pomp + half, 0.0, 100.0)
@@ -205,15 +207,31 @@ def build_pool(engagement: Engagement) -> CandidatePool:
     if profile is not None and ids:
         interview = np.array([interview_mean.get(i, np.nan) for i in ids])
         fit = compute_fit(
-            pomp, scale_keys, profile, sem=sem, scale_clusters=SCALE_CLUSTER,
-            ids=[str(i) for i in ids], interview=interview_to_pomp(interview),
+            pomp,
+            scale_keys,
+            profile,
+            sem=sem,
+            scale_clusters=SCALE_CLUSTER,
+            ids=[str(i) for i in ids],
+            interview=interview_to_pomp(interview),
             interview_weight=engagement.interview_weight,
         )
     return CandidatePool(
-        engagement_id=engagement.id, instrument=instrument, profile_version=version,
-        profile=profile, ids=ids, scale_keys=scale_keys, pomp=pomp, low=low, high=high,
-        sem=sem, reliability=reliability, norms=norms, fit=fit,
-        quality_flagged=np.array(flagged, dtype=bool), quality_reasons=reasons,
+        engagement_id=engagement.id,
+        instrument=instrument,
+        profile_version=version,
+        profile=profile,
+        ids=ids,
+        scale_keys=scale_keys,
+        pomp=pomp,
+        low=low,
+        high=high,
+        sem=sem,
+        reliability=reliability,
+        norms=norms,
+        fit=fit,
+        quality_flagged=np.array(flagged, dtype=bool),
+        quality_reasons=reasons,
         interview_counts=interview_counts,
     )
 

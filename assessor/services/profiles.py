@@ -34,8 +34,9 @@ def versions(engagement: Engagement) -> list[RoleProfileVersion]:
     return list(db.session.scalars(stmt))
 
 
-def set_profile(actor: User | None, engagement: Engagement, profile: RoleProfile,
-                note: str = "") -> RoleProfileVersion:
+def set_profile(
+    actor: User | None, engagement: Engagement, profile: RoleProfile, note: str = ""
+) -> RoleProfileVersion:
     """Make ``profile`` the engagement's current profile as a new version."""
     latest = db.session.scalar(
         select(func.max(RoleProfileVersion.version)).where(
@@ -60,8 +61,15 @@ def set_profile(actor: User | None, engagement: Engagement, profile: RoleProfile
     db.session.add(version)
     db.session.flush()
     db.session.expire_all()
-    audit.record(engagement.organisation_id, actor.id if actor else None, "profile.set",
-                 "engagement", engagement.id, version=version.version, source=profile.source)
+    audit.record(
+        engagement.organisation_id,
+        actor.id if actor else None,
+        "profile.set",
+        "engagement",
+        engagement.id,
+        version=version.version,
+        source=profile.source,
+    )
     return version
 
 

@@ -68,8 +68,9 @@ def section_by_key(instrument: Instrument, key: str) -> Section | None:
     return next((s for s in instrument.sections if s.key == key), None)
 
 
-def next_section(instrument: Instrument, answers: Mapping[str, Any],
-                 after: str | None) -> Section | None:
+def next_section(
+    instrument: Instrument, answers: Mapping[str, Any], after: str | None
+) -> Section | None:
     """The next visible section after ``after`` (the first when None)."""
     sections = visible_sections(instrument, answers)
     if after is None:
@@ -83,8 +84,9 @@ def next_section(instrument: Instrument, answers: Mapping[str, Any],
     return next((s for s in sections if order.index(s.key) > position), None)
 
 
-def previous_section(instrument: Instrument, answers: Mapping[str, Any],
-                     before: str) -> Section | None:
+def previous_section(
+    instrument: Instrument, answers: Mapping[str, Any], before: str
+) -> Section | None:
     sections = visible_sections(instrument, answers)
     keys = [s.key for s in sections]
     if before in keys and keys.index(before) > 0:
@@ -92,8 +94,9 @@ def previous_section(instrument: Instrument, answers: Mapping[str, Any],
     return None
 
 
-def resume_section(instrument: Instrument, assignment: Assignment,
-                   answers: Mapping[str, Any]) -> Section | None:
+def resume_section(
+    instrument: Instrument, assignment: Assignment, answers: Mapping[str, Any]
+) -> Section | None:
     """Where a returning participant continues: the first page with a required gap."""
     for section in visible_sections(instrument, answers):
         if missing_required([section], answers):
@@ -104,8 +107,14 @@ def resume_section(instrument: Instrument, assignment: Assignment,
     return None
 
 
-def save_page(assignment: Assignment, section: Section, form_data: Mapping[str, Any],
-              seconds: float | None, *, strict: bool) -> PageResult:
+def save_page(
+    assignment: Assignment,
+    section: Section,
+    form_data: Mapping[str, Any],
+    seconds: float | None,
+    *,
+    strict: bool,
+) -> PageResult:
     """Validate and upsert the answers of one page.
 
     ``form_data`` maps item key → raw submitted value. Valid answers are
@@ -130,8 +139,10 @@ def save_page(assignment: Assignment, section: Section, form_data: Mapping[str, 
     existing = {
         a.item_key: a
         for a in db.session.scalars(
-            select(Answer).where(Answer.assignment_id == assignment.id,
-                                 Answer.item_key.in_([i.key for i in section.items]))
+            select(Answer).where(
+                Answer.assignment_id == assignment.id,
+                Answer.item_key.in_([i.key for i in section.items]),
+            )
         )
     }
     for item in section.items:
@@ -144,8 +155,15 @@ def save_page(assignment: Assignment, section: Section, form_data: Mapping[str, 
                 db.session.delete(row)
             continue
         if row is None:
-            db.session.add(Answer(assignment_id=assignment.id, section_key=section.key,
-                                  item_key=item.key, value=value, answered_at=now))
+            db.session.add(
+                Answer(
+                    assignment_id=assignment.id,
+                    section_key=section.key,
+                    item_key=item.key,
+                    value=value,
+                    answered_at=now,
+                )
+            )
         elif row.value != value:
             row.value = value
             row.answered_at = now
@@ -169,12 +187,14 @@ def _record_time(assignment: Assignment, section_key: str, seconds: float | None
         return
     seconds = min(float(seconds), MAX_SECONDS_PER_PAGE)
     timing = db.session.scalar(
-        select(PageTiming).where(PageTiming.assignment_id == assignment.id,
-                                 PageTiming.section_key == section_key)
+        select(PageTiming).where(
+            PageTiming.assignment_id == assignment.id, PageTiming.section_key == section_key
+        )
     )
     if timing is None:
-        db.session.add(PageTiming(assignment_id=assignment.id, section_key=section_key,
-                                  seconds=seconds))
+        db.session.add(
+            PageTiming(assignment_id=assignment.id, section_key=section_key, seconds=seconds)
+        )
     else:
         timing.seconds = min(timing.seconds + seconds, 4 * MAX_SECONDS_PER_PAGE)
         timing.saved_at = utcnow()
@@ -187,11 +207,13 @@ def timings_of(assignment: Assignment) -> dict[str, float]:
     return {key: float(seconds) for key, seconds in db.session.execute(stmt)}
 
 
-def completion(assignment: Assignment, instrument: Instrument,
-               answers: Mapping[str, Any] | None = None) -> int:
+def completion(
+    assignment: Assignment, instrument: Instrument, answers: Mapping[str, Any] | None = None
+) -> int:
     """Percent of visible items answered (0–100)."""
-    answered, total = progress(instrument, answers if answers is not None
-                               else answers_of(assignment))
+    answered, total = progress(
+        instrument, answers if answers is not None else answers_of(assignment)
+    )
     return round(100 * answered / total) if total else 0
 
 
@@ -213,8 +235,7 @@ def submit(assignment: Assignment) -> list[str]:
     hidden = [k for k in answers if k not in shown]
     if hidden:
         db.session.execute(
-            delete(Answer).where(Answer.assignment_id == assignment.id,
-                                 Answer.item_key.in_(hidden))
+            delete(Answer).where(Answer.assignment_id == assignment.id, Answer.item_key.in_(hidden))
         )
     # One atomic transition, so a double-clicked submit or a second tab cannot submit twice.
     claimed = db.session.execute(

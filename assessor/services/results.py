@@ -25,8 +25,9 @@ def _json_row(row: np.ndarray) -> list[float | None]:
     return [None if np.isnan(v) else float(v) for v in row]
 
 
-def score_candidate(instrument: Instrument, answers: dict[str, Any],
-                    page_seconds: dict[str, float]) -> dict[str, Any]:
+def score_candidate(
+    instrument: Instrument, answers: dict[str, Any], page_seconds: dict[str, float]
+) -> dict[str, Any]:
     """Everything the recruiter sees about one submitted candidate assessment."""
     key = scoring.compile_key(instrument)
     matrix = scoring.answers_to_matrix(key, [answers])
@@ -36,7 +37,8 @@ def score_candidate(instrument: Instrument, answers: dict[str, Any],
     per_page = np.array([len(s.items) for s in sections])
     has_timing = bool(np.isfinite(seconds).any())
     quality = scoring.response_quality(
-        key, matrix,
+        key,
+        matrix,
         page_seconds=seconds if has_timing else None,
         items_per_page=per_page if has_timing else None,
     )
@@ -76,8 +78,12 @@ def compute_and_store(assignment: Assignment) -> Result:
         data = score_generic(instrument, answers)
     result = db.session.scalar(select(Result).where(Result.assignment_id == assignment.id))
     if result is None:
-        result = Result(assignment_id=assignment.id, scoring_version=SCORING_VERSION,
-                        instrument_hash=instrument.content_hash, data=data)
+        result = Result(
+            assignment_id=assignment.id,
+            scoring_version=SCORING_VERSION,
+            instrument_hash=instrument.content_hash,
+            data=data,
+        )
         db.session.add(result)
     else:
         result.data = data
@@ -93,5 +99,4 @@ def score_generic(instrument: Instrument, answers: dict[str, Any]) -> dict[str, 
     key = scoring.compile_key(instrument)
     matrix = scoring.answers_to_matrix(key, [answers])
     scores = scoring.score_scales(key, matrix)
-    return {"kind": instrument.audience, "scales": scores.row(0),
-            "matrix": _json_row(matrix[0])}
+    return {"kind": instrument.audience, "scales": scores.row(0), "matrix": _json_row(matrix[0])}

@@ -16,8 +16,9 @@ def section_form_data(section: Section, answers: dict[str, Any]) -> dict[str, An
     for item in section.items:
         if item.key in answers:
             value = answers[item.key]
-            data[f"q_{item.key}"] = [str(v) for v in value] if isinstance(value, list) \
-                else str(value)
+            data[f"q_{item.key}"] = (
+                [str(v) for v in value] if isinstance(value, list) else str(value)
+            )
     return data
 
 
@@ -30,20 +31,32 @@ def consent(client: FlaskClient, link: str) -> Any:
     return client.post(link, data={"csrf_token": csrf_token_from(html), "consent": "yes"})
 
 
-def post_section(client: FlaskClient, link: str, section: Section, answers: dict[str, Any],
-                 action: str = "next", seconds: float = 60.0) -> Any:
+def post_section(
+    client: FlaskClient,
+    link: str,
+    section: Section,
+    answers: dict[str, Any],
+    action: str = "next",
+    seconds: float = 60.0,
+) -> Any:
     url = f"{link}/page/{section.key}"
     page = client.get(url)
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
     token = csrf_token_from(page.get_data(as_text=True))
     data = section_form_data(section, answers)
-    data.update({"csrf_token": token, "action": action,
-                 "page_started": f"{time.time() - seconds:.3f}"})
+    data.update(
+        {"csrf_token": token, "action": action, "page_started": f"{time.time() - seconds:.3f}"}
+    )
     return client.post(url, data=data)
 
 
-def answer_all(client: FlaskClient, link: str, instrument: Instrument,
-               answers: dict[str, Any], stop_after: int | None = None) -> list[str]:
+def answer_all(
+    client: FlaskClient,
+    link: str,
+    instrument: Instrument,
+    answers: dict[str, Any],
+    stop_after: int | None = None,
+) -> list[str]:
     """Answer page after page, following the app's redirects; returns the pages posted."""
     consent(client, link)
     posted: list[str] = []

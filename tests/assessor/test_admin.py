@@ -13,8 +13,12 @@ def test_admin_adds_a_user_who_can_then_log_in(client, auth, make_user):
     auth.login(admin.email)
     response = auth.post(
         "/admin/users",
-        {"name": "Nina New", "email": "Nina@Example.com", "role": "consultant",
-         "password": "a-long-enough-password"},
+        {
+            "name": "Nina New",
+            "email": "Nina@Example.com",
+            "role": "consultant",
+            "password": "a-long-enough-password",
+        },
     )
     assert response.status_code == 302
     new = db.session.scalar(select(User).where(User.email == "nina@example.com"))
@@ -32,8 +36,12 @@ def test_duplicate_email_is_a_form_error(client, auth, make_user):
     auth.login(admin.email)
     response = auth.post(
         "/admin/users",
-        {"name": "Dup", "email": other.email.upper(), "role": "recruiter",
-         "password": "a-long-enough-password"},
+        {
+            "name": "Dup",
+            "email": other.email.upper(),
+            "role": "recruiter",
+            "password": "a-long-enough-password",
+        },
     )
     assert response.status_code == 400
     assert f"A user with the e-mail {other.email} already exists." in response.get_data(

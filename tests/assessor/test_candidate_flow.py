@@ -48,15 +48,18 @@ def test_invite_then_complete_then_ranked(app, client, auth, recruiter, engageme
     auth.login(recruiter.email)
     response = invite(auth, engagement)
     assert response.status_code == 302
-    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.email == "maria@example.com")
+    )
     assert assignment.status == "invited"
     assert assignment.instrument_key == "cco_candidate"
     assert assignment.instrument_hash == instrument.content_hash
 
     candidate = app.test_client()
     link = link_of(assignment)
-    answers = synthetic_answers(instrument, np.random.default_rng(7),
-                                {"empathy": 0.9, "service": 0.85, "metrics": 0.8})
+    answers = synthetic_answers(
+        instrument, np.random.default_rng(7), {"empathy": 0.9, "service": 0.85, "metrics": 0.8}
+    )
     welcome = candidate.get(link).get_data(as_text=True)
     assert "Halden Utilities" in welcome and "About 30 minutes" in welcome
 
@@ -71,8 +74,11 @@ def test_invite_then_complete_then_ranked(app, client, auth, recruiter, engageme
     assert resume.headers["Location"].endswith(f"/page/{instrument.sections[3].key}")
     page = other_device.get(f"{link}/page/{instrument.sections[0].key}").get_data(as_text=True)
     first_item = instrument.sections[0].items[0]
-    assert re.search(rf'<input checked id="q_{first_item.key}-\d+" name="q_{first_item.key}" '
-                     rf'type="radio" value="{answers[first_item.key]}">', page)
+    assert re.search(
+        rf'<input checked id="q_{first_item.key}-\d+" name="q_{first_item.key}" '
+        rf'type="radio" value="{answers[first_item.key]}">',
+        page,
+    )
 
     answer_all(other_device, link, instrument, answers)
     done = submit(other_device, link)
@@ -107,11 +113,14 @@ def test_invite_then_complete_then_ranked(app, client, auth, recruiter, engageme
     assert {"invitation.create", "candidate.view", "export.json", "export.csv"} <= actions
 
 
-def test_missing_required_answers_are_shown_next_to_the_item(app, client, auth, recruiter,
-                                                             engagement, instrument):
+def test_missing_required_answers_are_shown_next_to_the_item(
+    app, client, auth, recruiter, engagement, instrument
+):
     auth.login(recruiter.email)
     invite(auth, engagement)
-    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.email == "maria@example.com")
+    )
     candidate = app.test_client()
     link = link_of(assignment)
     answer_all(candidate, link, instrument, {}, stop_after=0)
@@ -123,15 +132,18 @@ def test_missing_required_answers_are_shown_next_to_the_item(app, client, auth, 
     assert "Answer this question to continue." in html
     assert f'id="q_{section.items[2].key}-error"' in html
     # What was given is kept although the page was rejected.
-    saved = set(db.session.scalars(select(Answer.item_key).where(
-        Answer.assignment_id == assignment.id)))
+    saved = set(
+        db.session.scalars(select(Answer.item_key).where(Answer.assignment_id == assignment.id))
+    )
     assert saved == set(partial)
 
 
 def test_invalid_value_is_rejected_with_reason(app, auth, recruiter, engagement, instrument):
     auth.login(recruiter.email)
     invite(auth, engagement)
-    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.email == "maria@example.com")
+    )
     candidate = app.test_client()
     link = link_of(assignment)
     answer_all(candidate, link, instrument, {}, stop_after=0)
@@ -141,16 +153,33 @@ def test_invalid_value_is_rejected_with_reason(app, auth, recruiter, engagement,
     assert "Choose one of the 5 points." in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("mutate, status, text", [
-    (lambda a: setattr(a, "revoked_at", __import__("assessor.models", fromlist=["utcnow"])
-                       .utcnow()), 410, "withdrawn"),
-    (lambda a: setattr(a, "expires_at", __import__("datetime").datetime(2000, 1, 1,
-                       tzinfo=__import__("datetime").UTC)), 410, "expired"),
-])
+@pytest.mark.parametrize(
+    "mutate, status, text",
+    [
+        (
+            lambda a: setattr(
+                a, "revoked_at", __import__("assessor.models", fromlist=["utcnow"]).utcnow()
+            ),
+            410,
+            "withdrawn",
+        ),
+        (
+            lambda a: setattr(
+                a,
+                "expires_at",
+                __import__("datetime").datetime(2000, 1, 1, tzinfo=__import__("datetime").UTC),
+            ),
+            410,
+            "expired",
+        ),
+    ],
+)
 def test_unusable_links_show_a_clear_page(app, auth, recruiter, engagement, mutate, status, text):
     auth.login(recruiter.email)
     invite(auth, engagement)
-    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.email == "maria@example.com")
+    )
     link = link_of(assignment)
     mutate(assignment)
     db.session.commit()
@@ -168,42 +197,54 @@ def test_tampered_link_is_a_clear_404(app):
 def test_reissued_link_invalidates_the_old_one(app, auth, recruiter, engagement):
     auth.login(recruiter.email)
     invite(auth, engagement)
-    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.email == "maria@example.com")
+    )
     old = link_of(assignment)
-    response = auth.post(f"/engagements/{engagement.id}/candidates/{assignment.id}/link",
-                         {"action": "reissue"},
-                         form_page=f"/engagements/{engagement.id}/candidates/{assignment.id}")
+    response = auth.post(
+        f"/engagements/{engagement.id}/candidates/{assignment.id}/link",
+        {"action": "reissue"},
+        form_page=f"/engagements/{engagement.id}/candidates/{assignment.id}",
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert app.test_client().get(old).status_code == 404
-    assert app.test_client().get(link_of(db.session.get(Assignment, assignment.id))).status_code \
-        == 200
+    assert (
+        app.test_client().get(link_of(db.session.get(Assignment, assignment.id))).status_code == 200
+    )
 
 
 def test_csv_import_all_or_nothing(app, client, auth, recruiter, engagement):
     auth.login(recruiter.email)
     path = f"/engagements/{engagement.id}/candidates"
     good = "name,email\nAnna Berg,anna@example.com\nΣοφία Παπαδοπούλου,sofia@example.com\n"
-    bad = "name,email\nAnna Berg,anna@example.com\nNo Mail,not-an-email\nAnna Twin,anna@example.com\n"
+    bad = (
+        "name,email\nAnna Berg,anna@example.com\nNo Mail,not-an-email\nAnna Twin,anna@example.com\n"
+    )
     from io import BytesIO
 
     token = auth.csrf(path)
-    response = client.post(f"{path}/import",
-                           data={"csv-csrf_token": token,
-                                 "csv-file": (BytesIO(bad.encode()), "c.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"{path}/import",
+        data={"csv-csrf_token": token, "csv-file": (BytesIO(bad.encode()), "c.csv")},
+        content_type="multipart/form-data",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Row 3: Invalid e-mail address" in html
     assert "Row 4: anna@example.com appears already in row 2." in html
-    assert db.session.scalar(select(Assignment).where(Assignment.engagement_id == engagement.id)) \
+    assert (
+        db.session.scalar(select(Assignment).where(Assignment.engagement_id == engagement.id))
         is None
+    )
     token = auth.csrf(path)
-    response = client.post(f"/engagements/{engagement.id}/candidates/import",
-                           data={"csv-csrf_token": token,
-                                 "csv-file": (BytesIO(good.encode()), "c.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/engagements/{engagement.id}/candidates/import",
+        data={"csv-csrf_token": token, "csv-file": (BytesIO(good.encode()), "c.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
-    names = set(db.session.scalars(select(Assignment.name).where(
-        Assignment.engagement_id == engagement.id)))
+    names = set(
+        db.session.scalars(select(Assignment.name).where(Assignment.engagement_id == engagement.id))
+    )
     assert names == {"Anna Berg", "Σοφία Παπαδοπούλου"}

@@ -37,8 +37,18 @@ def test_create_org_and_user(app):
     result = runner.invoke(args=["create-org", "Acme Search", "--slug", "acme"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(
-        args=["create-user", "Ann@Acme.example", "--name", "Ann", "--role", "recruiter",
-              "--org", "acme", "--password", "long-enough-password"]
+        args=[
+            "create-user",
+            "Ann@Acme.example",
+            "--name",
+            "Ann",
+            "--role",
+            "recruiter",
+            "--org",
+            "acme",
+            "--password",
+            "long-enough-password",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "ann@acme.example"))
@@ -48,8 +58,18 @@ def test_create_org_and_user(app):
 def test_create_user_errors_are_one_line_exit_1(app):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["create-user", "a@b.example", "--name", "A", "--role", "recruiter", "--org",
-              "missing", "--password", "long-enough-password"]
+        args=[
+            "create-user",
+            "a@b.example",
+            "--name",
+            "A",
+            "--role",
+            "recruiter",
+            "--org",
+            "missing",
+            "--password",
+            "long-enough-password",
+        ]
     )
     assert result.exit_code == 1
     assert result.output.strip() == (
@@ -61,9 +81,25 @@ def test_create_user_errors_are_one_line_exit_1(app):
 def test_console_script_bad_argument_exits_1_with_one_line(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
     result = subprocess.run(
-        [sys.executable, "-c", "from assessor.cli import main; main()", "create-user",
-         "x@y.example", "--name", "X", "--role", "boss", "--org", "demo", "--password", "p"],
-        capture_output=True, text=True, env=env, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from assessor.cli import main; main()",
+            "create-user",
+            "x@y.example",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+            "--org",
+            "demo",
+            "--password",
+            "p",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
@@ -76,7 +112,9 @@ def test_console_script_bad_argument_exits_1_with_one_line(tmp_path):
 def test_help_lists_commands():
     result = subprocess.run(
         [sys.executable, "-c", "from assessor.cli import main; main()", "--help"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
     for command in ("init-db", "demo", "create-user", "serve", "validate"):

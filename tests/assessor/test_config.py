@@ -10,19 +10,34 @@ from assessor.config import DEFAULT_SECRET_KEY, ConfigError
 
 def test_production_refuses_default_secret_key(tmp_path):
     with pytest.raises(ConfigError, match="Set the SECRET_KEY environment variable"):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": DEFAULT_SECRET_KEY,
-                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": DEFAULT_SECRET_KEY,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+            }
+        )
 
 
 def test_production_refuses_missing_secret_key(tmp_path):
     with pytest.raises(ConfigError):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": "",
-                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": "",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+            }
+        )
 
 
 def test_production_accepts_a_real_key(tmp_path):
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "k" * 40,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "k" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        }
+    )
     assert app.config["SECRET_KEY"] == "k" * 40
 
 

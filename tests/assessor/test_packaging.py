@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_wheel_carries_templates_static_migrations_and_instruments(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-         "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("cco_assessor-*.whl")

@@ -212,7 +212,7 @@ def test_scale_reliability_and_bands():
     assert (band.low[ok] <= scores.pomp[ok]).all() and (band.high[ok] >= scores.pomp[ok]).all()
     json.dumps(band.to_dict(), allow_nan=False)
     # five respondents: flagged, defaults used
-    small = scale_reliability(key, x[:5])
+    small = scale_reliability(key, x[1:6])
     assert not small["a"].is_estimated and "5 respondent" in small["a"].reason
 
 
