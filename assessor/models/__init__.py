@@ -7,11 +7,12 @@ from assessor.models.assignment import (
     Assignment,
     Interview,
     PageTiming,
+    PairwiseJudgement,
     Result,
 )
 from assessor.models.audit import AuditEvent
 from assessor.models.base import Base, utcnow
-from assessor.models.engagement import Engagement, RoleProfileVersion
+from assessor.models.engagement import Engagement, RoleProfileVersion, Survey
 from assessor.models.organisation import ROLES, Organisation, User
 
 __all__ = [
@@ -26,8 +27,10 @@ __all__ = [
     "Interview",
     "Organisation",
     "PageTiming",
+    "PairwiseJudgement",
     "Result",
     "RoleProfileVersion",
+    "Survey",
     "User",
     "utcnow",
 ]

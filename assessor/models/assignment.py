@@ -37,6 +37,10 @@ class Assignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id"))
+    #: The readiness survey round an anonymous respondent answers (None otherwise).
+    survey_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(20))
     instrument_key: Mapped[str] = mapped_column(String(80))
     instrument_version: Mapped[int]
@@ -123,3 +127,20 @@ class Interview(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PairwiseJudgement(Base):
+    """A board member's AHP judgement: how much more ``left`` matters than ``right``.
+
+    ``value`` is on Saaty's scale (1/9 … 9); only pairs with left < right are stored.
+    """
+
+    __tablename__ = "pairwise_judgement"
+    __table_args__ = (UniqueConstraint("assignment_id", "left_key", "right_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    left_key: Mapped[str] = mapped_column(String(80))
+    right_key: Mapped[str] = mapped_column(String(80))
+    value: Mapped[float]
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)

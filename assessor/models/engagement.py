@@ -45,6 +45,37 @@ class RoleProfileVersion(Base):
     data: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")
+    #: "approved" versions can be current; a board's "proposed" one waits for approval.
+    status: Mapped[str] = mapped_column(String(20), default="approved")
     is_current: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime | None]
+
+
+class Survey(Base):
+    """One round of a readiness survey in an engagement, collected anonymously."""
+
+    __tablename__ = "survey"
+    __table_args__ = (UniqueConstraint("engagement_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"))
+    round: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    instrument_key: Mapped[str] = mapped_column(String(80))
+    instrument_version: Mapped[int]
+    instrument_hash: Mapped[str] = mapped_column(String(64))
+    #: Rotated to close every collection link issued before.
+    token_nonce: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    closes_at: Mapped[datetime | None]
+    #: Target number of responses per level, e.g. {"board": 5, "front_line": 40}.
+    targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Anonymity minimum: cells with fewer respondents are never shown.
+    min_cell: Mapped[int] = mapped_column(default=5)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]

@@ -54,8 +54,15 @@ def instrument_of(assignment: Assignment) -> Instrument:
 
 
 def answers_of(assignment: Assignment) -> dict[str, Any]:
+    """Item key → stored value, segment answers included (they live on the assignment)."""
     stmt = select(Answer.item_key, Answer.value).where(Answer.assignment_id == assignment.id)
-    return {key: value for key, value in db.session.execute(stmt)}
+    answers = {key: value for key, value in db.session.execute(stmt)}
+    if assignment.segment:
+        instrument = questionnaires.load(assignment.instrument_key, assignment.instrument_version)
+        for item in instrument.items:
+            if item.segment and item.segment in assignment.segment:
+                answers[item.key] = assignment.segment[item.segment]
+    return answers
 
 
 def consent(assignment: Assignment) -> None:
@@ -145,10 +152,19 @@ def save_page(
             )
         )
     }
+    segment = dict(assignment.segment or {})
     for item in section.items:
         if item.key in result.errors:
             continue
         value = parsed[item.key] if item.key in shown else None
+        if item.segment:
+            # A segment describes the respondent; it is never stored as an answer.
+            if value is None:
+                segment.pop(item.segment, None)
+            else:
+                segment[item.segment] = value
+                result.saved += 1
+            continue
         row = existing.get(item.key)
         if value is None:
             if row is not None:
@@ -172,6 +188,8 @@ def save_page(
         final = {k: v for k, v in merged.items() if k in shown or k not in parsed}
         for item in missing_required([section], final):
             result.errors.setdefault(item.key, "Answer this question to continue.")
+    if segment != (assignment.segment or {}):
+        assignment.segment = segment or None
     _record_time(assignment, section.key, seconds)
     if assignment.started_at is None:
         assignment.started_at = now

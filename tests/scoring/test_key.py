@@ -165,7 +165,7 @@ def test_answers_to_matrix_rejects_a_single_mapping(mini_key):
 def test_check_matrix_degenerate_shapes(mini_key):
     with pytest.raises(ScoringError, match="2-D"):
         check_matrix(mini_key, np.ones(15))
-    with pytest.raises(ScoringError, match="has 14 columns.*needs 15"):
+    with pytest.raises(ScoringError, match=r"has 14 columns.*needs 15"):
         check_matrix(mini_key, np.ones((3, 14)))
     with pytest.raises(ScoringError, match="no respondents"):
         check_matrix(mini_key, np.ones((0, 15)))
@@ -175,7 +175,7 @@ def test_check_matrix_values(mini_key):
     good = answers_to_matrix(mini_key, [FULL])
     bad = good.copy()
     bad[0, 6] = 4  # s1 has options 0..3
-    with pytest.raises(ScoringError, match="'s1' holds values outside 0..3"):
+    with pytest.raises(ScoringError, match=r"'s1' holds values outside 0\.\.3"):
         check_matrix(mini_key, bad)
     bad = good.copy()
     bad[0, 7] = 0.5  # s2: not an option index
@@ -201,3 +201,29 @@ def test_matrix_round_trip(seed, n):
         given_ = {k: v for k, v in person.items() if v is not None and k in key.items}
         for k, v in given_.items():
             assert sorted(again[k]) == sorted(v) if isinstance(v, list) else again[k] == v
+
+
+def test_scoring_never_imports_flask_or_sqlalchemy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scoring; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_numeric_attention_check():
+    inst = instrument(
+        (likert("x", "a"),
+         Item(key="n", type="numeric", text="type 7", attention="7", minimum=0, maximum=10)),
+        scales=("a",),
+    )  # fmt: skip
+    key = compile_key(inst)
+    assert key.attention_items == ("n",) and list(key.attention_expected) == [7.0]
+    m = answers_to_matrix(key, [{"x": 3, "n": 7}, {"x": 3, "n": 6.5}])
+    assert m[:, key.attention_cols[0]].tolist() == [7.0, 6.5]
+    with pytest.raises(ScoringError, match="outside"):
+        answers_to_matrix(key, [{"n": 11}])

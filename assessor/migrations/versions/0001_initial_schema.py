@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:00:41.361357
+Create Date: 2026-11-23 11:08:06.661350
 """
 
 from __future__ import annotations
@@ -107,10 +107,88 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "role_profile_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("engagement_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("is_current", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", assessor.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("approved_by_id", sa.Integer(), nullable=True),
+        sa.Column("approved_at", assessor.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["approved_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_role_profile_version_approved_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_role_profile_version_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["engagement_id"],
+            ["engagement.id"],
+            name=op.f("fk_role_profile_version_engagement_id_engagement"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_role_profile_version")),
+        sa.UniqueConstraint(
+            "engagement_id", "version", name=op.f("uq_role_profile_version_engagement_id_version")
+        ),
+    )
+    op.create_table(
+        "survey",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("engagement_id", sa.Integer(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("instrument_key", sa.String(length=80), nullable=False),
+        sa.Column("instrument_version", sa.Integer(), nullable=False),
+        sa.Column("instrument_hash", sa.String(length=64), nullable=False),
+        sa.Column("token_nonce", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("closes_at", assessor.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("targets", sa.JSON(), nullable=False),
+        sa.Column("min_cell", sa.Integer(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", assessor.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", assessor.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_survey_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["engagement_id"],
+            ["engagement.id"],
+            name=op.f("fk_survey_engagement_id_engagement"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_survey_organisation_id_organisation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey")),
+        sa.UniqueConstraint("engagement_id", "round", name=op.f("uq_survey_engagement_id_round")),
+    )
+    with op.batch_alter_table("survey", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_survey_organisation_id"), ["organisation_id"], unique=False
+        )
+
+    op.create_table(
         "assignment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("engagement_id", sa.Integer(), nullable=False),
+        sa.Column("survey_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("instrument_key", sa.String(length=80), nullable=False),
         sa.Column("instrument_version", sa.Integer(), nullable=False),
@@ -137,6 +215,12 @@ def upgrade() -> None:
             ["organisation.id"],
             name=op.f("fk_assignment_organisation_id_organisation"),
         ),
+        sa.ForeignKeyConstraint(
+            ["survey_id"],
+            ["survey.id"],
+            name=op.f("fk_assignment_survey_id_survey"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignment")),
     )
     with op.batch_alter_table("assignment", schema=None) as batch_op:
@@ -146,34 +230,8 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_assignment_organisation_id"), ["organisation_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_assignment_survey_id"), ["survey_id"], unique=False)
 
-    op.create_table(
-        "role_profile_version",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("engagement_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("source", sa.String(length=40), nullable=False),
-        sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("is_current", sa.Boolean(), nullable=False),
-        sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", assessor.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"],
-            ["user_account.id"],
-            name=op.f("fk_role_profile_version_created_by_id_user_account"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["engagement_id"],
-            ["engagement.id"],
-            name=op.f("fk_role_profile_version_engagement_id_engagement"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_role_profile_version")),
-        sa.UniqueConstraint(
-            "engagement_id", "version", name=op.f("uq_role_profile_version_engagement_id_version")
-        ),
-    )
     op.create_table(
         "answer",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -249,6 +307,28 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "pairwise_judgement",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("left_key", sa.String(length=80), nullable=False),
+        sa.Column("right_key", sa.String(length=80), nullable=False),
+        sa.Column("value", sa.Double(), nullable=False),
+        sa.Column("answered_at", assessor.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["assignment.id"],
+            name=op.f("fk_pairwise_judgement_assignment_id_assignment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pairwise_judgement")),
+        sa.UniqueConstraint(
+            "assignment_id",
+            "left_key",
+            "right_key",
+            name=op.f("uq_pairwise_judgement_assignment_id_left_key_right_key"),
+        ),
+    )
+    op.create_table(
         "result",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("assignment_id", sa.Integer(), nullable=False),
@@ -271,6 +351,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("result")
+    op.drop_table("pairwise_judgement")
     op.drop_table("page_timing")
     with op.batch_alter_table("interview", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_interview_organisation_id"))
@@ -278,12 +359,17 @@ def downgrade() -> None:
 
     op.drop_table("interview")
     op.drop_table("answer")
-    op.drop_table("role_profile_version")
     with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignment_survey_id"))
         batch_op.drop_index(batch_op.f("ix_assignment_organisation_id"))
         batch_op.drop_index("ix_assignment_engagement_status")
 
     op.drop_table("assignment")
+    with op.batch_alter_table("survey", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_survey_organisation_id"))
+
+    op.drop_table("survey")
+    op.drop_table("role_profile_version")
     with op.batch_alter_table("engagement", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_engagement_organisation_id"))
 
