@@ -4,12 +4,17 @@ This package never imports Flask or SQLAlchemy; see scoring/README.md for
 the formulas, their sources, the missing-data rule and the defaults.
 """
 
+from scoring.ahp import AHPResult, GroupAHPResult, analyse, best_revision, group_ahp
 from scoring.bands import Narrative, band_for, band_index, narrative
 from scoring.errors import ScoringError
+from scoring.fairness import AdverseImpactResult, adverse_impact
+from scoring.fit import FitResult, compute_fit
 from scoring.key import ScoringKey, clear_key_cache, compile_key
 from scoring.matrix import answers_to_matrix, check_matrix, matrix_to_answers
 from scoring.norms import NormScores, norm_scores, percentile_rank, sten_from_z
+from scoring.profiles import RoleProfile, default_profile
 from scoring.quality import QualityReport, longest_run, response_quality
+from scoring.readiness import ReadinessResult, aggregate_readiness, compare_rounds
 from scoring.reliability import (
     Reliability,
     ScoreBand,
@@ -24,26 +29,42 @@ from scoring.reliability import (
     scale_reliability,
     score_band,
 )
+from scoring.rolescope import RoleScopeResult, score_role_scope
 from scoring.scales import ScaleScores, item_pool, pomp, required_items, score_scales
 
 __all__ = [
+    "AHPResult",
+    "AdverseImpactResult",
+    "FitResult",
+    "GroupAHPResult",
     "Narrative",
     "NormScores",
     "QualityReport",
+    "ReadinessResult",
     "Reliability",
+    "RoleProfile",
+    "RoleScopeResult",
     "ScaleScores",
     "ScoreBand",
     "ScoringError",
     "ScoringKey",
+    "adverse_impact",
+    "aggregate_readiness",
     "alpha_if_deleted",
+    "analyse",
     "answers_to_matrix",
     "band_for",
     "band_index",
+    "best_revision",
     "check_matrix",
     "clear_key_cache",
+    "compare_rounds",
     "compile_key",
+    "compute_fit",
     "corrected_item_total",
     "cronbach_alpha",
+    "default_profile",
+    "group_ahp",
     "item_pool",
     "longest_run",
     "matrix_to_answers",
@@ -60,6 +81,7 @@ __all__ = [
     "response_quality",
     "scale_reliability",
     "score_band",
+    "score_role_scope",
     "score_scales",
     "sten_from_z",
 ]

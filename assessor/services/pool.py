@@ -23,7 +23,7 @@ from assessor.extensions import db
 from assessor.models import Assignment, Engagement, Interview, Result, RoleProfileVersion
 from assessor.services import profiles
 from questionnaires import Instrument
-from scoring.fit import FitResult, compute_fit, interview_to_pomp
+from scoring.fit import FitResult, compute_fit
 from scoring.profiles import SCALE_CLUSTER, RoleProfile
 
 CANDIDATE_INSTRUMENT = "cco_candidate"
@@ -213,7 +213,7 @@ def build_pool(engagement: Engagement) -> CandidatePool:
             sem=sem,
             scale_clusters=SCALE_CLUSTER,
             ids=[str(i) for i in ids],
-            interview=interview_to_pomp(interview),
+            interview=interview,
             interview_weight=engagement.interview_weight,
         )
     return CandidatePool(

@@ -1,0 +1,90 @@
+"""Invitations and reminders go out by e-mail when SMTP is configured."""
+
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes
+
+import pytest
+from sqlalchemy import select
+
+from assessor.extensions import db
+from assessor.models import Assignment
+from assessor.services import invitations
+
+
+class Inbox:
+    """Collects what a local SMTP server receives."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setitem(app.config, "MAIL_FROM", "search@northbridge.example")
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def test_invitation_and_reminder_are_emailed(app, client, auth, make_user, make_engagement, smtp):
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
+    auth.login(recruiter.email)
+    response = auth.post(
+        f"/engagements/{engagement.id}/candidates/invite",
+        {"invite-name": "Zoë Ångström", "invite-email": "zoe@example.com"},
+        form_page=f"/engagements/{engagement.id}/candidates",
+    )
+    assert response.status_code == 302
+    assert len(smtp.messages) == 1
+    message = smtp.messages[0]
+    assignment = db.session.scalar(select(Assignment).where(Assignment.email == "zoe@example.com"))
+    body = message.get_payload(decode=True).decode()
+    assert "zoe@example.com" in message["To"]
+    assert "Halden Utilities" in message["Subject"]
+    assert "/r/" + invitations.link_token(assignment) in body
+    assert "Zoë Ångström" in body
+
+    assignment.started_at = assignment.created_at
+    db.session.commit()
+    page = f"/engagements/{engagement.id}/candidates/{assignment.id}"
+    response = auth.post(f"{page}/link", {"action": "resend"}, form_page=page)
+    assert response.status_code == 302
+    assert len(smtp.messages) == 2
+    assert smtp.messages[1]["Subject"].startswith("Reminder:")
+
+
+def test_without_smtp_nothing_is_sent_and_the_link_is_shown(
+    app, client, auth, make_user, make_engagement
+):
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    auth.login(recruiter.email)
+    response = auth.post(
+        f"/engagements/{engagement.id}/candidates/invite",
+        {"invite-name": "Ann", "invite-email": "ann@example.com"},
+        form_page=f"/engagements/{engagement.id}/candidates",
+    )
+    follow = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Copy the link" in follow

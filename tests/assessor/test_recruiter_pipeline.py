@@ -1,0 +1,158 @@
+"""Pipeline moves, interviews and their blend, and access rules of the recruiter pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+import questionnaires
+from assessor.demo import synthetic_answers
+from assessor.extensions import db
+from assessor.models import Assignment, AuditEvent, Interview
+from assessor.services import invitations, responses, results
+from assessor.services import pool as pool_service
+
+
+@pytest.fixture
+def completed(make_user, make_engagement):
+    """An engagement with two completed candidates, scored."""
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
+    instrument = questionnaires.latest("cco_candidate")
+    rng = np.random.default_rng(3)
+    people = []
+    for name, base in (("Strong Candidate", 0.8), ("Weak Candidate", 0.3)):
+        assignment = invitations.invite(
+            recruiter, engagement, name, f"{name.split()[0].lower()}@example.com"
+        )
+        answers = synthetic_answers(instrument, rng, {"_base": base})
+        responses.consent(assignment)
+        for section in instrument.sections:
+            responses.save_page(
+                assignment,
+                section,
+                {
+                    i.key: answers.get(i.key)
+                    if not isinstance(answers.get(i.key), list)
+                    else [str(v) for v in answers[i.key]]
+                    for i in section.items
+                },
+                30.0,
+                strict=True,
+            )
+        assert responses.submit(assignment) == []
+        results.compute_and_store(assignment)
+        people.append(assignment)
+    db.session.commit()
+    return recruiter, engagement, people
+
+
+def test_shortlist_reject_hire_with_audit_trail(client, auth, completed):
+    recruiter, engagement, (strong, weak) = completed
+    auth.login(recruiter.email)
+    page = f"/engagements/{engagement.id}/candidates/{strong.id}"
+    for action, status in (("shortlist", "shortlisted"), ("hire", "hired")):
+        response = auth.post(f"{page}/move", {"action": action}, form_page=f"{page}/interview")
+        assert response.status_code == 302
+        db.session.expire_all()
+        assert db.session.get(Assignment, strong.id).status == status
+    weak_page = f"/engagements/{engagement.id}/candidates/{weak.id}"
+    auth.post(f"{weak_page}/move", {"action": "reject"}, form_page=f"{weak_page}/interview")
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("candidate.%")).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.detail["after"], e.actor_id) for e in events] == [
+        ("candidate.shortlist", "shortlisted", recruiter.id),
+        ("candidate.hire", "hired", recruiter.id),
+        ("candidate.reject", "rejected", recruiter.id),
+    ]
+    listing = client.get(f"/engagements/{engagement.id}/candidates?status=hired")
+    assert ">Strong Candidate</a>" in listing.get_data(as_text=True)
+    assert ">Weak Candidate</a>" not in listing.get_data(as_text=True)
+
+
+def test_unknown_move_is_a_clear_400(client, auth, completed):
+    recruiter, engagement, (strong, _weak) = completed
+    auth.login(recruiter.email)
+    page = f"/engagements/{engagement.id}/candidates/{strong.id}"
+    response = auth.post(f"{page}/move", {"action": "promote"}, form_page=f"{page}/interview")
+    assert response.status_code == 400
+    assert "Unknown action" in response.get_data(as_text=True)
+
+
+def test_interviews_are_blended_with_the_recruiters_weight(app, client, auth, completed):
+    recruiter, engagement, (_strong, weak) = completed
+    auth.login(recruiter.email)
+    kit = questionnaires.latest("interview_kit")
+    ratings = [i for i in kit.items if i.type == "rating"]
+    page = f"/engagements/{engagement.id}/candidates/{weak.id}/interview"
+    for interviewer, value in (("Ines Board", 5), ("Paul Chair", 4)):
+        data = {"interviewer_name": interviewer, "notes": "Convincing examples."}
+        data.update({f"q_{item.key}": str(value) for item in ratings})
+        response = auth.post(page, data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    assert len(db.session.scalars(select(Interview)).all()) == 2
+    pool = pool_service.candidate_pool(engagement)
+    row = pool.row(weak.id)
+    test_only = pool.fit.fit[row]
+    expected = 0.6 * test_only + 0.4 * (25 * (4.5 - 1))
+    assert pool.fit.score_source[row] == "blended"
+    assert pool.fit.score[row] == pytest.approx(expected)
+    # Weight 0 means test only.
+    response = auth.post(
+        f"/engagements/{engagement.id}/interview-weight",
+        {"weight-interview_weight": "0"},
+        form_page=f"/engagements/{engagement.id}/candidates",
+    )
+    assert response.status_code == 302
+    pool = pool_service.candidate_pool(engagement)
+    assert pool.fit.score[pool.row(weak.id)] == pytest.approx(test_only)
+
+
+def test_interview_needs_a_name_and_a_rating(client, auth, completed):
+    recruiter, engagement, (strong, _weak) = completed
+    auth.login(recruiter.email)
+    page = f"/engagements/{engagement.id}/candidates/{strong.id}/interview"
+    response = auth.post(page, {"interviewer_name": "Ines", "notes": ""})
+    assert response.status_code == 400
+    assert "Rate at least one competency." in response.get_data(as_text=True)
+    response = auth.post(page, {"interviewer_name": "", "notes": ""})
+    assert "Enter the interviewer&#39;s name." in response.get_data(as_text=True)
+
+
+def test_other_firms_candidate_is_404_and_board_role_is_403(client, auth, make_user, completed):
+    _recruiter, engagement, (strong, _weak) = completed
+    outsider = make_user("recruiter")
+    auth.login(outsider.email)
+    for path in (
+        f"/engagements/{engagement.id}/candidates",
+        f"/engagements/{engagement.id}/candidates/{strong.id}",
+        f"/engagements/{engagement.id}/candidates/{strong.id}.json",
+        f"/engagements/{engagement.id}/export.csv",
+    ):
+        assert client.get(path).status_code == 404, path
+    auth.logout()
+    board = make_user("board", organisation=_recruiter.organisation)
+    auth.login(board.email)
+    assert client.get(f"/engagements/{engagement.id}/candidates").status_code == 403
+
+
+def test_csv_export_neutralises_formulas(client, auth, make_user, make_engagement):
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    invitations.invite(recruiter, engagement, '=HYPERLINK("x")', "evil@example.com")
+    db.session.commit()
+    auth.login(recruiter.email)
+    body = client.get(f"/engagements/{engagement.id}/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in body
+    assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
+
+
+def test_compare_needs_two_to_four(client, auth, completed):
+    recruiter, engagement, (strong, _weak) = completed
+    auth.login(recruiter.email)
+    response = client.get(f"/engagements/{engagement.id}/compare?ids={strong.id}")
+    assert response.status_code == 302
+    response = client.get(f"/engagements/{engagement.id}/compare?ids=x")
+    assert response.status_code == 400
