@@ -29,13 +29,22 @@ from scoring.profiles import SCALE_CLUSTER, RoleProfile
 CANDIDATE_INSTRUMENT = "cco_candidate"
 
 
+@dataclass(frozen=True)
+class ProfileVersionInfo:
+    """The profile version a ranking used (plain data: pools outlive sessions)."""
+
+    id: int
+    version: int
+    source: str
+
+
 @dataclass
 class CandidatePool:
     """Row-aligned arrays over the engagement's scored candidates."""
 
     engagement_id: int
     instrument: Instrument
-    profile_version: RoleProfileVersion | None
+    profile_version: ProfileVersionInfo | None
     profile: RoleProfile | None
     ids: list[int]
     scale_keys: tuple[str, ...]
@@ -201,7 +210,12 @@ def build_pool(engagement: Engagement) -> CandidatePool:
     low = np.clip(pomp - half, 0.0, 100.0)
     high = np.clip(pomp + half, 0.0, 100.0)
     norms = scoring.norm_scores(pomp, scales=scale_keys)
-    version, profile = profiles.current_profile(engagement)
+    version_row, profile = profiles.current_profile(engagement)
+    version = (
+        ProfileVersionInfo(version_row.id, version_row.version, version_row.source)
+        if version_row
+        else None
+    )
     interview_mean, interview_counts = _interview_means(engagement)
     fit = None
     if profile is not None and ids:
