@@ -65,9 +65,27 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from assessor.blueprints import admin, auth, main, recruiter, respond
+    from assessor.blueprints import (
+        admin,
+        auth,
+        board,
+        consultant,
+        main,
+        recruiter,
+        respond,
+        survey,
+    )
 
-    for blueprint in (auth.bp, main.bp, admin.bp, recruiter.bp, respond.bp):
+    for blueprint in (
+        auth.bp,
+        main.bp,
+        admin.bp,
+        recruiter.bp,
+        respond.bp,
+        board.bp,
+        consultant.bp,
+        survey.bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -288,9 +288,9 @@ def candidate(engagement_id: int, assignment_id: int) -> Any:
 
 def _charts(view: candidate_view.CandidateView, charts: Any) -> tuple[str, str]:
     labels = [r.name for r in view.competencies]
-    series = [(view.name, [r.pomp or 0 for r in view.competencies], "candidate")]
+    series = [(view.name, [r.pomp for r in view.competencies], "candidate")]
     if any(v is not None for v in view.profile_values):
-        series.insert(0, ("Role profile", [v or 0 for v in view.profile_values], "profile"))
+        series.insert(0, ("Role profile", list(view.profile_values), "profile"))
     radar = charts.to_svg(
         charts.radar_chart(labels, _colour(series)),
         f"Radar chart of {view.name}'s competencies against the role profile",

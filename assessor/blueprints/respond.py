@@ -11,11 +11,11 @@ from werkzeug.wrappers import Response
 from assessor.extensions import db
 from assessor.forms.questionnaire import ActionForm, field_name, section_form_class
 from assessor.models import Assignment, Engagement, Organisation
-from assessor.services import invitations, responses, results
+from assessor.services import board, invitations, responses, results
 from assessor.services.invitations import LinkError
 from assessor.web import keep_changes
 from questionnaires import Instrument, Section
-from questionnaires.flow import visible_items, visible_sections
+from questionnaires.flow import missing_required, visible_items, visible_sections
 
 bp = Blueprint("respond", __name__, url_prefix="/r")
 
@@ -72,6 +72,10 @@ def resume(token: str) -> Response:
     if assignment.consented_at is None:
         return redirect(url_for("respond.welcome", token=token))
     answers = responses.answers_of(assignment)
+    if assignment.kind == "board_member" and not board.priorities_complete(assignment):
+        # The questionnaire is done: a board member continues with the comparisons.
+        if not missing_required(visible_sections(instrument, answers), answers):
+            return redirect(url_for("board.priorities", token=token))
     section = responses.resume_section(instrument, assignment, answers)
     if section is None:
         return redirect(url_for("respond.review", token=token))
@@ -192,10 +196,19 @@ def review(token: str) -> Response | str | tuple[str, int]:
     answers = responses.answers_of(assignment)
     form = ActionForm()
     missing: list[str] = []
+    # A board member also compares the competency clusters before submitting.
+    is_board = assignment.kind == "board_member"
+    priorities_done = board.priorities_complete(assignment) if is_board else True
+    if is_board and request.method == "GET" and not board.has_judgements(assignment):
+        if not missing_required(visible_sections(instrument, answers), answers):
+            return redirect(url_for("board.priorities", token=token))
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400, "The page expired before it was sent. Reload it and submit again.")
-        missing = responses.submit(assignment)
+        if not priorities_done:
+            missing = ["priorities"]
+        else:
+            missing = responses.submit(assignment)
         if not missing:
             results.compute_and_store(assignment)
             return redirect(url_for("respond.done", token=token))
@@ -207,8 +220,9 @@ def review(token: str) -> Response | str | tuple[str, int]:
         gaps = [i for i in items if i.required and answers.get(i.key) in (None, "")]
         rows.append((section, done, len(items), gaps))
     return render_template(
-        "respond/review.html",
+        "board/review.html" if is_board else "respond/review.html",
         instrument=instrument,
+        priorities_done=priorities_done,
         rows=rows,
         token=token,
         form=form,

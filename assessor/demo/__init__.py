@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,12 @@ def load_demo() -> DemoSummary:
         "The board wants one executive to own the customer relationship end to end.",
     )
     _demo_candidates(users["recruiter"], engagement)
+    from assessor.demo.board import load_board_demo
+
+    load_board_demo(users, engagement)
+    from assessor.demo.readiness import load_readiness_demo
+
+    load_readiness_demo(users, engagement)
     return DemoSummary(org.name, created=True, accounts=accounts_list)
 
 
@@ -142,7 +149,8 @@ def _demo_candidates(recruiter: User, engagement: Engagement) -> None:
 
 
 def _demo_email(name: str) -> str:
-    ascii_name = "".join(c for c in name.lower() if c.isascii() and (c.isalnum() or c == " "))
+    folded = unicodedata.normalize("NFKD", name.lower().replace("ł", "l"))
+    ascii_name = "".join(c for c in folded if c.isascii() and (c.isalnum() or c == " "))
     slug = ".".join(ascii_name.split()) or f"candidate.{zlib.crc32(name.encode()):08x}"
     return f"{slug}@candidates.example"
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape as _xml_escape
@@ -52,9 +51,11 @@ MONTHS = (
 )
 
 
-@dataclass(frozen=True)
 class Palette:
-    """The product's report colours; charts use the same ones so web and PDF match."""
+    """The product's report colours; charts use the same ones so web and PDF match.
+
+    Class attributes rather than dataclass fields: the colours are constants.
+    """
 
     ink: colors.Color = colors.HexColor("#1B2733")
     navy: colors.Color = colors.HexColor("#1F3A5F")
@@ -142,6 +143,16 @@ def report_styles() -> StyleSheet1:
     return sheet
 
 
+def table_style(commands: Iterable[tuple[Any, ...]]) -> TableStyle:
+    """A TableStyle in the embedded font.
+
+    Table cells default to Helvetica even when they only hold Paragraphs,
+    which would put an unembedded font into the PDF; every table of a report
+    should be styled through this.
+    """
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONTS.regular), *commands])
+
+
 def _numbered_canvas(report: ReportDocument) -> type[Canvas]:
     """A canvas class that defers each page until the page count is known.
 
@@ -154,7 +165,7 @@ def _numbered_canvas(report: ReportDocument) -> type[Canvas]:
             super().__init__(*args, **kwargs)
             self._saved_pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+        def showPage(self) -> None:
             self._saved_pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -177,7 +188,7 @@ class _DocTemplate(BaseDocTemplate):
         self._outline_count = 0
         super().__init__(buffer, **kwargs)
 
-    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 (ReportLab's name)
+    def afterFlowable(self, flowable: Flowable) -> None:
         if isinstance(flowable, Paragraph) and flowable.style.name in ("H1", "H2"):
             level = 0 if flowable.style.name == "H1" else 1
             self._outline_count += 1
@@ -371,7 +382,7 @@ class ReportDocument:
         ]
         table = Table(rows, colWidths=[label_width, self.content_width - label_width],
                       hAlign="LEFT")
-        table.setStyle(TableStyle([
+        table.setStyle(table_style([
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.4, self.palette.rule),
             ("TOPPADDING", (0, 0), (-1, -1), 5),
@@ -421,7 +432,7 @@ class ReportDocument:
         if zebra:
             style.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.palette.white,
                                                               self.palette.light]))
-        table.setStyle(TableStyle(style + list(extra_style)))
+        table.setStyle(table_style(style + list(extra_style)))
         return table
 
     def bullets(self, items: Iterable[str], style: str = "Bullet") -> ListFlowable:
@@ -443,7 +454,7 @@ class ReportDocument:
         """A shaded box with a coloured left edge around some flowables (for key messages)."""
         box = Table([[list(flowables)]], colWidths=[width or self.content_width],
                     hAlign="LEFT")
-        box.setStyle(TableStyle([
+        box.setStyle(table_style([
             ("BACKGROUND", (0, 0), (-1, -1), background or self.palette.pale_navy),
             ("LINEBEFORE", (0, 0), (0, -1), 3, border or self.palette.navy),
             ("LEFTPADDING", (0, 0), (-1, -1), 10),
@@ -475,6 +486,8 @@ class ReportDocument:
             keywords=list(self.keywords),
             creator=PRODUCT_NAME,
             lang=self.lang,
+            # Otherwise every page names Helvetica, a font that is not embedded.
+            initialFontName=FONTS.regular,
         )
         doc.addPageTemplates(self.page_templates())
         doc.build(list(story), canvasmaker=_numbered_canvas(self))

@@ -102,7 +102,7 @@ def recommendation_for(
         "less important for this client.",
         "weak": "Weak fit to this role profile: consider only with strong evidence from "
         "interviews and references.",
-    }.get(band or "", f"Fit {fit:.0f} of 100.")
+    }.get((band or "").split(" ")[0], f"Fit {fit:.0f} of 100.")
     if failed:
         text += f" Below the must-have minimum on: {', '.join(failed)}; probe these first."
     if flagged:
@@ -266,3 +266,80 @@ def _interview_guide(
             }
         )
     return guide
+
+
+METHOD_NOTES = (
+    "Scores are percent of maximum possible (POMP, 0 to 100) on each competency scale of the "
+    "candidate assessment; 50 is the middle of the scale, not an average person.",
+    "The 90% band around each score comes from the scale's standard error of measurement, "
+    "estimated from this engagement's pool once it is large enough and from a documented "
+    "default before that. Two scores whose bands overlap should not be read as different.",
+    "Percentiles compare the candidate with the other candidates of this engagement only; "
+    "they are shown once at least ten candidates have a score.",
+    "Fit weighs the competency clusters by the role profile; must-have minima are checked "
+    "separately and are not offset by strengths elsewhere. Where interviews were recorded, "
+    "the final score blends them in at the weight the recruiter set.",
+    "The assessment is self-reported and situational: it shows how the candidate describes "
+    "their way of working and judges realistic dilemmas. It is one input among interviews, "
+    "references and track record, never the sole basis of a hiring decision.",
+)
+
+
+def to_report_data(view: CandidateView) -> Any:
+    """The PDF builder's plain data, from the same view the page shows."""
+    from datetime import date
+
+    from assessor.reports import candidate as report
+
+    submitted = date.fromisoformat(view.submitted_at[:10]) if view.submitted_at else None
+    blend = None
+    if view.score_source == "blended":
+        blend = (
+            f"Final score blends interview ratings at {round(view.interview_weight * 100)}% "
+            f"with the assessment at {round((1 - view.interview_weight) * 100)}%."
+        )
+    return report.CandidateProfileData(
+        candidate_name=view.name,
+        candidate_email=view.email,
+        role_title=view.role_title,
+        client_name=view.client_name,
+        generated_on=date.today(),
+        engagement_id=view.engagement_id,
+        fit=report.FitSummary(
+            view.fit, view.fit_low, view.fit_high, (view.fit_band or "not available").capitalize()
+        ),
+        archetype_name=view.archetype or "Custom profile",
+        profile_label=view.profile_name or "No role profile",
+        profile_version=f"v{view.profile_version}" if view.profile_version else "—",
+        recommendation=view.recommendation,
+        competencies=[
+            report.CompetencyRow(
+                scale_key=r.key,
+                name=r.name,
+                cluster=r.cluster,
+                pomp=r.pomp,
+                low=r.low,
+                high=r.high,
+                percentile=r.percentile,
+                band_label=r.band_label or "Too few answers",
+                required_minimum=r.minimum,
+                narrative=r.narrative or "",
+            )
+            for r in view.competencies
+        ],
+        profile_values=view.profile_values,
+        pool_size=view.pool_size,
+        norms_usable=view.norms_usable,
+        strengths=[report.NamedText(n, t) for n, t in view.strengths],
+        development_areas=[report.NamedText(n, t) for n, t in view.development],
+        interview_guide=[
+            report.InterviewTopic(g["name"], g["gap"], tuple(g["questions"])) for g in view.guide
+        ],
+        response_quality_notes=view.quality_notes,
+        experience_checklist=view.experience,
+        must_have_flags=[f"Below the must-have minimum on {name}" for name in view.failed_minima],
+        method_notes=METHOD_NOTES,
+        interview_blend_note=blend,
+        completed_on=submitted,
+        instrument_label="CCO candidate assessment",
+    )

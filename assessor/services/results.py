@@ -74,6 +74,10 @@ def compute_and_store(assignment: Assignment) -> Result:
     timings = responses.timings_of(assignment)
     if assignment.kind == "candidate":
         data = score_candidate(instrument, answers, timings)
+    elif assignment.kind == "board_member":
+        from assessor.services import board
+
+        data = board.score_board_member(instrument, answers, board.judgements_of(assignment))
     else:
         data = score_generic(instrument, answers)
     result = db.session.scalar(select(Result).where(Result.assignment_id == assignment.id))

@@ -1,0 +1,399 @@
+"""The board's pages: the board view and profile approval (staff), and the priorities
+page of a board member's invitation link (under ``/r`` like the rest of the link flow)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from assessor.extensions import db
+from assessor.forms.board import (
+    BoardInviteForm,
+    PrioritiesForm,
+    minimum_field,
+    profile_form_class,
+    weight_field,
+)
+from assessor.forms.questionnaire import ActionForm
+from assessor.models import Assignment, Engagement, Organisation, RoleProfileVersion
+from assessor.reports.charts import priority_bars, to_svg
+from assessor.services import audit, board, board_brief, engagements, invitations, mail
+from assessor.services import profiles as profile_service
+from assessor.services import responses
+from assessor.services.errors import ServiceError
+from assessor.services.invitations import LinkError
+from assessor.web import keep_changes, role_required
+from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
+from questionnaires.flow import visible_sections
+from scoring.ahp import CR_THRESHOLD, random_index
+from scoring.profiles import CLUSTERS, SCALES, RoleProfile
+
+bp = Blueprint("board", __name__)
+
+STAFF = ("board", "recruiter")
+LINK_ERROR_STATUS = {"invalid": 404, "expired": 410, "revoked": 410, "completed": 409}
+
+
+@bp.errorhandler(LinkError)
+def _link_error(exc: LinkError) -> tuple[str, int]:
+    return (
+        render_template("respond/link_error.html", reason=exc.reason, message=exc.message),
+        LINK_ERROR_STATUS.get(exc.reason, 400),
+    )
+
+
+@bp.app_template_global()
+def board_priorities(assignment: Assignment) -> board.Consistency | None:
+    """For the board member's review page: the analysed comparisons, or None if incomplete."""
+    return board.consistency_of(board.judgements_of(assignment))
+
+
+# ------------------------------------------------------------ staff side
+def _engagement(engagement_id: int) -> Engagement:
+    return engagements.get_engagement(current_user.organisation_id, engagement_id)
+
+
+def link_for(assignment: Assignment) -> str:
+    return url_for("respond.welcome", token=invitations.link_token(assignment), _external=True)
+
+
+def _charts(view: board.BoardView) -> dict[str, str]:
+    """The board view's charts as inline SVG (the same Drawings the role brief prints)."""
+    charts: dict[str, str] = {}
+    names = board.cluster_names()
+    if view.scope is not None:
+        shares = view.scope.group.archetype_shares
+        charts["archetypes"] = to_svg(
+            priority_bars(
+                [ARCHETYPE_NAMES[a] for a in ARCHETYPES],
+                list(shares),
+                title="Archetype shares of the board",
+            )
+        )
+    weights = view.group_weights
+    if weights:
+        order = sorted(CLUSTERS, key=lambda c: -weights[c])
+        charts["weights"] = to_svg(
+            priority_bars(
+                [names[c] for c in order],
+                [weights[c] for c in order],
+                title="The board's cluster weights (pairwise comparisons)",
+            )
+        )
+    return charts
+
+
+def _board_page(
+    engagement: Engagement, invite_form: BoardInviteForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    view = board.build_view(engagement)
+    current, current_profile = profile_service.current_profile(engagement)
+    pending = board.proposal(engagement)
+    return render_template(
+        "board/view.html",
+        engagement=engagement,
+        view=view,
+        charts=_charts(view),
+        invite_form=invite_form or BoardInviteForm(prefix="invite"),
+        action_form=ActionForm(),
+        current=current,
+        current_profile=current_profile,
+        pending=pending,
+        pending_profile=RoleProfile.from_dict(pending.data) if pending else None,
+        cluster_names=board.cluster_names(),
+        scale_names=board.scale_names(),
+        archetype_names=ARCHETYPE_NAMES,
+        archetypes=ARCHETYPES,
+        clusters=CLUSTERS,
+        link_for=link_for,
+        cr_threshold=CR_THRESHOLD,
+        can_approve=current_user.role in ("board", "admin"),
+    ), status
+
+
+@bp.route("/engagements/<int:engagement_id>/board")
+@role_required(*STAFF)
+def view(engagement_id: int) -> Any:
+    return _board_page(_engagement(engagement_id))
+
+
+@bp.route("/engagements/<int:engagement_id>/board/invite", methods=["POST"])
+@role_required(*STAFF)
+def invite(engagement_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    form = BoardInviteForm(prefix="invite")
+    if form.validate_on_submit():
+        try:
+            assignment = invitations.invite(
+                current_user,
+                engagement,
+                form.name.data or "",
+                form.email.data or "",
+                kind=board.KIND,
+            )
+        except ServiceError as exc:
+            (getattr(form, exc.field or "", None) or form.email).errors.append(exc.message)
+        else:
+            sent = mail.send_invitation(assignment, engagement, link_for(assignment))
+            flash(
+                f"{assignment.name} is invited to the role-scope questionnaire."
+                + (" The e-mail is on its way." if sent else " Copy the link below to send it."),
+                "success",
+            )
+            return redirect(url_for("board.view", engagement_id=engagement.id))
+    return _board_page(engagement, form, 400)
+
+
+@bp.route("/engagements/<int:engagement_id>/board/propose", methods=["POST"])
+@role_required(*STAFF)
+def propose(engagement_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    version = board.propose(current_user, engagement)
+    flash(
+        f"Role profile v{version.version} is proposed. Adjust it if needed; a board member "
+        "approves it before candidates are ranked against it.",
+        "success",
+    )
+    return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
+
+
+def _version(engagement: Engagement, version_id: int) -> RoleProfileVersion:
+    return board.get_version(engagement, version_id)
+
+
+@bp.route(
+    "/engagements/<int:engagement_id>/board/profiles/<int:version_id>/adjust",
+    methods=["GET", "POST"],
+)
+@role_required(*STAFF)
+def adjust(engagement_id: int, version_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    version = _version(engagement, version_id)
+    if version.status != "proposed":
+        abort(400, f"Version {version.version} is {version.status}; only a proposal can change.")
+    profile = RoleProfile.from_dict(version.data)
+    form_class = profile_form_class(board.cluster_names(), board.scale_names())
+    if request.method == "POST":
+        form = form_class()
+        if form.validate_on_submit():
+            weights = {c: float(form[weight_field(c)].data) for c in CLUSTERS}
+            minima = {
+                s: (
+                    None
+                    if form[minimum_field(s)].data is None
+                    else float(form[minimum_field(s)].data)
+                )
+                for s in SCALES
+            }
+            try:
+                board.adjust(
+                    current_user,
+                    version,
+                    weights,
+                    minima,
+                    form.archetype.data or "",
+                    form.note.data or "",
+                )
+            except ServiceError as exc:
+                target = form[exc.field] if exc.field and exc.field in form else None
+                if target is not None:
+                    target.errors = [*target.errors, exc.message]
+                else:
+                    form.form_errors.append(exc.message)
+            else:
+                flash(f"Proposal v{version.version} updated.", "success")
+                return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
+        status = 400
+    else:
+        data: dict[str, Any] = {"archetype": profile.archetype or "operating_executive"}
+        for c in CLUSTERS:
+            data[weight_field(c)] = round(100 * profile.weights.get(c, 0.0), 1)
+        for s in SCALES:
+            if s in profile.minima:
+                data[minimum_field(s)] = round(profile.minima[s])
+        form = form_class(data=data)
+        status = 200
+    return render_template(
+        "board/adjust.html",
+        engagement=engagement,
+        version=version,
+        profile=profile,
+        form=form,
+        clusters=CLUSTERS,
+        scales=SCALES,
+        weight_field=weight_field,
+        minimum_field=minimum_field,
+        cluster_names=board.cluster_names(),
+        cluster_descriptions=board.cluster_descriptions(),
+    ), status
+
+
+@bp.route(
+    "/engagements/<int:engagement_id>/board/profiles/<int:version_id>/approve", methods=["POST"]
+)
+@role_required("board")
+def approve(engagement_id: int, version_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    version = _version(engagement, version_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    board.approve(current_user, version)
+    flash(
+        f"Role profile v{version.version} is approved and current: every candidate's fit "
+        "is now computed against it.",
+        "success",
+    )
+    return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
+
+
+@bp.route(
+    "/engagements/<int:engagement_id>/board/profiles/<int:version_id>/withdraw", methods=["POST"]
+)
+@role_required(*STAFF)
+def withdraw(engagement_id: int, version_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    version = _version(engagement, version_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    board.withdraw(current_user, version)
+    flash(f"Proposal v{version.version} was withdrawn; it stays in the history.", "success")
+    return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
+
+
+@bp.route("/engagements/<int:engagement_id>/board/profiles")
+@role_required(*STAFF)
+def history(engagement_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    return render_template(
+        "board/history.html",
+        engagement=engagement,
+        rows=board.history(engagement),
+        clusters=CLUSTERS,
+        cluster_names=board.cluster_names(),
+        scale_names=board.scale_names(),
+    )
+
+
+@bp.route("/engagements/<int:engagement_id>/board/brief.pdf")
+@role_required(*STAFF)
+def brief(engagement_id: int) -> Response:
+    from assessor.reports.role_brief import build_role_brief
+
+    engagement = _engagement(engagement_id)
+    data = board_brief.brief_data(engagement, generated_on=date.today())
+    if data is None:
+        abort(400, "The role brief needs at least one board member who has submitted.")
+    pdf = build_role_brief(data)
+    audit.record(
+        current_user.organisation_id,
+        current_user.id,
+        "export.role_brief",
+        "engagement",
+        engagement.id,
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="role-brief-{engagement.id}.pdf"'},
+    )
+
+
+# ------------------------------------------------------ participant side
+def _link_context(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "assignment": assignment,
+        "engagement": db.session.get(Engagement, assignment.engagement_id),
+        "organisation": db.session.get(Organisation, assignment.organisation_id),
+    }
+
+
+def _elapsed() -> float | None:
+    try:
+        started = float(request.form.get("page_started", ""))
+    except ValueError:
+        return None
+    elapsed = time.time() - started
+    return elapsed if 0 <= elapsed < 86400 else None
+
+
+@bp.route("/r/<token>/priorities", methods=["GET", "POST"])
+def priorities(token: str) -> Any:
+    assignment = invitations.resolve_token(token)
+    if assignment.kind != board.KIND:
+        abort(404, "This questionnaire has no such page.")
+    if assignment.consented_at is None:
+        return redirect(url_for("respond.welcome", token=token))
+    instrument = responses.instrument_of(assignment)
+    form = PrioritiesForm()
+    errors: dict[str, str] = {}
+    posted: dict[str, str] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "The page expired before it was sent. Reload it; your answers are saved.")
+        action = request.form.get("action", "next")
+        posted = {
+            board.pair_field(a, b): request.form.get(board.pair_field(a, b), "")
+            for a, b in board.PAIRS
+        }
+        result = board.save_judgements(assignment, posted, strict=action in ("next", "continue"))
+        if action == "back":
+            answers = responses.answers_of(assignment)
+            sections = visible_sections(instrument, answers)
+            return redirect(url_for("respond.page", token=token, section_key=sections[-1].key))
+        if action == "save":
+            return redirect(url_for("respond.saved", token=token))
+        if result.ok:
+            checked = board.consistency_of(board.judgements_of(assignment))
+            if checked is not None and (action == "continue" or checked.is_consistent):
+                flash(
+                    f"Your comparisons are saved. Consistency ratio {checked.cr:.2f}"
+                    + (" — consistent." if checked.is_consistent else " — kept as you gave them."),
+                    "success",
+                )
+                return redirect(url_for("respond.review", token=token))
+            return redirect(url_for("board.priorities", token=token, checked=1) + "#result")
+        errors = result.errors
+        keep_changes()  # the valid comparisons are saved even so
+    stored = board.judgements_of(assignment)
+    selected = {board.pair_field(a, b): str(board.step_of(v)) for (a, b), v in stored.items()}
+    for name, value in posted.items():
+        if name not in errors and value:
+            selected[name] = value
+    checked = board.consistency_of(stored)
+    answers = responses.answers_of(assignment)
+    return render_template(
+        "board/priorities.html",
+        instrument=instrument,
+        token=token,
+        form=form,
+        page_started=f"{time.time():.3f}",
+        pairs=board.PAIRS,
+        pair_field=board.pair_field,
+        steps=board.STEPS,
+        selected=selected,
+        errors=errors,
+        checked=checked,
+        show_result=checked is not None and (request.args.get("checked") == "1"),
+        names=board.cluster_names(),
+        descriptions=board.cluster_descriptions(),
+        intensity=board.INTENSITY_WORDS,
+        random_index=random_index(len(CLUSTERS)),
+        cr_threshold=CR_THRESHOLD,
+        percent=responses.completion(assignment, instrument, answers),
+        **_link_context(assignment),
+    ), (400 if errors else 200)

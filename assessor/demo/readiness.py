@@ -1,0 +1,103 @@
+"""Demo readiness survey: a finished round of about 60 anonymous respondents.
+
+The top of the company sees itself as more customer-centric than the front
+line does, so the results show the level gaps the report is about.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assessor.models import Engagement, Survey, User
+
+#: (level, respondents, trait levels 0–1 per dimension; "_base" for the rest)
+DEMO_LEVELS: tuple[tuple[str, int, dict[str, float]], ...] = (
+    (
+        "board",
+        6,
+        {"_base": 0.7, "sponsorship": 0.78, "voice_of_customer": 0.72, "data_transparency": 0.5},
+    ),
+    (
+        "executive",
+        11,
+        {"_base": 0.66, "sponsorship": 0.72, "cross_functional": 0.58, "data_transparency": 0.45},
+    ),
+    (
+        "middle_management",
+        18,
+        {
+            "_base": 0.52,
+            "sponsorship": 0.5,
+            "cross_functional": 0.42,
+            "cost_balance": 0.4,
+            "data_transparency": 0.36,
+        },
+    ),
+    (
+        "front_line",
+        25,
+        {
+            "_base": 0.42,
+            "education": 0.36,
+            "sponsorship": 0.34,
+            "voice_of_customer": 0.28,
+            "cost_balance": 0.3,
+            "data_transparency": 0.3,
+            "cross_functional": 0.38,
+        },
+    ),
+)
+#: Where people of each level work (weights over the instrument's departments).
+DEMO_DEPARTMENTS: dict[str, dict[str, float]] = {
+    "board": {"other": 4, "finance": 1, "sales": 1},
+    "executive": {
+        "sales": 2,
+        "operations": 2,
+        "finance": 2,
+        "digital": 2,
+        "customer_service": 1,
+        "marketing": 1,
+        "hr": 1,
+    },
+    "middle_management": {
+        "customer_service": 5,
+        "sales": 4,
+        "operations": 4,
+        "digital": 3,
+        "finance": 1,
+        "marketing": 1,
+    },
+    "front_line": {"customer_service": 12, "sales": 5, "operations": 6, "digital": 2},
+}
+
+
+def load_readiness_demo(users: dict[str, User], engagement: Engagement) -> Survey:
+    """Round 1 of the readiness survey, answered page by page through the services, closed."""
+    from assessor.demo import _answer_pages, synthetic_answers
+    from assessor.services import responses, results, surveys
+
+    consultant = users["consultant"]
+    survey = surveys.open_round(
+        consultant,
+        engagement,
+        title="Baseline readiness",
+        targets={"board": 6, "executive": 12, "middle_management": 20, "front_line": 30},
+    )
+    rng = np.random.default_rng(4711)
+    for level, count, trait in DEMO_LEVELS:
+        weights = DEMO_DEPARTMENTS[level]
+        names = list(weights)
+        p = np.array([weights[n] for n in names], dtype=float)
+        for _ in range(count):
+            person = {k: float(np.clip(v + rng.normal(0, 0.07), 0, 1)) for k, v in trait.items()}
+            assignment = surveys.start_response(survey, level)
+            instrument = responses.instrument_of(assignment)
+            answers = synthetic_answers(instrument, rng, person)
+            answers["level"] = level
+            answers["department"] = names[int(rng.choice(len(names), p=p / p.sum()))]
+            answers["region"] = "europe" if rng.random() < 0.8 else "north_america"
+            _answer_pages(assignment, instrument, answers, rng, pages=None)
+            assert not responses.submit(assignment)
+            results.compute_and_store(assignment)
+    surveys.close_round(consultant, survey)
+    return survey

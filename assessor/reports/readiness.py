@@ -1,0 +1,547 @@
+"""The readiness report PDF, and the heatmaps shared with the results page.
+
+The data is fetched first (:func:`assessor.services.survey_results.build`
+returns a :class:`SurveyResults` holding published aggregates only), then
+:class:`ReadinessReport` turns it into a story.  The heatmap Drawings built
+here are the very ones the web page shows as SVG, so screen and paper agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer, Table
+
+from assessor.reports.base import ReportDocument, esc, format_date
+from assessor.reports.charts import heatmap, to_svg
+
+if TYPE_CHECKING:
+    from assessor.services.survey_results import DimensionView, HeatRow, SurveyResults
+
+EN_DASH = "–"
+HIDDEN = "hidden"
+
+
+def short_label(label: str) -> str:
+    """A column head short enough for a heatmap: 'Digital, IT or technology' → 'Digital'."""
+    return label.split(" or ")[0].split(",")[0].strip() or label
+
+
+def score(value: float | None, digits: int = 0) -> str:
+    return EN_DASH if value is None else f"{value:.{digits}f}"
+
+
+def signed(value: float | None) -> str:
+    return EN_DASH if value is None else f"{value:+.1f}"
+
+
+def agreement_label(rwg: float | None) -> str:
+    """Conventional reading of r_wg (LeBreton & Senter 2008)."""
+    if rwg is None:
+        return EN_DASH
+    if rwg >= 0.9:
+        return "very strong"
+    if rwg >= 0.7:
+        return "strong"
+    if rwg >= 0.5:
+        return "moderate"
+    if rwg >= 0.3:
+        return "weak"
+    return "lack of agreement"
+
+
+def _heat(view: SurveyResults, rows: Sequence[HeatRow], width: float, title: str) -> Drawing:
+    """Dimensions (and the index) down, all respondents then each segment across."""
+    overall = view.result.overall if view.result else None
+    columns = ["All", *[short_label(r.label) for r in rows]]
+    values: list[list[float | None]] = []
+    for d_index, dim in enumerate(view.dimensions):
+        values.append([dim.mean, *[r.values[d_index] for r in rows]])
+    values.append([view.index if overall else None, *[r.index for r in rows]])
+    return heatmap(
+        [d.name for d in view.dimensions] + ["Readiness index"],
+        columns,
+        values,
+        width,
+        title=title,
+        suppressed_text=HIDDEN,
+        suppressed_note="kept hidden to protect anonymity",
+    )
+
+
+def heatmaps(view: SurveyResults, width: float = 480) -> dict[str, tuple[Drawing, str]]:
+    """The level and department heatmaps (only groups present in the data appear)."""
+    out: dict[str, tuple[Drawing, str]] = {}
+    if view.level_rows:
+        title = "Readiness by level (0–100)"
+        out["level"] = (_heat(view, view.level_rows, width, title), title)
+    if view.department_rows:
+        title = "Readiness by department (0–100)"
+        out["department"] = (_heat(view, view.department_rows, width, title), title)
+    return out
+
+
+def chart_svg(drawing: Drawing, title: str) -> str:
+    """Inline SVG of a heatmap for the results page."""
+    return to_svg(drawing, title)
+
+
+class ReadinessReport(ReportDocument):
+    """The consultant's readiness report for one survey round."""
+
+    def __init__(self, view: SurveyResults, generated_on: date | None = None) -> None:
+        super().__init__(
+            "Readiness for a Chief Customer Officer",
+            view.client_name,
+            generated_on or date.today(),
+            subject=f"Organisational readiness survey, round {view.survey.round}",
+            keywords=("readiness", "customer", "CCO"),
+        )
+        self.view = view
+
+    # ------------------------------------------------------------ story
+    def render(self) -> bytes:
+        story: list[Flowable] = []
+        story += self.cover_page()
+        story += self.summary_page()
+        story += self.heatmap_pages()
+        story += self.gap_page()
+        story += self.change_page()
+        story += self.dimension_pages()
+        story += self.recommendations_page()
+        story += self.method_page()
+        return self.build(story)
+
+    def cover_page(self) -> list[Flowable]:
+        v = self.view
+        s = v.survey
+        collected = format_date(s.created_at.date())
+        if s.closed_at:
+            collected += f" {EN_DASH} {format_date(s.closed_at.date())}"
+        elif s.closes_at:
+            collected += f" {EN_DASH} {format_date(s.closes_at.date())} (planned)"
+        facts = [
+            ("Client", v.client_name),
+            ("Survey", f"{s.title} (round {s.round})"),
+            ("Responses", f"{v.counts.submitted} submitted"),
+            ("Collected", collected),
+            ("Anonymity minimum", f"{v.k} respondents per reported group"),
+        ]
+        return self.cover(
+            "Is the organisation ready for a Chief Customer Officer?",
+            subtitle="Where a new CCO will find support, where resistance, and what must "
+            "happen first.",
+            facts=facts,
+            kicker="Organisational readiness survey",
+            notice="Responses were collected anonymously. No figure in this report describes "
+            f"fewer than {v.k} people, and no hidden figure can be worked out from the ones "
+            "shown.",
+        )
+
+    def summary_page(self) -> list[Flowable]:
+        v = self.view
+        p = self.palette
+        story: list[Flowable] = [self.para("Executive summary", "H1")]
+        big = Table(
+            [
+                [
+                    [
+                        self.para("Readiness index", "Label"),
+                        self.para(score(v.index), "BigNumber"),
+                        self.para("out of 100", "Small"),
+                    ],
+                    [
+                        self.para("Maturity stage", "Label"),
+                        self.para(f"{v.stage} · {esc(v.stage_name or '')}", "H2"),
+                        self.plain(v.stage_description or "", "BodySmall"),
+                    ],
+                ]
+            ],
+            colWidths=[45 * mm, self.content_width - 45 * mm],
+            hAlign="LEFT",
+        )
+        big.setStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("LINEAFTER", (0, 0), (0, 0), 0.6, p.rule),
+                ("LEFTPADDING", (1, 0), (1, 0), 10),
+            ]
+        )
+        story += [big, Spacer(1, 4 * mm)]
+        if v.capped_by:
+            capped = next((d for d in v.dimensions if d.key == v.capped_by), None)
+            story.append(
+                self.para(
+                    f"The index alone would place the organisation at the "
+                    f"<b>{esc(v.uncapped_stage_name)}</b> stage; the stage is held back by "
+                    f"<b>{esc(capped.name if capped else v.capped_by)}</b>, a dimension a CCO "
+                    "cannot succeed without.",
+                    "BodySmall",
+                )
+            )
+        findings: list[str] = []
+        if v.strongest:
+            findings.append(
+                f"Strongest: {v.strongest.name} ({score(v.strongest.mean)}, "
+                f"{v.strongest.band_label})."
+            )
+        if v.weakest:
+            findings.append(
+                f"Weakest: {v.weakest.name} ({score(v.weakest.mean)}, {v.weakest.band_label})."
+            )
+        top_front = [g for g in v.gaps if g.top_vs_front]
+        if top_front:
+            g = top_front[0]
+            findings.append(
+                f"Largest gap between the top and the front line: {g.dimension_name}, "
+                f"{g.upper_label} {score(g.upper_mean)} against {g.lower_label} "
+                f"{score(g.lower_mean)} ({len(top_front)} such gap"
+                f"{'s' if len(top_front) != 1 else ''} of 15 points or more)."
+            )
+        elif v.level_rows:
+            findings.append("No gap of 15 points or more between the top and the front line.")
+        if v.has_comparison:
+            findings.append(
+                f"Change since round {v.previous_round}: index {signed(v.index_change)} points"
+                + (f" (stage was {v.previous_stage_name})." if v.previous_stage_name else ".")
+            )
+        story += [self.para("Key findings", "H2"), self.bullets(findings)]
+        weak = v.weak_dimensions
+        if weak:
+            story += [
+                self.para("What must happen first", "H2"),
+                self.bullets([f"{d.name}: {d.actions[0]}" for d in weak if d.actions]),
+            ]
+        if v.interim_ceo and v.interim_text:
+            story += [
+                Spacer(1, 3 * mm),
+                self.callout(
+                    [
+                        self.para("Recommendation: the CEO as interim CCO", "H3"),
+                        self.plain(v.interim_text, "Callout"),
+                    ],
+                    background=p.pale_amber,
+                    border=p.amber,
+                ),
+            ]
+        story += [Spacer(1, 4 * mm), self.stage_table()]
+        return story
+
+    def stage_table(self) -> Flowable:
+        v = self.view
+        rows = [[str(s["stage"]), s["name"], s["description"]] for s in v.stages]
+        current = [
+            ("BACKGROUND", (0, i + 1), (-1, i + 1), self.palette.pale_navy)
+            for i, s in enumerate(v.stages)
+            if s["stage"] == v.stage
+        ]
+        return self.section(
+            "Maturity stages",
+            self.table(
+                ["Stage", "Name", "What it looks like"],
+                rows,
+                [14 * mm, 28 * mm, self.content_width - 42 * mm],
+                align="cll",
+                zebra=False,
+                extra_style=current,
+            ),
+            self.para(
+                f"The highlighted row is this organisation's stage ({esc(v.stage_name)}).",
+                "Caption",
+            ),
+        )
+
+    def heatmap_pages(self) -> list[Flowable]:
+        v = self.view
+        story: list[Flowable] = [PageBreak(), self.para("Readiness across the organisation", "H1")]
+        story.append(
+            self.para(
+                "Scores run from 0 (the statement is rejected throughout) to 100 (fully "
+                "agreed). Cells marked <i>hidden</i> rest on too few responses to report, or "
+                "would let such a group be worked out from the others.",
+                "BodySmall",
+            )
+        )
+        charts = heatmaps(v, self.content_width)
+        for name in ("level", "department"):
+            if name in charts:
+                drawing, title = charts[name]
+                story.append(KeepTogether([self.para(title, "H2"), drawing]))
+        story.append(CondPageBreak(70 * mm))
+        rows = [
+            [
+                d.name,
+                score(d.mean),
+                d.band_label or EN_DASH,
+                score(d.rwg, 2),
+                agreement_label(d.rwg),
+            ]
+            for d in v.dimensions
+        ]
+        story.append(
+            self.section(
+                "Agreement within the organisation (r_wg)",
+                self.para(
+                    "r_wg measures how far respondents agree with each other on a dimension "
+                    "(0 = no more agreement than random answers, 1 = complete agreement). "
+                    "A low value means experiences differ widely: look at the heatmaps for "
+                    "where.",
+                    "BodySmall",
+                ),
+                self.table(
+                    ["Dimension", "Score", "Band", "r_wg", "Agreement"],
+                    rows,
+                    [62 * mm, 18 * mm, 28 * mm, 18 * mm, self.content_width - 126 * mm],
+                    align="lrlrl",
+                ),
+            )
+        )
+        return story
+
+    def gap_page(self) -> list[Flowable]:
+        v = self.view
+        story: list[Flowable] = [CondPageBreak(80 * mm), self.para("Gaps between levels", "H1")]
+        story.append(
+            self.para(
+                "A gap is flagged where two levels' average scores differ by 15 points or "
+                "more. Gaps between the top (board or executives) and the front line matter "
+                "most: they show where the top believes the company is more customer-centric "
+                "than the people who serve customers experience it.",
+                "BodySmall",
+            )
+        )
+        if not v.gaps:
+            story.append(
+                self.para("No gap of 15 points or more between levels that can be reported.")
+            )
+            return story
+        rows = [
+            [
+                g.dimension_name,
+                f"{g.upper_label} ({score(g.upper_mean)})",
+                f"{g.lower_label} ({score(g.lower_mean)})",
+                signed(g.gap),
+                "top vs front line" if g.top_vs_front else "",
+            ]
+            for g in v.gaps[:16]
+        ]
+        highlight = [
+            ("TEXTCOLOR", (4, i + 1), (4, i + 1), self.palette.coral)
+            for i, g in enumerate(v.gaps[:16])
+            if g.top_vs_front
+        ]
+        story.append(
+            self.table(
+                ["Dimension", "Level above", "Level below", "Gap", ""],
+                rows,
+                [50 * mm, 42 * mm, 42 * mm, 14 * mm, self.content_width - 148 * mm],
+                align="lllrl",
+                extra_style=highlight,
+            )
+        )
+        return story
+
+    def change_page(self) -> list[Flowable]:
+        v = self.view
+        if not v.has_comparison:
+            return []
+        story: list[Flowable] = [
+            CondPageBreak(90 * mm),
+            self.para(f"Change since round {v.previous_round}", "H1"),
+            self.para(
+                "Points of change on the 0–100 scale, this round minus the previous one. "
+                "Groups hidden in either round show no change.",
+                "BodySmall",
+            ),
+        ]
+        rows = [[d.name, score(d.mean), signed(d.change)] for d in v.dimensions]
+        rows.append(["Readiness index", score(v.index), signed(v.index_change)])
+        story.append(
+            self.table(
+                ["Dimension", f"Round {v.survey.round}", "Change"],
+                rows,
+                [90 * mm, 30 * mm, 30 * mm],
+                align="lrr",
+            )
+        )
+        if v.level_changes:
+            head = ["Level", *[short_label(d.name) for d in v.dimensions], "Index"]
+            width = (self.content_width - 34 * mm) / (len(v.dimensions) + 1)
+            story += [
+                self.para("Change by level", "H2"),
+                self.table(
+                    head,
+                    [
+                        [short_label(lc.label), *[signed(c) for c in lc.changes], signed(lc.index)]
+                        for lc in v.level_changes
+                    ],
+                    [34 * mm, *[width] * (len(v.dimensions) + 1)],
+                    align="l" + "r" * (len(v.dimensions) + 1),
+                ),
+            ]
+        return story
+
+    def dimension_pages(self) -> list[Flowable]:
+        story: list[Flowable] = []
+        for d in self.view.dimensions:
+            story += [PageBreak(), *self.dimension_page(d)]
+        return story
+
+    def dimension_page(self, d: DimensionView) -> list[Flowable]:
+        v = self.view
+        p = self.palette
+        facts = [
+            ("Score", f"{score(d.mean)} of 100" + (f" · {d.band_label}" if d.band_label else "")),
+            ("Agreement (r_wg)", f"{score(d.rwg, 2)} · {agreement_label(d.rwg)}"),
+        ]
+        if v.has_comparison:
+            facts.append((f"Change since round {v.previous_round}", signed(d.change)))
+        story: list[Flowable] = [
+            self.para(esc(d.name), "H1"),
+            self.plain(d.description, "Lead"),
+            self.key_value_table(facts),
+            Spacer(1, 4 * mm),
+        ]
+        if d.narrative:
+            story.append(
+                self.callout(
+                    [self.para("What the answers describe", "H3"), self.plain(d.narrative)],
+                    background=p.pale_coral if d.is_weak else p.pale_green,
+                    border=p.coral if d.is_weak else p.green,
+                )
+            )
+        idx = [x.key for x in v.dimensions].index(d.key)
+        rows = [
+            [r.label, HIDDEN if r.suppressed else str(r.n), score(r.values[idx])]
+            for r in v.level_rows
+        ]
+        if rows:
+            story += [
+                self.para("By level", "H2"),
+                self.table(
+                    ["Level", "Responses", "Score"], rows, [90 * mm, 30 * mm, 30 * mm], align="lrr"
+                ),
+            ]
+        gaps = [g for g in v.gaps if g.dimension == d.key]
+        if gaps:
+            story.append(
+                self.para(
+                    "Gaps: "
+                    + "; ".join(
+                        f"{esc(g.upper_label)} {score(g.upper_mean)} vs "
+                        f"{esc(g.lower_label)} {score(g.lower_mean)}"
+                        for g in gaps
+                    ),
+                    "BodySmall",
+                )
+            )
+        if d.is_weak and d.actions:
+            story += [self.para("Recommended actions", "H2"), self.bullets(d.actions)]
+        return story
+
+    def recommendations_page(self) -> list[Flowable]:
+        v = self.view
+        story: list[Flowable] = [PageBreak(), self.para("Recommendations", "H1")]
+        weak = v.weak_dimensions
+        if weak:
+            story.append(
+                self.para(
+                    "Actions for the dimensions scoring below 60, weakest first. They are the "
+                    "ground a new CCO needs prepared; most need the chief executive's visible "
+                    "backing.",
+                    "BodySmall",
+                )
+            )
+            for d in sorted(weak, key=lambda x: (x.mean is None, x.mean or 0)):
+                story.append(
+                    KeepTogether(
+                        [
+                            self.para(f"{esc(d.name)} · {score(d.mean)}", "H2"),
+                            self.bullets(d.actions),
+                        ]
+                    )
+                )
+        if v.interim_ceo and v.interim_text:
+            story += [
+                Spacer(1, 4 * mm),
+                self.callout(
+                    [
+                        self.para("The CEO as interim CCO", "H3"),
+                        self.plain(v.interim_text, "Callout"),
+                        self.plain("Why: " + "; ".join(v.interim_reasons) + ".", "Small"),
+                    ],
+                    background=self.palette.pale_amber,
+                    border=self.palette.amber,
+                ),
+            ]
+        return story
+
+    def method_page(self) -> list[Flowable]:
+        v = self.view
+        c = v.counts
+        story: list[Flowable] = [PageBreak(), self.para("Method, anonymity and responses", "H1")]
+        story += [
+            self.para("How the survey worked", "H2"),
+            self.bullets(
+                [
+                    f"Instrument: {v.instrument.title}, version {v.survey.instrument_version}; "
+                    f"{len(v.dimensions)} dimensions of readiness with six statements each, "
+                    "answered on a five-point agreement scale (some statements reverse-keyed).",
+                    "Each dimension score is the percentage of the maximum possible (0–100); "
+                    "the readiness index is the mean of the eight dimensions.",
+                    "The maturity stage follows the index, but is held at most one stage above "
+                    "the weakest of executive sponsorship, the voice of the customer at the top "
+                    "and cross-functional cooperation.",
+                    "Agreement is r_wg(J) against a uniform null (James, Demaree & Wolf 1984).",
+                ]
+            ),
+            self.para("How anonymity is kept", "H2"),
+            self.bullets(
+                [
+                    "Respondents opened a shared link; no name, e-mail address, IP address or "
+                    "browser detail was stored. Only the level, department and region they "
+                    "chose describe them.",
+                    f"No group of fewer than {v.k} respondents is reported, here or in any "
+                    "export. Where a hidden group could be worked out by subtracting the "
+                    "others from a total, a further group is hidden too.",
+                    "Individual answers are never shown or exported.",
+                ]
+            ),
+        ]
+        rows = [
+            [
+                lc.label,
+                str(lc.submitted),
+                str(lc.target) if lc.target else EN_DASH,
+                f"{lc.percent}%" if lc.percent is not None else EN_DASH,
+            ]
+            for lc in c.levels
+        ]
+        if c.level_unknown:
+            rows.append(["Level not given", str(c.level_unknown), EN_DASH, EN_DASH])
+        rows.append(["All respondents", str(c.submitted), EN_DASH, EN_DASH])
+        story += [
+            self.para("Responses", "H2"),
+            self.table(
+                ["Level", "Submitted", "Target", "Of target"],
+                rows,
+                [80 * mm, 28 * mm, 28 * mm, 28 * mm],
+                align="lrrr",
+            ),
+            self.para(
+                f"{c.started} responses were started and {c.submitted} submitted. Counts by "
+                f"department and level are not given where they fall below {v.k}.",
+                "Caption",
+            ),
+        ]
+        return story
+
+
+def build_readiness_report(view: SurveyResults, generated_on: date | None = None) -> bytes:
+    """PDF bytes of the readiness report for a round with published results."""
+    return ReadinessReport(view, generated_on).render()

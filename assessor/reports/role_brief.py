@@ -1,0 +1,325 @@
+"""The role brief: the board's decision on the CCO role as a PDF for the client.
+
+The data comes ready from :func:`assessor.services.board_brief.brief_data`;
+this module only lays it out on the shared :class:`ReportDocument` furniture,
+with the same chart Drawings the board view shows on screen.
+"""
+
+from __future__ import annotations
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
+
+from assessor.reports.base import PALETTE, ReportDocument, esc
+from assessor.reports.charts import priority_bars
+from assessor.services.board_brief import RoleBriefData
+from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
+
+INTERIM_WHY = (
+    "Asking the chief executive to act as interim Chief Customer Officer shows staff, "
+    "customers and the market how much weight the company gives the role; it lets the chief "
+    "executive learn first-hand what budget and authority the role really needs before it "
+    "is filled; and it gives time to develop the most promising internal successor."
+)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+class RoleBrief(ReportDocument):
+    """The role brief document: a cover, the board's answer, priorities, job specification."""
+
+    def __init__(self, data: RoleBriefData) -> None:
+        super().__init__(
+            "Role brief",
+            data.client,
+            data.generated_on,
+            subject=f"{data.role_title}: the board's decision on scope and priorities",
+            keywords=("role brief", "chief customer officer", data.recommended_name),
+        )
+        self.data = data
+
+    # --------------------------------------------------------------- parts
+    def cover_page(self) -> list[Flowable]:
+        d = self.data
+        facts = [
+            ("Client", d.client),
+            ("Role", d.role_title),
+            ("Prepared by", d.organisation or "—"),
+            ("Board members", f"{d.completed} answered of {d.invited} invited"),
+            ("Recommended archetype", d.recommended_name),
+            ("Role profile", d.profile_label),
+        ]
+        return self.cover(
+            d.role_title,
+            subtitle=f"What {d.client}'s board needs from the role, and what matters most",
+            facts=facts,
+            kicker="Role brief",
+            notice=(
+                "This brief pools the answers each board member gave alone, through a personal "
+                "link. It is a starting point for the search, not a substitute for the board's "
+                "own judgement."
+            ),
+        )
+
+    def answer(self) -> list[Flowable]:
+        d = self.data
+        shares = d.archetype_shares
+        runner_up = sorted(shares, key=lambda a: -shares[a])[1]
+        agreement = (
+            f"Agreement on the kind of role: <b>{_pct(d.archetype_agreement)}</b>."
+            if d.archetype_agreement is not None
+            else "Only one member answered, so agreement cannot be measured yet."
+        )
+        headline = [
+            self.para("Recommended archetype", "Label"),
+            self.para(esc(d.recommended_name), "BigNumber"),
+            self.para(
+                f"{_pct(shares[d.recommended])} of the board's archetype signal, "
+                f"{100 * d.margin:.0f} points ahead of the {esc(ARCHETYPE_NAMES[runner_up])} "
+                f"({_pct(shares[runner_up])})."
+                + (" <b>A tie: the board must choose.</b>" if d.tie else "")
+                + f" {agreement}",
+                "Callout",
+            ),
+        ]
+        story: list[Flowable] = [
+            self.plain("The board's answer", "H1"),
+            self.callout(headline),
+            Spacer(1, 4 * mm),
+            self.plain(d.rationale),
+            self.section(
+                "How the board's answers divide between the archetypes",
+                priority_bars(
+                    [ARCHETYPE_NAMES[a] for a in ARCHETYPES],
+                    [shares[a] for a in ARCHETYPES],
+                    width=self.content_width,
+                    title="Archetype shares",
+                    colour=PALETTE.navy,
+                ),
+                self.plain(
+                    "Each option a member chose points to one or more archetypes; a share is "
+                    "that archetype's part of all the points, averaged over the members.",
+                    "Caption",
+                ),
+            ),
+        ]
+        rows = [
+            [
+                m.name,
+                ARCHETYPE_NAMES[m.archetype],
+                _pct(m.archetype_share),
+                "—" if m.cr is None else f"{m.cr:.2f}",
+            ]
+            for m in d.members
+        ]
+        story.append(
+            self.section(
+                "Each member",
+                self.table(
+                    ["Member", "Leans to", "Share", "Consistency ratio"],
+                    rows,
+                    [self.content_width * f for f in (0.34, 0.34, 0.14, 0.18)],
+                    align="llrr",
+                ),
+                self.plain(
+                    "The consistency ratio says how well a member's pairwise comparisons hang "
+                    "together; up to 0.10 is the usual limit.",
+                    "Caption",
+                ),
+            )
+        )
+        return story
+
+    def remit(self) -> list[Flowable]:
+        d = self.data
+        story: list[Flowable] = [self.plain("Remit and mandate", "H1")]
+        if d.functions:
+            rows = [
+                [
+                    name,
+                    f"{n} of {d.completed}",
+                    "In the remit" if n * 2 > d.completed else "Raised by a minority",
+                ]
+                for name, n in d.functions
+            ]
+            story.append(
+                self.section(
+                    "Functions the role runs directly",
+                    self.table(
+                        ["Function", "Members", "Conclusion"],
+                        rows,
+                        [self.content_width * f for f in (0.5, 0.18, 0.32)],
+                        align="lrl",
+                    ),
+                )
+            )
+        if d.mandate:
+            rows = [[r.topic, r.board_view, r.recommended] for r in d.mandate]
+            story.append(
+                self.section(
+                    "Budget, seat and reporting line",
+                    self.table(
+                        ["Question", "The board's majority", "Recommendation"],
+                        rows,
+                        [self.content_width * f for f in (0.16, 0.38, 0.46)],
+                    ),
+                )
+            )
+        return story
+
+    def priorities(self) -> list[Flowable]:
+        d = self.data
+        order = sorted(d.weights, key=lambda c: -d.weights[c])
+        chart = priority_bars(
+            [d.cluster_names[c] for c in order],
+            [d.weights[c] for c in order],
+            width=self.content_width,
+            title="Cluster weights of the role profile",
+        )
+        notes = [f"Weights of {d.weights_source.lower()}."]
+        if d.group_cr is not None:
+            notes.append(f"Consistency ratio of the pooled comparisons: {d.group_cr:.2f}.")
+        if d.weight_agreement is not None:
+            notes.append(f"Agreement between members on the weights: {_pct(d.weight_agreement)}.")
+        story: list[Flowable] = [
+            self.plain("Priorities", "H1"),
+            self.plain(
+                "Every member compared the six groups of candidate strengths two at a time. "
+                "The comparisons were pooled by geometric mean into one set of weights, which "
+                "ranks every candidate's fit."
+            ),
+            KeepTogether([chart, self.plain(" ".join(notes), "Caption")]),
+        ]
+        return story
+
+    def agreement(self) -> list[Flowable]:
+        d = self.data
+        story: list[Flowable] = [self.plain("Where the board agreed, and where it did not", "H2")]
+        if d.completed < 2:
+            story.append(self.plain("Agreement shows once two members have answered."))
+            return story
+        if d.agreed:
+            story.append(self.plain("Every member gave the same answer to:", "H3"))
+            story.append(self.bullets(d.agreed))
+        if d.disputed:
+            story.append(self.plain("Members answered differently on:", "H3"))
+            for question, choices in d.disputed:
+                rows = [[who, said] for who, said in choices]
+                story.append(
+                    KeepTogether(
+                        [
+                            self.plain(question, "TableCellBold"),
+                            Spacer(1, 1.5 * mm),
+                            self.table(
+                                ["Member", "Answer"],
+                                rows,
+                                [self.content_width * 0.26, self.content_width * 0.74],
+                                zebra=False,
+                            ),
+                            Spacer(1, 3 * mm),
+                        ]
+                    )
+                )
+            story.append(
+                self.plain(
+                    "Settle these points before the long list is drawn up: they change "
+                    "which candidates fit.",
+                    "Caption",
+                )
+            )
+        else:
+            story.append(self.plain("The members answered alike on every point."))
+        return story
+
+    def job_spec(self) -> list[Flowable]:
+        job = self.data.job
+        story: list[Flowable] = [
+            PageBreak(),
+            self.plain("Draft job specification", "H1"),
+            self.plain(job["title"], "Lead"),
+            self.plain("Purpose", "H2"),
+            self.plain(job["purpose"]),
+        ]
+        if job["remit"] or job["remit_discussed"]:
+            remit = list(job["remit"])
+            remit += [f"{f} (to be confirmed: raised by a minority)" for f in job["remit_discussed"]]
+            story += [self.plain("Remit", "H2"), self.bullets(remit)]
+        rows = [
+            [str(rank), name, _pct(weight), f"{description} ({', '.join(scales)})"]
+            for rank, (name, weight, description, scales) in enumerate(job["competencies"], 1)
+        ]
+        story.append(
+            self.section(
+                "Key competencies, in priority order",
+                self.table(
+                    ["#", "Competency", "Weight", "What it covers"],
+                    rows,
+                    [self.content_width * f for f in (0.05, 0.25, 0.1, 0.6)],
+                    align="clrl",
+                ),
+            )
+        )
+        if job["must_haves"]:
+            story.append(
+                self.section(
+                    "Must-haves",
+                    self.bullets(
+                        [
+                            f"{name}: at least {value:.0f} out of 100 on the assessment"
+                            for name, value in job["must_haves"]
+                        ]
+                    ),
+                )
+            )
+        story.append(self.section("Experience", self.bullets(job["experience"])))
+        return story
+
+    def interim(self) -> list[Flowable]:
+        advice = self.data.interim
+        if advice.fires:
+            body = [
+                self.para("<b>Consider the chief executive as interim CCO</b>", "Callout"),
+                Spacer(1, 2 * mm),
+                self.plain(
+                    "Why it applies here: " + "; ".join(advice.reasons) + ".", "Callout"
+                ),
+                Spacer(1, 2 * mm),
+                self.plain(INTERIM_WHY, "Callout"),
+            ]
+            box = self.callout(body, background=PALETTE.pale_amber, border=PALETTE.amber)
+        else:
+            body = [
+                self.para("<b>No interim arrangement is needed at present</b>", "Callout"),
+                Spacer(1, 2 * mm),
+                self.plain(
+                    "Neither the board's answers nor the candidate pool point to it.", "Callout"
+                ),
+            ]
+            box = self.callout(body, background=PALETTE.pale_green, border=PALETTE.green)
+        return [
+            self.section(
+                "The interim option",
+                box,
+                Spacer(1, 2 * mm),
+                self.plain(f"The rule ({advice.basis}): {advice.rule}", "Small"),
+            )
+        ]
+
+    # --------------------------------------------------------------- build
+    def render(self) -> bytes:
+        story: list[Flowable] = []
+        story += self.cover_page()
+        story += self.answer()
+        story += self.remit()
+        story += self.priorities()
+        story += self.agreement()
+        story += self.job_spec()
+        story += self.interim()
+        return self.build(story)
+
+
+def build_role_brief(data: RoleBriefData) -> bytes:
+    """The role brief PDF of one engagement's board."""
+    return RoleBrief(data).render()
