@@ -156,3 +156,35 @@ def test_compare_needs_two_to_four(client, auth, completed):
     assert response.status_code == 302
     response = client.get(f"/engagements/{engagement.id}/compare?ids=x")
     assert response.status_code == 400
+
+
+def test_compare_two_candidates_side_by_side(client, auth, completed):
+    recruiter, engagement, (strong, weak) = completed
+    auth.login(recruiter.email)
+    response = client.get(f"/engagements/{engagement.id}/compare?ids={strong.id}&ids={weak.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Strong Candidate" in html and "Weak Candidate" in html
+    assert html.count("<svg") == 1 and "Spread (max − min)" in html
+    assert 'class="best"' in html
+
+
+def test_extend_and_revoke_a_link(app, client, auth, make_user, make_engagement):
+    from datetime import timedelta
+
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    assignment = invitations.invite(recruiter, engagement, "Ann", "ann@example.com")
+    db.session.commit()
+    before = assignment.expires_at
+    auth.login(recruiter.email)
+    page = f"/engagements/{engagement.id}/candidates/{assignment.id}"
+    response = auth.post(f"{page}/link", {"action": "extend", "days": "10"}, form_page=page)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).expires_at - before == timedelta(days=10)
+    response = auth.post(f"{page}/link", {"action": "extend", "days": "500"}, form_page=page)
+    assert "Extend by 1 to 90 days." in client.get(page).get_data(as_text=True)
+    link = "/r/" + invitations.link_token(db.session.get(Assignment, assignment.id))
+    auth.post(f"{page}/link", {"action": "revoke"}, form_page=page)
+    assert app.test_client().get(link).status_code == 410
