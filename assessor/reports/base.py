@@ -25,6 +25,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, StyleSheet1
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -46,8 +47,18 @@ from assessor.reports.fonts import FONTS, register_fonts
 
 PRODUCT_NAME = "CCO Assessor"
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
@@ -101,7 +112,11 @@ def report_styles() -> StyleSheet1:
     p = PALETTE
     sheet = StyleSheet1()
     base = ParagraphStyle(
-        "Body", fontName=FONTS.regular, fontSize=9.5, leading=13.5, textColor=p.ink,
+        "Body",
+        fontName=FONTS.regular,
+        fontSize=9.5,
+        leading=13.5,
+        textColor=p.ink,
         spaceAfter=5,
     )
     sheet.add(base)
@@ -109,29 +124,62 @@ def report_styles() -> StyleSheet1:
     def add(name: str, **kw: Any) -> None:
         sheet.add(ParagraphStyle(name, parent=kw.pop("parent", base), **kw))
 
-    add("CoverKicker", fontName=FONTS.medium, fontSize=10, leading=13, textColor=p.teal,
-        spaceAfter=4)
-    add("CoverTitle", fontName=FONTS.bold, fontSize=26, leading=31, textColor=p.navy,
-        spaceAfter=6)
+    add(
+        "CoverKicker",
+        fontName=FONTS.medium,
+        fontSize=10,
+        leading=13,
+        textColor=p.teal,
+        spaceAfter=4,
+    )
+    add("CoverTitle", fontName=FONTS.bold, fontSize=26, leading=31, textColor=p.navy, spaceAfter=6)
     add("CoverSubtitle", fontSize=13, leading=18, textColor=p.muted, spaceAfter=18)
-    add("H1", fontName=FONTS.bold, fontSize=16, leading=20, textColor=p.navy,
-        spaceBefore=4, spaceAfter=8, keepWithNext=1)
-    add("H2", fontName=FONTS.bold, fontSize=12, leading=15.5, textColor=p.navy,
-        spaceBefore=10, spaceAfter=5, keepWithNext=1)
-    add("H3", fontName=FONTS.bold, fontSize=10, leading=13.5, textColor=p.ink,
-        spaceBefore=6, spaceAfter=2, keepWithNext=1)
+    add(
+        "H1",
+        fontName=FONTS.bold,
+        fontSize=16,
+        leading=20,
+        textColor=p.navy,
+        spaceBefore=4,
+        spaceAfter=8,
+        keepWithNext=1,
+    )
+    add(
+        "H2",
+        fontName=FONTS.bold,
+        fontSize=12,
+        leading=15.5,
+        textColor=p.navy,
+        spaceBefore=10,
+        spaceAfter=5,
+        keepWithNext=1,
+    )
+    add(
+        "H3",
+        fontName=FONTS.bold,
+        fontSize=10,
+        leading=13.5,
+        textColor=p.ink,
+        spaceBefore=6,
+        spaceAfter=2,
+        keepWithNext=1,
+    )
     add("Lead", fontSize=11, leading=16, spaceAfter=8)
     add("BodySmall", fontSize=8.5, leading=12)
     add("Small", fontSize=7.5, leading=10, textColor=p.muted, spaceAfter=3)
-    add("Caption", fontName=FONTS.italic, fontSize=8, leading=11, textColor=p.muted,
-        spaceBefore=2, spaceAfter=8)
-    add("Label", fontName=FONTS.medium, fontSize=7.5, leading=10, textColor=p.muted,
-        spaceAfter=1)
-    add("BigNumber", fontName=FONTS.bold, fontSize=30, leading=34, textColor=p.navy,
-        spaceAfter=0)
+    add(
+        "Caption",
+        fontName=FONTS.italic,
+        fontSize=8,
+        leading=11,
+        textColor=p.muted,
+        spaceBefore=2,
+        spaceAfter=8,
+    )
+    add("Label", fontName=FONTS.medium, fontSize=7.5, leading=10, textColor=p.muted, spaceAfter=1)
+    add("BigNumber", fontName=FONTS.bold, fontSize=30, leading=34, textColor=p.navy, spaceAfter=0)
     add("Callout", fontSize=9.5, leading=13.5, spaceAfter=0)
-    add("TableHead", fontName=FONTS.bold, fontSize=8, leading=10.5, textColor=p.white,
-        spaceAfter=0)
+    add("TableHead", fontName=FONTS.bold, fontSize=8, leading=10.5, textColor=p.white, spaceAfter=0)
     add("TableHeadRight", parent=sheet["TableHead"], alignment=TA_RIGHT)
     add("TableHeadCenter", parent=sheet["TableHead"], alignment=TA_CENTER)
     add("TableCell", fontSize=8.5, leading=11, spaceAfter=0)
@@ -141,6 +189,15 @@ def report_styles() -> StyleSheet1:
     add("TableCellMuted", parent=sheet["TableCell"], textColor=p.muted)
     add("Bullet", spaceAfter=2, alignment=TA_LEFT)
     return sheet
+
+
+def fit_text(value: str, font: str, size: float, width: float) -> str:
+    """Shorten a one-line canvas string with an ellipsis so it never runs into its neighbour."""
+    if stringWidth(value, font, size) <= width:
+        return value
+    while value and stringWidth(value + "…", font, size) > width:
+        value = value[:-1]
+    return value.rstrip() + "…"
 
 
 def table_style(commands: Iterable[tuple[Any, ...]]) -> TableStyle:
@@ -260,20 +317,38 @@ class ReportDocument:
     def page_templates(self) -> list[PageTemplate]:
         """The ``cover`` and ``body`` templates; override to add e.g. a landscape one."""
         body_frame = Frame(
-            self.margin_left, self.margin_bottom, self.content_width, self.content_height,
-            id="body", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
+            self.margin_left,
+            self.margin_bottom,
+            self.content_width,
+            self.content_height,
+            id="body",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
         )
         cover_top = self.page_height - self.cover_band_height - 18 * mm
         cover_frame = Frame(
-            self.margin_left, self.margin_bottom, self.content_width,
+            self.margin_left,
+            self.margin_bottom,
+            self.content_width,
             cover_top - self.margin_bottom,
-            id="cover", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
+            id="cover",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
         )
         return [
-            PageTemplate(id="cover", frames=[cover_frame], onPage=self.draw_cover_page,
-                         pagesize=self.pagesize),
-            PageTemplate(id="body", frames=[body_frame], onPage=self.draw_body_page,
-                         pagesize=self.pagesize),
+            PageTemplate(
+                id="cover",
+                frames=[cover_frame],
+                onPage=self.draw_cover_page,
+                pagesize=self.pagesize,
+            ),
+            PageTemplate(
+                id="body", frames=[body_frame], onPage=self.draw_body_page, pagesize=self.pagesize
+            ),
         ]
 
     def draw_cover_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
@@ -291,10 +366,14 @@ class ReportDocument:
         canvas.drawString(x, self.page_height - 20 * mm, PRODUCT_NAME.upper())
         canvas.setFillColor(p.white)
         canvas.setFont(FONTS.bold, 24)
-        canvas.drawString(x, band_y + 22 * mm, self.title)
+        canvas.drawString(
+            x, band_y + 22 * mm, fit_text(self.title, FONTS.bold, 24, self.content_width)
+        )
         canvas.setFont(FONTS.regular, 11)
         canvas.setFillColor(colors.HexColor("#D6E1EC"))
-        canvas.drawString(x, band_y + 13 * mm, self.client)
+        canvas.drawString(
+            x, band_y + 13 * mm, fit_text(self.client, FONTS.regular, 11, self.content_width)
+        )
         canvas.restoreState()
         self.draw_footer(canvas)
 
@@ -305,10 +384,13 @@ class ReportDocument:
         y = self.page_height - 13 * mm
         canvas.setFont(FONTS.bold, 8.5)
         canvas.setFillColor(p.navy)
-        canvas.drawString(self.margin_left, y, self.title)
+        half = self.content_width / 2 - 6
+        canvas.drawString(self.margin_left, y, fit_text(self.title, FONTS.bold, 8.5, half))
         canvas.setFont(FONTS.regular, 8.5)
         canvas.setFillColor(p.muted)
-        canvas.drawRightString(self.page_width - self.margin_right, y, self.client)
+        canvas.drawRightString(
+            self.page_width - self.margin_right, y, fit_text(self.client, FONTS.regular, 8.5, half)
+        )
         canvas.setStrokeColor(p.rule)
         canvas.setLineWidth(0.6)
         canvas.line(self.margin_left, y - 3 * mm, self.page_width - self.margin_right, y - 3 * mm)
@@ -325,7 +407,11 @@ class ReportDocument:
         canvas.line(self.margin_left, y + 4 * mm, self.page_width - self.margin_right, y + 4 * mm)
         canvas.setFont(FONTS.regular, 7.5)
         canvas.setFillColor(p.muted)
-        canvas.drawString(self.margin_left, y, self.footer_note())
+        # Left note gets the space up to the centred date (which is about 90pt wide).
+        room = self.content_width / 2 - 60
+        canvas.drawString(
+            self.margin_left, y, fit_text(self.footer_note(), FONTS.regular, 7.5, room)
+        )
         canvas.drawCentredString(
             self.page_width / 2, y, f"Generated {format_date(self.generated_on)}"
         )
@@ -336,8 +422,9 @@ class ReportDocument:
         canvas.saveState()
         canvas.setFont(FONTS.regular, 7.5)
         canvas.setFillColor(self.palette.muted)
-        canvas.drawRightString(self.page_width - self.margin_right, 12 * mm,
-                               f"Page {page} of {total}")
+        canvas.drawRightString(
+            self.page_width - self.margin_right, 12 * mm, f"Page {page} of {total}"
+        )
         canvas.restoreState()
 
     # ------------------------------------------------------ story helpers
@@ -377,18 +464,22 @@ class ReportDocument:
     ) -> Table:
         """Two columns of label and value with hairlines between rows (plain text in)."""
         rows = [
-            [self.plain(label, "Label"), self.plain(value, "TableCell")]
-            for label, value in facts
+            [self.plain(label, "Label"), self.plain(value, "TableCell")] for label, value in facts
         ]
-        table = Table(rows, colWidths=[label_width, self.content_width - label_width],
-                      hAlign="LEFT")
-        table.setStyle(table_style([
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LINEBELOW", (0, 0), (-1, -1), 0.4, self.palette.rule),
-            ("TOPPADDING", (0, 0), (-1, -1), 5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ]))
+        table = Table(
+            rows, colWidths=[label_width, self.content_width - label_width], hAlign="LEFT"
+        )
+        table.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.4, self.palette.rule),
+                    ("TOPPADDING", (0, 0), (-1, -1), 5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
         return table
 
     def table(
@@ -430,8 +521,9 @@ class ReportDocument:
             ("LINEBELOW", (0, 1), (-1, -1), 0.3, self.palette.rule),
         ]
         if zebra:
-            style.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.palette.white,
-                                                              self.palette.light]))
+            style.append(
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.palette.white, self.palette.light])
+            )
         table.setStyle(table_style(style + list(extra_style)))
         return table
 
@@ -439,8 +531,12 @@ class ReportDocument:
         """A bulleted list of plain-text items (escaped)."""
         return ListFlowable(
             [ListItem(self.plain(item, style), leftIndent=12) for item in items],
-            bulletType="bullet", start="•", leftIndent=12, bulletFontName=FONTS.regular,
-            bulletFontSize=9, bulletColor=self.palette.teal,
+            bulletType="bullet",
+            start="•",
+            leftIndent=12,
+            bulletFontName=FONTS.regular,
+            bulletFontSize=9,
+            bulletColor=self.palette.teal,
         )
 
     def callout(
@@ -452,16 +548,19 @@ class ReportDocument:
         width: float | None = None,
     ) -> Table:
         """A shaded box with a coloured left edge around some flowables (for key messages)."""
-        box = Table([[list(flowables)]], colWidths=[width or self.content_width],
-                    hAlign="LEFT")
-        box.setStyle(table_style([
-            ("BACKGROUND", (0, 0), (-1, -1), background or self.palette.pale_navy),
-            ("LINEBEFORE", (0, 0), (0, -1), 3, border or self.palette.navy),
-            ("LEFTPADDING", (0, 0), (-1, -1), 10),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 10),
-            ("TOPPADDING", (0, 0), (-1, -1), 8),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-        ]))
+        box = Table([[list(flowables)]], colWidths=[width or self.content_width], hAlign="LEFT")
+        box.setStyle(
+            table_style(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), background or self.palette.pale_navy),
+                    ("LINEBEFORE", (0, 0), (0, -1), 3, border or self.palette.navy),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                    ("TOPPADDING", (0, 0), (-1, -1), 8),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ]
+            )
+        )
         return box
 
     def section(self, heading: str, *flowables: Flowable, style: str = "H2") -> KeepTogether:

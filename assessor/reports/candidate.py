@@ -62,8 +62,11 @@ class CompetencyRow:
     @property
     def below_minimum(self) -> bool:
         """True when the score is under the role's must-have minimum."""
-        return (self.required_minimum is not None and self.pomp is not None
-                and self.pomp < self.required_minimum)
+        return (
+            self.required_minimum is not None
+            and self.pomp is not None
+            and self.pomp < self.required_minimum
+        )
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,13 @@ class CandidateProfileData:
         set_(self, "strengths", _tuple_of(NamedText, self.strengths))
         set_(self, "development_areas", _tuple_of(NamedText, self.development_areas))
         set_(self, "interview_guide", _tuple_of(InterviewTopic, self.interview_guide))
-        for name in ("profile_values", "response_quality_notes", "experience_checklist",
-                     "must_have_flags", "method_notes"):
+        for name in (
+            "profile_values",
+            "response_quality_notes",
+            "experience_checklist",
+            "must_have_flags",
+            "method_notes",
+        ):
             set_(self, name, tuple(getattr(self, name)))
         for name in ("generated_on", "completed_on"):
             value = getattr(self, name)
@@ -248,8 +256,13 @@ class CandidateProfileReport(ReportDocument):
             f"{d.client_name} and the people running this search: share it only with those "
             "involved in the hiring decision and delete it in line with your retention policy."
         )
-        return self.cover(d.candidate_name, f"{d.role_title} · {d.client_name}", facts,
-                          kicker="Candidate", notice=notice)
+        return self.cover(
+            d.candidate_name,
+            f"{d.role_title} · {d.client_name}",
+            facts,
+            kicker="Candidate",
+            notice=notice,
+        )
 
     def profile_text(self) -> str:
         d = self.data
@@ -268,8 +281,10 @@ class CandidateProfileReport(ReportDocument):
         fit = d.fit
         fit_cell = [
             self.para("OVERALL FIT", "Label"),
-            self.para(f"{esc(format_score(fit.value))}<font size=12 color='#5F6B78'>"
-                      " / 100</font>", "BigNumber"),
+            self.para(
+                f"{esc(format_score(fit.value))}<font size=12 color='#5F6B78'> / 100</font>",
+                "BigNumber",
+            ),
             self.para(f"<b>{esc(fit.band_label or 'not rated')}</b>", "Body"),
             self.para(f"{d.band_level}% band {esc(format_band(fit.low, fit.high))}", "Small"),
         ]
@@ -283,24 +298,34 @@ class CandidateProfileReport(ReportDocument):
         must_cell = [
             self.para("MUST-HAVE MINIMA", "Label"),
             self.para(
-                "<font color='#2E7D4F'>All met</font>" if not flags else
-                f"<font color='#C0503A'>{flags} not met</font>", "H2"),
-            self.para("Checked separately from the overall fit: strength elsewhere does "
-                      "not make up for them.", "Small"),
+                "<font color='#2E7D4F'>All met</font>"
+                if not flags
+                else f"<font color='#C0503A'>{flags} not met</font>",
+                "H2",
+            ),
+            self.para(
+                "Checked separately from the overall fit: strength elsewhere does "
+                "not make up for them.",
+                "Small",
+            ),
         ]
         third = self.content_width / 3
         cards = Table([[fit_cell, profile_cell, must_cell]], colWidths=[third] * 3)
-        cards.setStyle(table_style([
-            ("BACKGROUND", (0, 0), (0, 0), p.pale_navy),
-            ("BACKGROUND", (1, 0), (1, 0), p.light),
-            ("BACKGROUND", (2, 0), (2, 0), p.pale_green if not flags else p.pale_coral),
-            ("LINEBEFORE", (1, 0), (-1, 0), 4, p.white),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 10),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 10),
-            ("TOPPADDING", (0, 0), (-1, -1), 9),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
-        ]))
+        cards.setStyle(
+            table_style(
+                [
+                    ("BACKGROUND", (0, 0), (0, 0), p.pale_navy),
+                    ("BACKGROUND", (1, 0), (1, 0), p.light),
+                    ("BACKGROUND", (2, 0), (2, 0), p.pale_green if not flags else p.pale_coral),
+                    ("LINEBEFORE", (1, 0), (-1, 0), 4, p.white),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                    ("TOPPADDING", (0, 0), (-1, -1), 9),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+                ]
+            )
+        )
         story += [cards, Spacer(1, 6 * mm)]
 
         story.append(self.para("Recommendation", "H2"))
@@ -310,21 +335,38 @@ class CandidateProfileReport(ReportDocument):
 
         story.append(self.para("Must-have minima", "H2"))
         if d.must_have_flags:
-            story.append(self.callout([self.bullets(d.must_have_flags)],
-                                      background=p.pale_coral, border=p.coral))
+            story.append(
+                self.callout(
+                    [self.bullets(d.must_have_flags)], background=p.pale_coral, border=p.coral
+                )
+            )
         else:
-            story.append(self.callout(
-                [self.para("The candidate meets every must-have minimum of this role "
-                           "profile.", "Callout")],
-                background=p.pale_green, border=p.green))
+            story.append(
+                self.callout(
+                    [
+                        self.para(
+                            "The candidate meets every must-have minimum of this role profile.",
+                            "Callout",
+                        )
+                    ],
+                    background=p.pale_green,
+                    border=p.green,
+                )
+            )
 
         story.append(self.para("At a glance", "H2"))
         glance = [
             ("Strengths", ", ".join(s.name for s in d.strengths) or "none stand out"),
-            ("Development areas", ", ".join(s.name for s in d.development_areas)
-             or "none stand out"),
-            ("Response quality", "no concerns" if not d.response_quality_notes else
-             f"{len(d.response_quality_notes)} note(s); see “Response quality”"),
+            (
+                "Development areas",
+                ", ".join(s.name for s in d.development_areas) or "none stand out",
+            ),
+            (
+                "Response quality",
+                "no concerns"
+                if not d.response_quality_notes
+                else f"{len(d.response_quality_notes)} note(s); see “Response quality”",
+            ),
             ("Comparison pool", self.pool_text()),
         ]
         story.append(self.key_value_table(glance))
@@ -335,10 +377,14 @@ class CandidateProfileReport(ReportDocument):
         d = self.data
         people = "candidate" if d.pool_size == 1 else "candidates"
         if d.norms_usable:
-            return (f"{d.pool_size} {people} assessed in this engagement; percentiles "
-                    "compare with them.")
-        return (f"{d.pool_size} {people} assessed in this engagement: too few for "
-                "percentiles, so none are shown.")
+            return (
+                f"{d.pool_size} {people} assessed in this engagement; percentiles "
+                "compare with them."
+            )
+        return (
+            f"{d.pool_size} {people} assessed in this engagement: too few for "
+            "percentiles, so none are shown."
+        )
 
     def profile_pages(self) -> list[Flowable]:
         d = self.data
@@ -354,8 +400,10 @@ class CandidateProfileReport(ReportDocument):
         )
         radar.hAlign = "CENTER"
         bars = competency_bars(
-            [(c.name, c.pomp, c.low, c.high, c.required_minimum, c.band_label)
-             for c in d.competencies],
+            [
+                (c.name, c.pomp, c.low, c.high, c.required_minimum, c.band_label)
+                for c in d.competencies
+            ],
             width=self.content_width,
             band_level=d.band_level,
             title=f"Competency scores of {d.candidate_name}",
@@ -366,20 +414,27 @@ class CandidateProfileReport(ReportDocument):
                 "The chart sets the candidate’s score on each competency (navy) against "
                 f"what the {esc(d.archetype_name.lower())} profile asks for (coral). Points "
                 "outside the coral line are where the candidate brings more than the role "
-                "needs; points inside it are the gaps to probe in interview.", "Body"),
+                "needs; points inside it are the gaps to probe in interview.",
+                "Body",
+            ),
             Spacer(1, 2 * mm),
             radar,
-            self.para("Scores are on a 0–100 scale (percentage of the maximum possible). "
-                      "The role profile line shows the required minimum where there is one, "
-                      "otherwise the weight the role gives that competency’s cluster, "
-                      "scaled to 0–100.", "Caption"),
+            self.para(
+                "Scores are on a 0–100 scale (percentage of the maximum possible). "
+                "The role profile line shows the required minimum where there is one, "
+                "otherwise the weight the role gives that competency’s cluster, "
+                "scaled to 0–100.",
+                "Caption",
+            ),
             PageBreak(),
             self.para("Scores with confidence bands", "H1"),
             self.para(
                 f"Each bar is the candidate’s score; the shaded interval and whisker are the "
                 f"{d.band_level}% band, the range the score would usually fall in if the "
                 "candidate answered again. A red marker is the role’s must-have minimum; a "
-                "red bar means the whole band lies below it.", "Body"),
+                "red bar means the whole band lies below it.",
+                "Body",
+            ),
             Spacer(1, 2 * mm),
             bars,
             Spacer(1, 6 * mm),
@@ -391,28 +446,36 @@ class CandidateProfileReport(ReportDocument):
         for c in d.competencies:
             name = self.para(
                 f"<font name='Roboto-Medium'>{esc(c.name)}</font><br/>"
-                f"<font size=7 color='#5F6B78'>{esc(c.cluster)}</font>", "TableCell")
+                f"<font size=7 color='#5F6B78'>{esc(c.cluster)}</font>",
+                "TableCell",
+            )
             if c.required_minimum is None:
                 minimum: object = EN_DASH
             elif c.below_minimum:
                 minimum = self.para(
                     f"<font color='#C0503A'><b>{esc(format_score(c.required_minimum))}"
-                    "</b> not met</font>", "TableCellRight")
+                    "</b> not met</font>",
+                    "TableCellRight",
+                )
             else:
                 minimum = f"{format_score(c.required_minimum)} met"
-            rows.append([
-                name,
-                self.para(f"<b>{esc(format_score(c.pomp))}</b>", "TableCellRight"),
-                format_band(c.low, c.high),
-                format_percentile(c.percentile) if d.norms_usable else EN_DASH,
-                c.band_label,
-                minimum,
-            ])
+            rows.append(
+                [
+                    name,
+                    self.para(f"<b>{esc(format_score(c.pomp))}</b>", "TableCellRight"),
+                    format_band(c.low, c.high),
+                    format_percentile(c.percentile) if d.norms_usable else EN_DASH,
+                    c.band_label,
+                    minimum,
+                ]
+            )
         w = self.content_width
         widths = [w * 0.36, w * 0.09, w * 0.12, w * 0.12, w * 0.16, w * 0.15]
         table = self.table(
             ["Competency", "Score", f"{d.band_level}% band", "Percentile", "Band", "Minimum"],
-            rows, widths, align="lrrrlr",
+            rows,
+            widths,
+            align="lrrrlr",
         )
         return [
             CondPageBreak(90 * mm),
@@ -427,9 +490,12 @@ class CandidateProfileReport(ReportDocument):
         d = self.data
         story: list[Flowable] = [
             self.para("What the scores say", "H1"),
-            self.para("A short reading of each competency, grouped by cluster. The text "
-                      "follows from the band the score falls in; read it together with the "
-                      "confidence band, especially for scores near a band boundary.", "Body"),
+            self.para(
+                "A short reading of each competency, grouped by cluster. The text "
+                "follows from the band the score falls in; read it together with the "
+                "confidence band, especially for scores near a band boundary.",
+                "Body",
+            ),
         ]
         cluster = None
         for c in d.competencies:
@@ -438,7 +504,9 @@ class CandidateProfileReport(ReportDocument):
                 story.append(self.plain(cluster, "H2"))
             head = self.para(
                 f"{esc(c.name)} <font name='Roboto' color='#5F6B78'>· "
-                f"{esc(format_score(c.pomp))} · {esc(c.band_label)}</font>", "H3")
+                f"{esc(format_score(c.pomp))} · {esc(c.band_label)}</font>",
+                "H3",
+            )
             body = self.plain(c.narrative or "No narrative for this score.", "Body")
             story.append(KeepTogether([head, body]))
         return story
@@ -446,8 +514,7 @@ class CandidateProfileReport(ReportDocument):
     def _named_texts(self, items: Sequence[NamedText], empty: str) -> list[Flowable]:
         if not items:
             return [self.plain(empty, "Body")]
-        return [KeepTogether([self.plain(i.name, "H3"), self.plain(i.text, "Body")])
-                for i in items]
+        return [KeepTogether([self.plain(i.name, "H3"), self.plain(i.text, "Body")]) for i in items]
 
     def strengths_and_development(self) -> list[Flowable]:
         d = self.data
@@ -457,8 +524,9 @@ class CandidateProfileReport(ReportDocument):
             self.para("Strengths", "H2"),
             *self._named_texts(d.strengths, "No competency stands out as a clear strength."),
             self.para("Development areas", "H2"),
-            *self._named_texts(d.development_areas,
-                               "No competency stands out as a clear development area."),
+            *self._named_texts(
+                d.development_areas, "No competency stands out as a clear development area."
+            ),
         ]
 
     def interview_guide(self) -> list[Flowable]:
@@ -466,65 +534,110 @@ class CandidateProfileReport(ReportDocument):
         story: list[Flowable] = [
             PageBreak(),
             self.para("Interview guide", "H1"),
-            self.para("Questions for the competencies where the candidate is furthest below "
-                      "the role profile. Ask for specific, recent examples, probe what the "
-                      "candidate personally did, and rate the evidence from 1 (no evidence) "
-                      "to 5 (strong, repeated evidence).", "Body"),
+            self.para(
+                "Questions for the competencies where the candidate is furthest below "
+                "the role profile. Ask for specific, recent examples, probe what the "
+                "candidate personally did, and rate the evidence from 1 (no evidence) "
+                "to 5 (strong, repeated evidence).",
+                "Body",
+            ),
         ]
         if not d.interview_guide:
-            story.append(self.para("No gaps to the role profile call for targeted questions; "
-                                   "use the standard interview.", "Body"))
+            story.append(
+                self.para(
+                    "No gaps to the role profile call for targeted questions; "
+                    "use the standard interview.",
+                    "Body",
+                )
+            )
             return story
         for topic in d.interview_guide:
-            gap = ("" if topic.gap is None else
-                   f" <font name='Roboto' color='#5F6B78'>· {topic.gap:.0f} points below the "
-                   "role profile</font>")
+            gap = (
+                ""
+                if topic.gap is None
+                else f" <font name='Roboto' color='#5F6B78'>· {topic.gap:.0f} points below the "
+                "role profile</font>"
+            )
             questions = ListFlowable(
                 [ListItem(self.plain(q, "Body"), leftIndent=14) for q in topic.questions],
-                bulletType="1", leftIndent=14, bulletFontName="Roboto-Medium",
-                bulletFontSize=9, bulletColor=self.palette.teal,
+                bulletType="1",
+                leftIndent=14,
+                bulletFontName="Roboto-Medium",
+                bulletFontSize=9,
+                bulletColor=self.palette.teal,
             )
-            notes = Table([[self.para("Evidence and notes", "Label"),
-                            self.para("Rating  1 · 2 · 3 · 4 · 5", "Label")]],
-                          colWidths=[self.content_width * 0.7, self.content_width * 0.3],
-                          rowHeights=[22 * mm])
-            notes.setStyle(table_style([
-                ("BOX", (0, 0), (-1, -1), 0.6, self.palette.rule),
-                ("LINEBEFORE", (1, 0), (1, 0), 0.6, self.palette.rule),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]))
-            story.append(KeepTogether([
-                self.para(f"{esc(topic.competency)}{gap}", "H2"),
-                questions,
-                Spacer(1, 2 * mm),
-                notes,
-                Spacer(1, 3 * mm),
-            ]))
+            notes = Table(
+                [
+                    [
+                        self.para("Evidence and notes", "Label"),
+                        self.para("Rating  1 · 2 · 3 · 4 · 5", "Label"),
+                    ]
+                ],
+                colWidths=[self.content_width * 0.7, self.content_width * 0.3],
+                rowHeights=[22 * mm],
+            )
+            notes.setStyle(
+                table_style(
+                    [
+                        ("BOX", (0, 0), (-1, -1), 0.6, self.palette.rule),
+                        ("LINEBEFORE", (1, 0), (1, 0), 0.6, self.palette.rule),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ]
+                )
+            )
+            story.append(
+                KeepTogether(
+                    [
+                        self.para(f"{esc(topic.competency)}{gap}", "H2"),
+                        questions,
+                        Spacer(1, 2 * mm),
+                        notes,
+                        Spacer(1, 3 * mm),
+                    ]
+                )
+            )
         return story
 
     def quality_and_experience(self) -> list[Flowable]:
         d = self.data
-        story: list[Flowable] = [CondPageBreak(80 * mm),
-                                 self.para("Response quality", "H1")]
+        story: list[Flowable] = [CondPageBreak(80 * mm), self.para("Response quality", "H1")]
         if d.response_quality_notes:
-            story.append(self.para(
-                "The checks look for answering patterns that make scores less trustworthy, "
-                "such as very fast answering, the same answer throughout, or contradictory "
-                "answers. A note is a reason to probe, not proof of anything.", "Body"))
-            story.append(self.callout([self.bullets(d.response_quality_notes)],
-                                      background=self.palette.pale_amber,
-                                      border=self.palette.amber))
+            story.append(
+                self.para(
+                    "The checks look for answering patterns that make scores less trustworthy, "
+                    "such as very fast answering, the same answer throughout, or contradictory "
+                    "answers. A note is a reason to probe, not proof of anything.",
+                    "Body",
+                )
+            )
+            story.append(
+                self.callout(
+                    [self.bullets(d.response_quality_notes)],
+                    background=self.palette.pale_amber,
+                    border=self.palette.amber,
+                )
+            )
         else:
-            story.append(self.callout(
-                [self.para("<b>No concerns.</b> The checks found no sign of rushed, "
-                           "patterned or inconsistent answering.", "Callout")],
-                background=self.palette.pale_green, border=self.palette.green))
+            story.append(
+                self.callout(
+                    [
+                        self.para(
+                            "<b>No concerns.</b> The checks found no sign of rushed, "
+                            "patterned or inconsistent answering.",
+                            "Callout",
+                        )
+                    ],
+                    background=self.palette.pale_green,
+                    border=self.palette.green,
+                )
+            )
         story.append(self.para("Experience the candidate reports", "H2"))
         if d.experience_checklist:
             story.append(self.bullets(d.experience_checklist))
         else:
-            story.append(self.para("The candidate ticked none of the listed kinds of "
-                                   "experience.", "Body"))
+            story.append(
+                self.para("The candidate ticked none of the listed kinds of experience.", "Body")
+            )
         return story
 
     def method_page(self) -> list[Flowable]:
@@ -533,50 +646,64 @@ class CandidateProfileReport(ReportDocument):
             f"This engagement’s pool has {d.pool_size} candidates, enough for percentiles to "
             "be shown; with so few people they describe this shortlist, not the wider "
             "market, and one new candidate can move them by several places."
-            if d.norms_usable else
-            f"This engagement’s pool has {d.pool_size} candidate(s), too few for percentiles "
+            if d.norms_usable
+            else f"This engagement’s pool has {d.pool_size} candidate(s), too few for percentiles "
             "to mean anything, so none are shown."
         )
         sections = [
-            ("What the scores are",
-             "Each competency score is a POMP score: the percentage of the maximum possible "
-             "on that scale, from 0 to 100. A score of 60 means the candidate’s answers went "
-             "60% of the way from the lowest possible result to the highest. It is not a "
-             "pass mark and not a comparison with other people. The labels (for example "
-             "“Solid” or “Strength”) describe fixed ranges of the scale set by the "
-             "questionnaire, and are the same for every candidate."),
-            ("How precise they are",
-             f"No questionnaire measures without error. The {d.band_level}% band around each "
-             "score comes from the scale’s standard error of measurement, which in turn "
-             "comes from how consistently the scale’s questions measure. If the candidate "
-             "answered a similar questionnaire again, the score would usually fall inside "
-             "this band. When the bands of two scores overlap, do not read the difference as "
-             "real; a difference of a few points means nothing."),
-            ("Percentiles",
-             "A percentile compares the candidate only with the other candidates assessed "
-             "in this engagement. The 70th percentile means a higher score than about 70% of "
-             "that pool. " + pool),
-            ("Fit to the role",
-             "The overall fit is a weighted average of the candidate’s cluster scores, using "
-             f"the weights of the role profile ({d.archetype_name}). Strength in one area can "
-             "make up for weakness in another, which is why the must-have minima are checked "
-             "separately: a score below a minimum is flagged whatever the overall fit. The "
-             "fit’s own band shows how uncertain it is."),
-            ("What they rest on",
-             "The answers are the candidate’s own account of how they work and what they have "
-             "done. People applying for a job tend to present themselves well; the situational "
-             "questions and the response-quality checks reduce this, but cannot rule it out. "
-             "The results say nothing about matters the questionnaire does not cover, such as "
-             "technical knowledge of your industry."),
-            ("How to use this report",
-             "Use it to focus interviews and reference checks, not to replace them. It must "
-             "not be the sole basis for a hiring decision: weigh it with structured "
-             "interviews, references and the candidate’s track record, and give the candidate "
-             "a chance to respond to anything that counts against them. Keep the report "
-             "confidential and share it only with those involved in the decision."),
+            (
+                "What the scores are",
+                "Each competency score is a POMP score: the percentage of the maximum possible "
+                "on that scale, from 0 to 100. A score of 60 means the candidate’s answers went "
+                "60% of the way from the lowest possible result to the highest. It is not a "
+                "pass mark and not a comparison with other people. The labels (for example "
+                "“Solid” or “Strength”) describe fixed ranges of the scale set by the "
+                "questionnaire, and are the same for every candidate.",
+            ),
+            (
+                "How precise they are",
+                f"No questionnaire measures without error. The {d.band_level}% band around each "
+                "score comes from the scale’s standard error of measurement, which in turn "
+                "comes from how consistently the scale’s questions measure. If the candidate "
+                "answered a similar questionnaire again, the score would usually fall inside "
+                "this band. When the bands of two scores overlap, do not read the difference as "
+                "real; a difference of a few points means nothing.",
+            ),
+            (
+                "Percentiles",
+                "A percentile compares the candidate only with the other candidates assessed "
+                "in this engagement. The 70th percentile means a higher score than about 70% of "
+                "that pool. " + pool,
+            ),
+            (
+                "Fit to the role",
+                "The overall fit is a weighted average of the candidate’s cluster scores, using "
+                f"the weights of the role profile ({d.archetype_name}). Strength in one area can "
+                "make up for weakness in another, which is why the must-have minima are checked "
+                "separately: a score below a minimum is flagged whatever the overall fit. The "
+                "fit’s own band shows how uncertain it is.",
+            ),
+            (
+                "What they rest on",
+                "The answers are the candidate’s own account of how they work and what they have "
+                "done. People applying for a job tend to present themselves well; the situational "
+                "questions and the response-quality checks reduce this, but cannot rule it out. "
+                "The results say nothing about matters the questionnaire does not cover, such as "
+                "technical knowledge of your industry.",
+            ),
+            (
+                "How to use this report",
+                "Use it to focus interviews and reference checks, not to replace them. It must "
+                "not be the sole basis for a hiring decision: weigh it with structured "
+                "interviews, references and the candidate’s track record, and give the candidate "
+                "a chance to respond to anything that counts against them. Keep the report "
+                "confidential and share it only with those involved in the decision.",
+            ),
         ]
-        story: list[Flowable] = [PageBreak(),
-                                 self.para("About this report: method and limits", "H1")]
+        story: list[Flowable] = [
+            PageBreak(),
+            self.para("About this report: method and limits", "H1"),
+        ]
         for heading, body in sections:
             story.append(KeepTogether([self.para(heading, "H2"), self.para(body, "Body")]))
         notes = list(d.method_notes)
@@ -596,56 +723,151 @@ def build_candidate_profile(data: CandidateProfileData) -> bytes:
 # ------------------------------------------------------------------- sample
 _SAMPLE_SCALES: tuple[tuple[str, str, str, float, float, float | None, str], ...] = (
     # key, name, cluster, score, percentile, minimum, narrative
-    ("empathy", "Emotional intelligence and empathy", "Customer focus", 74, 67, 50,
-     "Reports staying close to customers’ own words and to the mood of the team, and uses "
-     "what they hear when making decisions."),
-    ("service", "Service mentality", "Customer focus", 81, 83, 55,
-     "Treats serving customers, internal ones included, as the first goal and raises "
-     "service problems wherever they sit in the organisation."),
-    ("advocacy_fiscal", "Customer advocacy with fiscal responsibility", "Customer focus",
-     58, 42, None,
-     "Speaks up for customers but is less sure-footed when service goals meet cost targets; "
-     "ask how they have argued a customer case in a budget round."),
-    ("metrics", "Measures and analytics", "Insight and technology", 49, 25, 55,
-     "Uses customer measures regularly but has not yet defined what satisfaction means for "
-     "a whole business or taken the measures to board level."),
-    ("technology", "Technology understanding", "Insight and technology", 62, 50, None,
-     "Understands how the main customer systems support the work and can hold a useful "
-     "conversation with technology leaders."),
-    ("influence", "Leadership and influence", "Influence and collaboration", 77, 75, None,
-     "Describes moving peers who did not report to them through evidence and coalitions "
-     "rather than rank."),
-    ("collaboration", "Listening, collaboration and humility", "Influence and collaboration",
-     70, 58, None,
-     "Builds solutions with colleagues and coaches their people; may take the lead too early "
-     "in a new team."),
-    ("rallying", "Rallying people and celebrating wins", "Influence and collaboration", 66,
-     50, None,
-     "Gives teams a shared goal and marks progress, though success stories are not yet used "
-     "deliberately to shape the culture."),
-    ("foresight", "Strategic foresight", "Strategy and commercial judgement", 63, 42, None,
-     "Looks beyond the current year in their own area; less evidence of shaping company-wide "
-     "strategy."),
-    ("business_acumen", "Business and operations acumen", "Strategy and commercial judgement",
-     68, 58, None,
-     "Knows how the business makes money and runs day to day, which gives credibility beyond "
-     "customer service."),
-    ("pragmatism", "Pragmatism and business sense", "Strategy and commercial judgement", 71,
-     67, None,
-     "Makes sensible choices about which customers and battles are worth the effort."),
-    ("action", "Action orientation", "Execution and change", 59, 33, 50,
-     "Turns conclusions into plans, though programmes can take a while to get moving."),
-    ("change_leadership", "Leading education and change", "Execution and change", 64, 50,
-     None,
-     "Has led change in their own function; company-wide education programmes would be a "
-     "step up."),
-    ("curiosity", "Curiosity and learning", "Learning and experience", 83, 92, None,
-     "Learns actively from their own and others’ experience and keeps raising their goals."),
+    (
+        "empathy",
+        "Emotional intelligence and empathy",
+        "Customer focus",
+        74,
+        67,
+        50,
+        "Reports staying close to customers’ own words and to the mood of the team, and uses "
+        "what they hear when making decisions.",
+    ),
+    (
+        "service",
+        "Service mentality",
+        "Customer focus",
+        81,
+        83,
+        55,
+        "Treats serving customers, internal ones included, as the first goal and raises "
+        "service problems wherever they sit in the organisation.",
+    ),
+    (
+        "advocacy_fiscal",
+        "Customer advocacy with fiscal responsibility",
+        "Customer focus",
+        58,
+        42,
+        None,
+        "Speaks up for customers but is less sure-footed when service goals meet cost targets; "
+        "ask how they have argued a customer case in a budget round.",
+    ),
+    (
+        "metrics",
+        "Measures and analytics",
+        "Insight and technology",
+        49,
+        25,
+        55,
+        "Uses customer measures regularly but has not yet defined what satisfaction means for "
+        "a whole business or taken the measures to board level.",
+    ),
+    (
+        "technology",
+        "Technology understanding",
+        "Insight and technology",
+        62,
+        50,
+        None,
+        "Understands how the main customer systems support the work and can hold a useful "
+        "conversation with technology leaders.",
+    ),
+    (
+        "influence",
+        "Leadership and influence",
+        "Influence and collaboration",
+        77,
+        75,
+        None,
+        "Describes moving peers who did not report to them through evidence and coalitions "
+        "rather than rank.",
+    ),
+    (
+        "collaboration",
+        "Listening, collaboration and humility",
+        "Influence and collaboration",
+        70,
+        58,
+        None,
+        "Builds solutions with colleagues and coaches their people; may take the lead too early "
+        "in a new team.",
+    ),
+    (
+        "rallying",
+        "Rallying people and celebrating wins",
+        "Influence and collaboration",
+        66,
+        50,
+        None,
+        "Gives teams a shared goal and marks progress, though success stories are not yet used "
+        "deliberately to shape the culture.",
+    ),
+    (
+        "foresight",
+        "Strategic foresight",
+        "Strategy and commercial judgement",
+        63,
+        42,
+        None,
+        "Looks beyond the current year in their own area; less evidence of shaping company-wide "
+        "strategy.",
+    ),
+    (
+        "business_acumen",
+        "Business and operations acumen",
+        "Strategy and commercial judgement",
+        68,
+        58,
+        None,
+        "Knows how the business makes money and runs day to day, which gives credibility beyond "
+        "customer service.",
+    ),
+    (
+        "pragmatism",
+        "Pragmatism and business sense",
+        "Strategy and commercial judgement",
+        71,
+        67,
+        None,
+        "Makes sensible choices about which customers and battles are worth the effort.",
+    ),
+    (
+        "action",
+        "Action orientation",
+        "Execution and change",
+        59,
+        33,
+        50,
+        "Turns conclusions into plans, though programmes can take a while to get moving.",
+    ),
+    (
+        "change_leadership",
+        "Leading education and change",
+        "Execution and change",
+        64,
+        50,
+        None,
+        "Has led change in their own function; company-wide education programmes would be a "
+        "step up.",
+    ),
+    (
+        "curiosity",
+        "Curiosity and learning",
+        "Learning and experience",
+        83,
+        92,
+        None,
+        "Learns actively from their own and others’ experience and keeps raising their goals.",
+    ),
 )
 _SAMPLE_WEIGHTS = {
-    "Customer focus": 0.25, "Insight and technology": 0.28,
-    "Influence and collaboration": 0.10, "Strategy and commercial judgement": 0.08,
-    "Execution and change": 0.22, "Learning and experience": 0.07,
+    "Customer focus": 0.25,
+    "Insight and technology": 0.28,
+    "Influence and collaboration": 0.10,
+    "Strategy and commercial judgement": 0.08,
+    "Execution and change": 0.22,
+    "Learning and experience": 0.07,
 }
 
 
@@ -667,11 +889,20 @@ def sample_candidate_profile_data(candidate_name: str = "Łukasz Żółć") -> C
     profile = []
     for key, name, cluster, score, pct, minimum, narrative in _SAMPLE_SCALES:
         half = 8.0  # about 1.645 standard errors of measurement
-        rows.append(CompetencyRow(
-            scale_key=key, name=name, cluster=cluster, pomp=score,
-            low=max(0.0, score - half), high=min(100.0, score + half), percentile=pct,
-            band_label=_sample_band(score), required_minimum=minimum, narrative=narrative,
-        ))
+        rows.append(
+            CompetencyRow(
+                scale_key=key,
+                name=name,
+                cluster=cluster,
+                pomp=score,
+                low=max(0.0, score - half),
+                high=min(100.0, score + half),
+                percentile=pct,
+                band_label=_sample_band(score),
+                required_minimum=minimum,
+                narrative=narrative,
+            )
+        )
         emphasis = round(75 * _SAMPLE_WEIGHTS[cluster] / top)
         profile.append(float(minimum) if minimum is not None else float(emphasis))
     return CandidateProfileData(
@@ -702,32 +933,55 @@ def sample_candidate_profile_data(candidate_name: str = "Łukasz Żółć") -> C
         pool_size=12,
         norms_usable=True,
         strengths=(
-            NamedText("Service mentality", "Consistently puts customers first and takes "
-                      "service problems up with the people who own them."),
-            NamedText("Curiosity and learning", "Seeks out lessons from their own and other "
-                      "companies’ experience; likely to grow quickly into the role."),
-            NamedText("Leadership and influence", "Moves peers without formal authority — "
-                      "vital when the contact centres, digital and billing report elsewhere."),
+            NamedText(
+                "Service mentality",
+                "Consistently puts customers first and takes "
+                "service problems up with the people who own them.",
+            ),
+            NamedText(
+                "Curiosity and learning",
+                "Seeks out lessons from their own and other "
+                "companies’ experience; likely to grow quickly into the role.",
+            ),
+            NamedText(
+                "Leadership and influence",
+                "Moves peers without formal authority — "
+                "vital when the contact centres, digital and billing report elsewhere.",
+            ),
         ),
         development_areas=(
-            NamedText("Measures and analytics", "Would need to define a company-wide measure "
-                      "of customer satisfaction and put it on the board’s agenda; so far has "
-                      "worked with measures others set."),
-            NamedText("Action orientation", "Programmes can be slow to start; ask for "
-                      "examples of turning a finding into a funded programme."),
+            NamedText(
+                "Measures and analytics",
+                "Would need to define a company-wide measure "
+                "of customer satisfaction and put it on the board’s agenda; so far has "
+                "worked with measures others set.",
+            ),
+            NamedText(
+                "Action orientation",
+                "Programmes can be slow to start; ask for "
+                "examples of turning a finding into a funded programme.",
+            ),
         ),
         interview_guide=(
-            InterviewTopic("Measures and analytics", 6, (
-                "Tell us about a customer measure you introduced. Why that measure, and what "
-                "changed in the business because of it?",
-                "When two customer measures told different stories, what did you do?",
-                "How have you brought customer measures to an executive or board meeting?",
-            )),
-            InterviewTopic("Customer advocacy with fiscal responsibility", 2, (
-                "Describe a time a cost-cutting target threatened the customer experience. "
-                "What did you argue for, and what was the result?",
-                "How do you decide which service improvements are worth their cost?",
-            )),
+            InterviewTopic(
+                "Measures and analytics",
+                6,
+                (
+                    "Tell us about a customer measure you introduced. Why that measure, and what "
+                    "changed in the business because of it?",
+                    "When two customer measures told different stories, what did you do?",
+                    "How have you brought customer measures to an executive or board meeting?",
+                ),
+            ),
+            InterviewTopic(
+                "Customer advocacy with fiscal responsibility",
+                2,
+                (
+                    "Describe a time a cost-cutting target threatened the customer experience. "
+                    "What did you argue for, and what was the result?",
+                    "How do you decide which service improvements are worth their cost?",
+                ),
+            ),
         ),
         response_quality_notes=(
             "The situational section was answered faster than by most candidates in the pool; "

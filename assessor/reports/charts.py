@@ -39,7 +39,11 @@ CompetencyBar = tuple[str, float | None, float | None, float | None, float | Non
 
 #: Default series colours, in order (candidate, role profile, further candidates).
 SERIES_COLOURS: tuple[colors.Color, ...] = (
-    PALETTE.navy, PALETTE.coral, PALETTE.teal, PALETTE.amber, PALETTE.purple,
+    PALETTE.navy,
+    PALETTE.coral,
+    PALETTE.teal,
+    PALETTE.amber,
+    PALETTE.purple,
 )
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -71,8 +75,11 @@ def _alpha(colour: colors.Color, alpha: float) -> colors.Color:
 
 def _mix(a: colors.Color, b: colors.Color, t: float) -> colors.Color:
     t = min(1.0, max(0.0, t))
-    return colors.Color(a.red + (b.red - a.red) * t, a.green + (b.green - a.green) * t,
-                        a.blue + (b.blue - a.blue) * t)
+    return colors.Color(
+        a.red + (b.red - a.red) * t,
+        a.green + (b.green - a.green) * t,
+        a.blue + (b.blue - a.blue) * t,
+    )
 
 
 def _wrap(label: str, font: str, size: float, width: float, max_lines: int = 3) -> list[str]:
@@ -86,10 +93,17 @@ def _wrap(label: str, font: str, size: float, width: float, max_lines: int = 3) 
     return lines
 
 
-def _string(x: float, y: float, value: str, size: float = 8, *, font: str = FONTS.regular,
-            colour: colors.Color = PALETTE.ink, anchor: str = "start") -> String:
-    return String(x, y, value, fontName=font, fontSize=size, fillColor=colour,
-                  textAnchor=anchor)
+def _string(
+    x: float,
+    y: float,
+    value: str,
+    size: float = 8,
+    *,
+    font: str = FONTS.regular,
+    colour: colors.Color = PALETTE.ink,
+    anchor: str = "start",
+) -> String:
+    return String(x, y, value, fontName=font, fontSize=size, fillColor=colour, textAnchor=anchor)
 
 
 def _clamp(value: float) -> float:
@@ -105,8 +119,9 @@ def _describe(drawing: Drawing, title: str, description: str) -> Drawing:
     return drawing
 
 
-def _legend(items: Sequence[tuple[str, Group]], width: float, y_top: float,
-            size: float = 8) -> tuple[Group, float]:
+def _legend(
+    items: Sequence[tuple[str, Group]], width: float, y_top: float, size: float = 8
+) -> tuple[Group, float]:
     """Legend entries (label, 12×8 swatch group) laid out in rows; returns group and height."""
     group = Group()
     row_h = size + 7
@@ -134,11 +149,13 @@ def _legend(items: Sequence[tuple[str, Group]], width: float, y_top: float,
     return group, rows * row_h
 
 
-def _swatch_rect(fill: colors.Color | None, stroke: colors.Color | None = None,
-                 height: float = 8) -> Group:
+def _swatch_rect(
+    fill: colors.Color | None, stroke: colors.Color | None = None, height: float = 8
+) -> Group:
     g = Group()
-    g.add(Rect(0, 0, 12, height, fillColor=fill, strokeColor=stroke,
-               strokeWidth=1 if stroke else 0))
+    g.add(
+        Rect(0, 0, 12, height, fillColor=fill, strokeColor=stroke, strokeWidth=1 if stroke else 0)
+    )
     return g
 
 
@@ -198,8 +215,9 @@ def radar_chart(
         pts: list[float] = []
         for i in range(n):
             pts.extend(point(i, ring))
-        drawing.add(Polygon(pts, fillColor=None, strokeColor=_GRID,
-                            strokeWidth=0.8 if ring == 100 else 0.5))
+        drawing.add(
+            Polygon(pts, fillColor=None, strokeColor=_GRID, strokeWidth=0.8 if ring == 100 else 0.5)
+        )
     for i in range(n):
         x, y = point(i, 100)
         drawing.add(Line(cx, cy, x, y, strokeColor=_GRID, strokeWidth=0.5))
@@ -213,19 +231,35 @@ def radar_chart(
         shapes.append((c, pts, values))
         drawing.add(Polygon(pts, fillColor=_alpha(c, 0.14), strokeColor=None, strokeWidth=0))
     for c, pts, values in shapes:
-        drawing.add(Polygon(pts, fillColor=None, strokeColor=c, strokeWidth=1.6,
-                            strokeLineJoin=1))
+        drawing.add(Polygon(pts, fillColor=None, strokeColor=c, strokeWidth=1.6, strokeLineJoin=1))
         for i, v in enumerate(values):
             if v is not None:
-                drawing.add(Circle(pts[2 * i], pts[2 * i + 1], 2.1, fillColor=c,
-                                   strokeColor=colors.white, strokeWidth=0.6))
+                drawing.add(
+                    Circle(
+                        pts[2 * i],
+                        pts[2 * i + 1],
+                        2.1,
+                        fillColor=c,
+                        strokeColor=colors.white,
+                        strokeWidth=0.6,
+                    )
+                )
 
     # ring values along the first spoke, on a light halo so lines do not cross them
     for ring in rings:
         _, y = point(0, ring)
         w = stringWidth(f"{ring:g}", FONTS.regular, 6)
-        drawing.add(Rect(cx + 2, y + 0.5, w + 2, 7, fillColor=_alpha(colors.white, 0.8),
-                         strokeColor=None, strokeWidth=0))
+        drawing.add(
+            Rect(
+                cx + 2,
+                y + 0.5,
+                w + 2,
+                7,
+                fillColor=_alpha(colors.white, 0.8),
+                strokeColor=None,
+                strokeWidth=0,
+            )
+        )
         drawing.add(_string(cx + 3, y + 1.8, f"{ring:g}", 6, colour=PALETTE.muted))
 
     # axis labels
@@ -234,8 +268,9 @@ def radar_chart(
         cos, sin = math.cos(a), math.sin(a)
         lx, ly = cx + (radius + 8) * cos, cy + (radius + 8) * sin
         anchor = "start" if cos > 0.25 else "end" if cos < -0.25 else "middle"
-        lines = _wrap(label, FONTS.regular, label_font_size, label_w + (20 if anchor ==
-                      "middle" else 0))
+        lines = _wrap(
+            label, FONTS.regular, label_font_size, label_w + (20 if anchor == "middle" else 0)
+        )
         if sin > 0.25:  # upper half: block sits above the point
             first_y = ly + (len(lines) - 1) * lead + 1
         elif sin < -0.25:  # lower half: block hangs below the point
@@ -243,8 +278,11 @@ def radar_chart(
         else:
             first_y = ly + (len(lines) - 1) * lead / 2 - label_font_size / 3
         for k, line in enumerate(lines):
-            drawing.add(_string(lx, first_y - k * lead, line, label_font_size,
-                                colour=PALETTE.ink, anchor=anchor))
+            drawing.add(
+                _string(
+                    lx, first_y - k * lead, line, label_font_size, colour=PALETTE.ink, anchor=anchor
+                )
+            )
 
     legend_group.translate(0, legend_h)
     drawing.add(legend_group)
@@ -296,8 +334,17 @@ def competency_bars(
     bottom = top - len(rows) * row_height
     for tick in (0, 25, 50, 75, 100):
         x = sx(tick)
-        drawing.add(Line(x, bottom, x, top, strokeColor=_GRID, strokeWidth=0.4,
-                         strokeDashArray=None if tick in (0, 100) else [1.5, 2]))
+        drawing.add(
+            Line(
+                x,
+                bottom,
+                x,
+                top,
+                strokeColor=_GRID,
+                strokeWidth=0.4,
+                strokeDashArray=None if tick in (0, 100) else [1.5, 2],
+            )
+        )
         drawing.add(_string(x, top + 4, str(tick), 6.5, colour=PALETTE.muted, anchor="middle"))
 
     summary: list[str] = []
@@ -305,42 +352,94 @@ def competency_bars(
     for r, (label, score, low, high, minimum, band_label) in enumerate(rows):
         cy = top - (r + 0.5) * row_height
         if r % 2 == 1:
-            drawing.add(Rect(0, cy - row_height / 2, width, row_height, fillColor=PALETTE.light,
-                             strokeColor=None, strokeWidth=0))
+            drawing.add(
+                Rect(
+                    0,
+                    cy - row_height / 2,
+                    width,
+                    row_height,
+                    fillColor=PALETTE.light,
+                    strokeColor=None,
+                    strokeWidth=0,
+                )
+            )
         lines = _wrap(label, FONTS.regular, 8, label_w, max_lines=2)
         lead = 9.5
         y = cy + (len(lines) - 1) * lead / 2 - 2.8
         for k, line in enumerate(lines):
             drawing.add(_string(0, y - k * lead, line, 8))
-        drawing.add(Rect(x0, cy - bar_h / 2, plot_w, bar_h, fillColor=_TRACK, strokeColor=None,
-                         strokeWidth=0))
-        below = (minimum is not None and high is not None and high < minimum)
+        drawing.add(
+            Rect(
+                x0, cy - bar_h / 2, plot_w, bar_h, fillColor=_TRACK, strokeColor=None, strokeWidth=0
+            )
+        )
+        below = minimum is not None and high is not None and high < minimum
         if low is not None and high is not None:
-            drawing.add(Rect(sx(low), cy - 6.5, max(0.8, sx(high) - sx(low)), 13,
-                             fillColor=_alpha(PALETTE.teal, 0.28), strokeColor=None,
-                             strokeWidth=0))
+            drawing.add(
+                Rect(
+                    sx(low),
+                    cy - 6.5,
+                    max(0.8, sx(high) - sx(low)),
+                    13,
+                    fillColor=_alpha(PALETTE.teal, 0.28),
+                    strokeColor=None,
+                    strokeWidth=0,
+                )
+            )
         if score is None:
-            drawing.add(_string(x0 + 4, cy - 2.8, "not scored", 7, font=FONTS.italic,
-                                colour=PALETTE.muted))
+            drawing.add(
+                _string(x0 + 4, cy - 2.8, "not scored", 7, font=FONTS.italic, colour=PALETTE.muted)
+            )
         else:
-            drawing.add(Rect(x0, cy - bar_h / 2, sx(score) - x0, bar_h,
-                             fillColor=PALETTE.coral if below else PALETTE.navy,
-                             strokeColor=None, strokeWidth=0))
+            drawing.add(
+                Rect(
+                    x0,
+                    cy - bar_h / 2,
+                    sx(score) - x0,
+                    bar_h,
+                    fillColor=PALETTE.coral if below else PALETTE.navy,
+                    strokeColor=None,
+                    strokeWidth=0,
+                )
+            )
         if low is not None and high is not None:
             whisker = PALETTE.ink
             drawing.add(Line(sx(low), cy, sx(high), cy, strokeColor=whisker, strokeWidth=0.9))
             for edge in (low, high):
-                drawing.add(Line(sx(edge), cy - 4, sx(edge), cy + 4, strokeColor=whisker,
-                                 strokeWidth=0.9))
+                drawing.add(
+                    Line(sx(edge), cy - 4, sx(edge), cy + 4, strokeColor=whisker, strokeWidth=0.9)
+                )
         if minimum is not None:
             mx = sx(minimum)
-            drawing.add(Line(mx, cy - bar_h / 2 - 1, mx, cy + bar_h / 2 + 1,
-                             strokeColor=PALETTE.coral, strokeWidth=1.4))
-            drawing.add(Polygon([mx - 3.5, cy + 10, mx + 3.5, cy + 10, mx, cy + 5.5],
-                                fillColor=PALETTE.coral, strokeColor=None, strokeWidth=0))
+            drawing.add(
+                Line(
+                    mx,
+                    cy - bar_h / 2 - 1,
+                    mx,
+                    cy + bar_h / 2 + 1,
+                    strokeColor=PALETTE.coral,
+                    strokeWidth=1.4,
+                )
+            )
+            drawing.add(
+                Polygon(
+                    [mx - 3.5, cy + 10, mx + 3.5, cy + 10, mx, cy + 5.5],
+                    fillColor=PALETTE.coral,
+                    strokeColor=None,
+                    strokeWidth=0,
+                )
+            )
         tx = width - right_w
-        drawing.add(_string(tx, cy - 2.8, _fmt(score), 8.5, font=FONTS.bold,
-                            colour=PALETTE.coral if below else PALETTE.navy))
+        drawing.add(
+            _string(
+                tx,
+                cy - 2.8,
+                _fmt(score),
+                8.5,
+                font=FONTS.bold,
+                colour=PALETTE.coral if below else PALETTE.navy,
+            )
+        )
         drawing.add(_string(tx + 20, cy - 2.8, band_label, 7.5, colour=PALETTE.muted))
         part = f"{label}: {_fmt(score)}"
         if low is not None and high is not None:
@@ -391,20 +490,21 @@ def priority_bars(
         for k, line in enumerate(lines):
             drawing.add(_string(0, y - k * 9.5, line, 8))
         w = plot_w * weight / top_w
-        drawing.add(Rect(x0, cy - 5, plot_w, 10, fillColor=_TRACK, strokeColor=None,
-                         strokeWidth=0))
+        drawing.add(Rect(x0, cy - 5, plot_w, 10, fillColor=_TRACK, strokeColor=None, strokeWidth=0))
         drawing.add(Rect(x0, cy - 5, w, 10, fillColor=c, strokeColor=None, strokeWidth=0))
         pct = f"{100 * weight:.1f}%"
-        drawing.add(_string(x0 + plot_w + 6, cy - 2.8, pct, 8, font=FONTS.bold,
-                            colour=PALETTE.ink))
+        drawing.add(_string(x0 + plot_w + 6, cy - 2.8, pct, 8, font=FONTS.bold, colour=PALETTE.ink))
         summary.append(f"{label}: {pct}")
     return _describe(drawing, title, "; ".join(summary))
 
 
 # ------------------------------------------------------------------ heatmap
 def _heat_colour(value: float, vmin: float, vmax: float) -> colors.Color:
-    low, mid, high = (colors.HexColor("#C0503A"), colors.HexColor("#F4E3B5"),
-                      colors.HexColor("#2A7F8F"))
+    low, mid, high = (
+        colors.HexColor("#C0503A"),
+        colors.HexColor("#F4E3B5"),
+        colors.HexColor("#2A7F8F"),
+    )
     t = 0.5 if vmax == vmin else (min(vmax, max(vmin, value)) - vmin) / (vmax - vmin)
     return _mix(low, mid, t * 2) if t < 0.5 else _mix(mid, high, (t - 0.5) * 2)
 
@@ -420,8 +520,9 @@ def _hatch(x: float, y: float, w: float, h: float, step: float = 5) -> list[Line
     while k < w:
         t0, t1 = max(0.0, -k), min(h, w - k)
         if t1 > t0:
-            lines.append(Line(x + k + t0, y + t0, x + k + t1, y + t1, strokeColor=_HATCH,
-                              strokeWidth=0.6))
+            lines.append(
+                Line(x + k + t0, y + t0, x + k + t1, y + t1, strokeColor=_HATCH, strokeWidth=0.6)
+            )
         k += step
     return lines
 
@@ -466,8 +567,17 @@ def heatmap(
     for c, lines in enumerate(head_lines):
         cx = x0 + (c + 0.5) * cell_w
         for k, line in enumerate(lines):
-            drawing.add(_string(cx, top + 4 + (len(lines) - 1 - k) * 9, line, 7.5,
-                                font=FONTS.medium, colour=PALETTE.ink, anchor="middle"))
+            drawing.add(
+                _string(
+                    cx,
+                    top + 4 + (len(lines) - 1 - k) * 9,
+                    line,
+                    7.5,
+                    font=FONTS.medium,
+                    colour=PALETTE.ink,
+                    anchor="middle",
+                )
+            )
     summary = []
     for r, label in enumerate(row_labels):
         y = top - (r + 1) * cell_height
@@ -479,25 +589,69 @@ def heatmap(
         for c, value in enumerate(values[r]):
             x = x0 + c * cell_w
             if value is None:
-                drawing.add(Rect(x, y, cell_w, cell_height, fillColor=_SUPPRESSED,
-                                 strokeColor=colors.white, strokeWidth=1.5))
+                drawing.add(
+                    Rect(
+                        x,
+                        y,
+                        cell_w,
+                        cell_height,
+                        fillColor=_SUPPRESSED,
+                        strokeColor=colors.white,
+                        strokeWidth=1.5,
+                    )
+                )
                 for line in _hatch(x + 1, y + 1, cell_w - 2, cell_height - 2):
                     drawing.add(line)
                 tw = stringWidth(suppressed_text, FONTS.medium, 7) + 6
-                drawing.add(Rect(x + cell_w / 2 - tw / 2, y + cell_height / 2 - 5, tw, 10,
-                                 fillColor=_SUPPRESSED, strokeColor=None, strokeWidth=0))
-                drawing.add(_string(x + cell_w / 2, y + cell_height / 2 - 2.5, suppressed_text,
-                                    7, font=FONTS.medium, colour=PALETTE.muted,
-                                    anchor="middle"))
+                drawing.add(
+                    Rect(
+                        x + cell_w / 2 - tw / 2,
+                        y + cell_height / 2 - 5,
+                        tw,
+                        10,
+                        fillColor=_SUPPRESSED,
+                        strokeColor=None,
+                        strokeWidth=0,
+                    )
+                )
+                drawing.add(
+                    _string(
+                        x + cell_w / 2,
+                        y + cell_height / 2 - 2.5,
+                        suppressed_text,
+                        7,
+                        font=FONTS.medium,
+                        colour=PALETTE.muted,
+                        anchor="middle",
+                    )
+                )
                 cells.append(f"{col_labels[c]} suppressed ({suppressed_text})")
             else:
                 fill = _heat_colour(value, vmin, vmax)
-                drawing.add(Rect(x, y, cell_w, cell_height, fillColor=fill,
-                                 strokeColor=colors.white, strokeWidth=1.5))
+                drawing.add(
+                    Rect(
+                        x,
+                        y,
+                        cell_w,
+                        cell_height,
+                        fillColor=fill,
+                        strokeColor=colors.white,
+                        strokeWidth=1.5,
+                    )
+                )
                 shown = value_format.format(value)
                 ink = colors.white if _luminance(fill) < 0.55 else PALETTE.ink
-                drawing.add(_string(x + cell_w / 2, y + cell_height / 2 - 3, shown, 8.5,
-                                    font=FONTS.bold, colour=ink, anchor="middle"))
+                drawing.add(
+                    _string(
+                        x + cell_w / 2,
+                        y + cell_height / 2 - 3,
+                        shown,
+                        8.5,
+                        font=FONTS.bold,
+                        colour=ink,
+                        anchor="middle",
+                    )
+                )
                 cells.append(f"{col_labels[c]} {shown}")
         summary.append(f"{label}: " + ", ".join(cells))
 
@@ -506,18 +660,26 @@ def heatmap(
     lx, ly = x0, 6.0
     for s in range(steps):
         v = vmin + (vmax - vmin) * (s + 0.5) / steps
-        drawing.add(Rect(lx + s * ramp_w / steps, ly, ramp_w / steps + 0.3, 8,
-                         fillColor=_heat_colour(v, vmin, vmax), strokeColor=None,
-                         strokeWidth=0))
+        drawing.add(
+            Rect(
+                lx + s * ramp_w / steps,
+                ly,
+                ramp_w / steps + 0.3,
+                8,
+                fillColor=_heat_colour(v, vmin, vmax),
+                strokeColor=None,
+                strokeWidth=0,
+            )
+        )
     drawing.add(_string(lx - 4, ly + 1, f"{vmin:g}", 7, colour=PALETTE.muted, anchor="end"))
     drawing.add(_string(lx + ramp_w + 4, ly + 1, f"{vmax:g}", 7, colour=PALETTE.muted))
     sx = lx + ramp_w + 34
-    drawing.add(Rect(sx, ly - 1, 16, 10, fillColor=_SUPPRESSED, strokeColor=None,
-                     strokeWidth=0))
+    drawing.add(Rect(sx, ly - 1, 16, 10, fillColor=_SUPPRESSED, strokeColor=None, strokeWidth=0))
     for line in _hatch(sx, ly - 1, 16, 10, step=4):
         drawing.add(line)
-    drawing.add(_string(sx + 21, ly + 1, f"{suppressed_text}: {suppressed_note}", 7,
-                        colour=PALETTE.muted))
+    drawing.add(
+        _string(sx + 21, ly + 1, f"{suppressed_text}: {suppressed_note}", 7, colour=PALETTE.muted)
+    )
     return _describe(drawing, title, "; ".join(summary))
 
 
@@ -591,8 +753,9 @@ def to_svg(drawing: Drawing, title: str | None = None, description: str | None =
         element.tag = _local(element.tag)
         for name in [n for n in element.attrib if n.startswith("{")]:
             value = element.attrib.pop(name)
-            element.set(("xlink:" if name.startswith(f"{{{XLINK_NS}}}") else "")
-                        + _local(name), value)
+            element.set(
+                ("xlink:" if name.startswith(f"{{{XLINK_NS}}}") else "") + _local(name), value
+            )
     root.set("xmlns", SVG_NS)
     root.set("xmlns:xlink", XLINK_NS)
     return ET.tostring(root, encoding="unicode")

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 EN_DASH = "–"
 HIDDEN = "hidden"
+#: Weak dimensions named in the executive summary; the recommendations list them all.
+PRIORITIES = 3
+#: Rows of the level-gap table (the CSV and JSON hold every gap).
+MAX_GAP_ROWS = 12
 
 
 def short_label(label: str) -> str:
@@ -199,9 +203,10 @@ class ReadinessReport(ReportDocument):
             g = top_front[0]
             findings.append(
                 f"Largest gap between the top and the front line: {g.dimension_name}, "
-                f"{g.upper_label} {score(g.upper_mean)} against {g.lower_label} "
-                f"{score(g.lower_mean)} ({len(top_front)} such gap"
-                f"{'s' if len(top_front) != 1 else ''} of 15 points or more)."
+                f"{short_label(g.upper_label).lower()} {score(g.upper_mean)} against "
+                f"{short_label(g.lower_label).lower()} {score(g.lower_mean)}; "
+                f"{len(top_front)} top-versus-front-line gap"
+                f"{'s' if len(top_front) != 1 else ''} of 15 points or more in all."
             )
         elif v.level_rows:
             findings.append("No gap of 15 points or more between the top and the front line.")
@@ -211,12 +216,20 @@ class ReadinessReport(ReportDocument):
                 + (f" (stage was {v.previous_stage_name})." if v.previous_stage_name else ".")
             )
         story += [self.para("Key findings", "H2"), self.bullets(findings)]
-        weak = v.weak_dimensions
+        weak = [d for d in v.weak_dimensions if d.actions][:PRIORITIES]
         if weak:
             story += [
                 self.para("What must happen first", "H2"),
-                self.bullets([f"{d.name}: {d.actions[0]}" for d in weak if d.actions]),
+                self.bullets([f"{d.name} ({score(d.mean)}): {d.actions[0]}" for d in weak]),
             ]
+            if len(v.weak_dimensions) > len(weak):
+                story.append(
+                    self.para(
+                        f"The weakest {len(weak)} of {len(v.weak_dimensions)} dimensions "
+                        "scoring below 60; every one has its actions under Recommendations.",
+                        "Caption",
+                    )
+                )
         if v.interim_ceo and v.interim_text:
             story += [
                 Spacer(1, 3 * mm),
@@ -320,30 +333,40 @@ class ReadinessReport(ReportDocument):
                 self.para("No gap of 15 points or more between levels that can be reported.")
             )
             return story
+        shown = v.gaps[:MAX_GAP_ROWS]
         rows = [
             [
                 g.dimension_name,
-                f"{g.upper_label} ({score(g.upper_mean)})",
-                f"{g.lower_label} ({score(g.lower_mean)})",
+                f"{short_label(g.upper_label)} ({score(g.upper_mean)})",
+                f"{short_label(g.lower_label)} ({score(g.lower_mean)})",
                 signed(g.gap),
                 "top vs front line" if g.top_vs_front else "",
             ]
-            for g in v.gaps[:16]
+            for g in shown
         ]
         highlight = [
-            ("TEXTCOLOR", (4, i + 1), (4, i + 1), self.palette.coral)
-            for i, g in enumerate(v.gaps[:16])
+            ("BACKGROUND", (0, i + 1), (-1, i + 1), self.palette.pale_coral)
+            for i, g in enumerate(shown)
             if g.top_vs_front
         ]
         story.append(
             self.table(
                 ["Dimension", "Level above", "Level below", "Gap", ""],
                 rows,
-                [50 * mm, 42 * mm, 42 * mm, 14 * mm, self.content_width - 148 * mm],
+                [56 * mm, 40 * mm, 40 * mm, 14 * mm, self.content_width - 150 * mm],
                 align="lllrl",
+                zebra=False,
                 extra_style=highlight,
             )
         )
+        if len(v.gaps) > len(shown):
+            story.append(
+                self.para(
+                    f"The {len(shown)} largest of {len(v.gaps)} gaps; the CSV export lists "
+                    "them all. Shaded rows compare the top with the front line.",
+                    "Caption",
+                )
+            )
         return story
 
     def change_page(self) -> list[Flowable]:

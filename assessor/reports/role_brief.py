@@ -75,6 +75,7 @@ class RoleBrief(ReportDocument):
         headline = [
             self.para("Recommended archetype", "Label"),
             self.para(esc(d.recommended_name), "BigNumber"),
+            Spacer(1, 2 * mm),
             self.para(
                 f"{_pct(shares[d.recommended])} of the board's archetype signal, "
                 f"{100 * d.margin:.0f} points ahead of the {esc(ARCHETYPE_NAMES[runner_up])} "
@@ -205,23 +206,24 @@ class RoleBrief(ReportDocument):
             story.append(self.bullets(d.agreed))
         if d.disputed:
             story.append(self.plain("Members answered differently on:", "H3"))
-            for question, choices in d.disputed:
-                rows = [[who, said] for who, said in choices]
-                story.append(
-                    KeepTogether(
-                        [
-                            self.plain(question, "TableCellBold"),
-                            Spacer(1, 1.5 * mm),
-                            self.table(
-                                ["Member", "Answer"],
-                                rows,
-                                [self.content_width * 0.26, self.content_width * 0.74],
-                                zebra=False,
-                            ),
-                            Spacer(1, 3 * mm),
-                        ]
-                    )
+            rows = [
+                [
+                    self.plain(question, "TableCellBold"),
+                    self.para(
+                        "<br/>".join(f"<b>{esc(who)}</b>: {esc(said)}" for who, said in choices),
+                        "TableCell",
+                    ),
+                ]
+                for question, choices in d.disputed
+            ]
+            story.append(
+                self.table(
+                    ["Point", "What each member said"],
+                    rows,
+                    [self.content_width * 0.3, self.content_width * 0.7],
+                    extra_style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
                 )
+            )
             story.append(
                 self.plain(
                     "Settle these points before the long list is drawn up: they change "
@@ -244,7 +246,9 @@ class RoleBrief(ReportDocument):
         ]
         if job["remit"] or job["remit_discussed"]:
             remit = list(job["remit"])
-            remit += [f"{f} (to be confirmed: raised by a minority)" for f in job["remit_discussed"]]
+            remit += [
+                f"{f} (to be confirmed: raised by a minority)" for f in job["remit_discussed"]
+            ]
             story += [self.plain("Remit", "H2"), self.bullets(remit)]
         rows = [
             [str(rank), name, _pct(weight), f"{description} ({', '.join(scales)})"]
@@ -282,9 +286,7 @@ class RoleBrief(ReportDocument):
             body = [
                 self.para("<b>Consider the chief executive as interim CCO</b>", "Callout"),
                 Spacer(1, 2 * mm),
-                self.plain(
-                    "Why it applies here: " + "; ".join(advice.reasons) + ".", "Callout"
-                ),
+                self.plain("Why it applies here: " + "; ".join(advice.reasons) + ".", "Callout"),
                 Spacer(1, 2 * mm),
                 self.plain(INTERIM_WHY, "Callout"),
             ]
@@ -315,8 +317,8 @@ class RoleBrief(ReportDocument):
         story += self.remit()
         story += self.priorities()
         story += self.agreement()
-        story += self.job_spec()
         story += self.interim()
+        story += self.job_spec()
         return self.build(story)
 
 

@@ -103,3 +103,11 @@ def test_metadata_and_outline():
     reader = PdfReader(io.BytesIO(_small_report(client="Acme")))
     assert reader.metadata.title == "Test report — Acme"
     assert [item.title for item in reader.outline] == ["First section"]
+
+
+def test_long_client_names_are_shortened_in_the_page_furniture():
+    client = "The Extremely Long Named International Holding Company of Everything plc"
+    pages = pdf_pages_text(_small_report(client=client))
+    assert "Confidential — prepared for The Extremely" in pages[1]
+    assert "…" in pages[1]
+    assert "Page 2 of 2" in pages[1]
