@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=_template_folder(), instance_relative_config=True)
     load_config(app, config)
     init_extensions(app)
+    init_rate_limits(app)
     register_blueprints(app)
     register_cli(app)
     register_error_handlers(app)
@@ -62,6 +63,20 @@ def init_extensions(app: Flask) -> None:
         from assessor.services.accounts import get_user
 
         return get_user(int(user_id)) if user_id.isdigit() else None
+
+
+def init_rate_limits(app: Flask) -> None:
+    """One limiter per app (its storage is per app: Redis when configured, else memory)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    app.extensions["assessor.limiter"] = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", "assessor"),
+        default_limits=[],
+    )
 
 
 def register_blueprints(app: Flask) -> None:

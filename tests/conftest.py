@@ -103,6 +103,7 @@ def make_test_app(database_url: str, instance_path: Path, **overrides: Any) -> F
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SERVER_NAME": "assessor.test",
+        "RATELIMIT_ENABLED": False,
     }
     config.update(overrides)
     app = create_app(config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -12,6 +12,10 @@ from assessor.forms.auth import LoginForm
 from assessor.services import accounts
 
 bp = Blueprint("auth", __name__)
+TOO_MANY_ATTEMPTS = (
+    "Too many sign-in attempts from your network. Wait a minute, then try again; "
+    "if you forgot your password, ask your administrator to reset it."
+)
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,7 +38,10 @@ def login() -> Response | str | tuple[str, int]:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        with current_app.extensions["assessor.limiter"].limit(
+            current_app.config["LOGIN_RATE_LIMIT"], error_message=TOO_MANY_ATTEMPTS
+        ):
+            user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
             flash(f"Welcome, {user.name}.", "success")
