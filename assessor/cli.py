@@ -124,6 +124,27 @@ def serve_command(host: str, port: int, setup: bool) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
+@click.command("purge-invitations")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(0, 3650),
+    default=None,
+    help="Days after expiry (default: RETENTION_DAYS, 90).",
+)
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    """Delete invitations never answered, some days after their link expired."""
+    from flask import current_app
+
+    from assessor.services.privacy import purge_unanswered
+
+    period = days if days is not None else int(current_app.config.get("RETENTION_DAYS", 90))
+    with cli_boundary():
+        count = purge_unanswered(period)
+    click.echo(f"Purged {count} unanswered invitation(s) expired more than {period} days ago.")
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 def validate_command(paths: tuple[str, ...]) -> None:
@@ -139,6 +160,7 @@ COMMANDS: list[click.Command] = [
     create_org_command,
     create_user_command,
     serve_command,
+    purge_command,
     validate_command,
 ]
 

@@ -36,6 +36,7 @@ from assessor.services import (
     engagements,
     invitations,
     mail,
+    privacy,
     profiles,
 )
 from assessor.services.errors import NotFoundError, ServiceError
@@ -51,6 +52,7 @@ def _engagement(engagement_id: int) -> Engagement:
 
 
 def _candidate(engagement: Engagement, assignment_id: int) -> Assignment:
+    """A candidate of this engagement (404 for anything else)."""
     assignment = invitations.get_assignment(current_user.organisation_id, assignment_id)
     if assignment.engagement_id != engagement.id or assignment.kind != "candidate":
         raise NotFoundError("No such candidate in this engagement.")
@@ -262,6 +264,10 @@ def move(engagement_id: int, assignment_id: int) -> Any:
 def candidate(engagement_id: int, assignment_id: int) -> Any:
     engagement = _engagement(engagement_id)
     assignment = _candidate(engagement, assignment_id)
+    if assignment.erased_at is not None:
+        return render_template(
+            "recruiter/erased.html", engagement=engagement, assignment=assignment
+        )
     view = candidate_view.build(engagement, assignment)
     audit.record(
         current_user.organisation_id, current_user.id, "candidate.view", "assignment", assignment.id
@@ -423,6 +429,45 @@ def interview(engagement_id: int, assignment_id: int) -> Any:
         items=rating_items,
         field_name=field_name,
     ), status
+
+
+@bp.route("/candidates/<int:assignment_id>/personal-data.json")
+@role_required("recruiter")
+def personal_data(engagement_id: int, assignment_id: int) -> Response:
+    """A copy of everything stored about the candidate (a data-subject request)."""
+    engagement = _engagement(engagement_id)
+    assignment = _candidate(engagement, assignment_id)
+    data = privacy.export_personal_data(current_user, assignment)
+    body = json.dumps(data, indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="personal-data-{assignment.id}.json"'
+        },
+    )
+
+
+@bp.route("/candidates/<int:assignment_id>/erase", methods=["POST"])
+@role_required("recruiter")
+def erase(engagement_id: int, assignment_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    assignment = _candidate(engagement, assignment_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm the erasure; nothing was erased.", "error")
+        return redirect(
+            url_for("recruiter.candidate", engagement_id=engagement.id, assignment_id=assignment.id)
+        )
+    privacy.erase(current_user, assignment)
+    flash(
+        "The candidate's answers, scores and interviews were erased. A tombstone records "
+        "that the record existed.",
+        "success",
+    )
+    return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
 
 
 @bp.route("/export.csv")

@@ -21,6 +21,7 @@ STATUSES: tuple[str, ...] = (
     "rejected",
     "hired",
     "revoked",
+    "erased",
 )
 
 
@@ -58,6 +59,8 @@ class Assignment(Base):
     started_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    #: Set when the participant's data was erased on request; the row stays as a tombstone.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     answers: Mapped[list[Answer]] = relationship(

@@ -10,6 +10,7 @@ import numpy as np
 
 import questionnaires
 from assessor.extensions import db
+from assessor.services.errors import NotFoundError
 from assessor.models import Assignment, Engagement, Result
 from assessor.services import candidates as candidate_service
 from assessor.services import pool as pool_service
@@ -111,6 +112,9 @@ def recommendation_for(
 
 
 def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
+    """The candidate's whole view; an erased record has none (404)."""
+    if assignment.erased_at is not None:
+        raise NotFoundError("This record was erased.")
     pool = pool_service.candidate_pool(engagement)
     instrument = pool.instrument
     narratives = questionnaires.load_narratives(instrument.key)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:08:06.661350
+Create Date: 2026-11-23 11:22:45.732692
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ def upgrade() -> None:
         sa.Column("started_at", assessor.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("submitted_at", assessor.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", assessor.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("erased_at", assessor.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", assessor.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["engagement_id"],
