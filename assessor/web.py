@@ -41,7 +41,9 @@ def role_required(*roles: str) -> Callable[[F], F]:
                 raise Forbidden("Your role does not give access to this page.")
             return view(*args, **kwargs)
 
-        return cast(F, login_required(wrapped))
+        guarded = cast(F, login_required(wrapped))
+        guarded.allowed_roles = ("admin", *roles)  # type: ignore[attr-defined]
+        return guarded
 
     return decorator
 

@@ -1,0 +1,178 @@
+"""Access rules, proved by walking ``app.url_map``: a route added later is covered too.
+
+- anonymous visitors are sent to the login page;
+- a signed-in user whose role is not allowed gets 403;
+- another firm's objects answer 404, for every route that takes an id;
+- every state-changing request without a CSRF token is refused with 400;
+- every HTML response carries the security headers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.routing import Rule
+
+from assessor.extensions import db
+from assessor.models import ROLES
+from assessor.services import invitations, profiles, surveys
+from tests.assessor.test_recruiter_pipeline import completed  # noqa: F401  (fixture)
+
+#: Routes anyone may reach: the sign-in page and the participant links (signed tokens).
+PUBLIC_PREFIXES = ("/login", "/static/", "/r/", "/s/")
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass
+class World:
+    params: dict[str, Any]
+    users: dict[str, Any]
+    outsider: Any
+
+
+@pytest.fixture
+def world(app: Flask, make_user, completed) -> World:  # noqa: F811
+    recruiter, engagement, (strong, _weak) = completed
+    organisation = recruiter.organisation
+    users = {"recruiter": recruiter}
+    for role in ROLES:
+        users.setdefault(role, make_user(role, organisation=organisation))
+    survey = surveys.open_round(users["consultant"], engagement, title="Round 1")
+    version = profiles.current_version(engagement)
+    board_member = invitations.invite(
+        recruiter, engagement, "Board Member", "member@example.com", kind="board_member"
+    )
+    db.session.commit()
+    params = {
+        "engagement_id": engagement.id,
+        "assignment_id": strong.id,
+        "version_id": version.id,
+        "survey_id": survey.id,
+        "token": invitations.link_token(board_member),
+        "section_key": "scope",
+    }
+    outsider = make_user("admin")
+    return World(params, users, outsider)
+
+
+def staff_rules(app: Flask) -> list[Rule]:
+    rules = [r for r in app.url_map.iter_rules() if not r.rule.startswith(PUBLIC_PREFIXES)]
+    rules = [r for r in rules if r.endpoint not in ("auth.logout",)]
+    assert len(rules) > 30  # the walk really covers the app
+    return rules
+
+
+def build(rule: Rule, params: dict[str, Any]) -> str:
+    missing = [a for a in rule.arguments if a not in params]
+    assert not missing, f"add a test value for {missing} (route {rule.rule})"
+    path = rule.rule
+    for name in rule.arguments:
+        path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(params[name]), path)
+    return path
+
+
+def methods(rule: Rule) -> list[str]:
+    return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+
+
+def allowed_roles(app: Flask, rule: Rule) -> tuple[str, ...]:
+    return getattr(app.view_functions[rule.endpoint], "allowed_roles", ROLES)
+
+
+def csrf(client) -> str:
+    from tests.conftest import csrf_token_from
+
+    return csrf_token_from(client.get("/login").get_data(as_text=True))
+
+
+def check_headers(response) -> None:
+    if response.mimetype == "text/html":
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers.get("X-Content-Type-Options") == "nosniff"
+        assert response.headers.get("X-Frame-Options") == "DENY"
+        assert response.headers.get("Referrer-Policy")
+
+
+def test_anonymous_is_sent_to_login_everywhere(app, client, world):
+    token = csrf(client)
+    covered = 0
+    for rule in staff_rules(app):
+        path = build(rule, world.params)
+        for method in methods(rule):
+            data = {"csrf_token": token} if method in UNSAFE else None
+            response = client.open(path, method=method, data=data)
+            assert response.status_code == 302, (method, path, response.status_code)
+            assert "/login" in response.headers["Location"], (method, path)
+            check_headers(response)
+            covered += 1
+    assert covered > 30
+
+
+def test_wrong_role_is_403(app, client, auth, world):
+    checked = 0
+    for role, user in world.users.items():
+        if role == "admin":
+            continue
+        auth.login(user.email)
+        token = auth.csrf("/")
+        for rule in staff_rules(app):
+            if role in allowed_roles(app, rule):
+                continue
+            path = build(rule, world.params)
+            for method in methods(rule):
+                data = {"csrf_token": token} if method in UNSAFE else None
+                response = client.open(path, method=method, data=data)
+                assert response.status_code == 403, (role, method, path, response.status_code)
+                check_headers(response)
+                checked += 1
+        auth.logout()
+    assert checked > 20
+
+
+def test_other_firms_objects_are_404(app, client, auth, world):
+    auth.login(world.outsider.email)
+    token = auth.csrf("/")
+    checked = 0
+    for rule in staff_rules(app):
+        if not rule.arguments:
+            continue
+        path = build(rule, world.params)
+        for method in methods(rule):
+            data = {"csrf_token": token} if method in UNSAFE else None
+            response = client.open(path, method=method, data=data)
+            assert response.status_code == 404, (method, path, response.status_code)
+            check_headers(response)
+            checked += 1
+    assert checked > 25
+
+
+def test_state_changes_without_csrf_token_are_400(app, client, auth, world):
+    auth.login(world.users["admin"].email)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = build(rule, world.params)
+        for method in methods(rule):
+            if method not in UNSAFE:
+                continue
+            response = client.open(path, method=method, data={"action": "next"})
+            assert response.status_code == 400, (method, path, response.status_code)
+            assert "could not be accepted" in response.get_data(as_text=True)
+            checked += 1
+    assert checked > 20
+
+
+def test_every_html_page_of_an_admin_carries_security_headers(app, client, auth, world):
+    auth.login(world.users["admin"].email)
+    for rule in staff_rules(app):
+        if "GET" not in methods(rule):
+            continue
+        response = client.get(build(rule, world.params))
+        assert response.status_code < 500, rule.rule
+        check_headers(response)
