@@ -62,7 +62,7 @@ def init_extensions(app: Flask) -> None:
     def _load_user(user_id: str) -> Any:
         from assessor.services.accounts import get_user
 
-        return get_user(int(user_id)) if user_id.isdigit() else None
+        return get_user(int(user_id)) if user_id.isascii() and user_id.isdigit() else None
 
 
 def init_rate_limits(app: Flask) -> None:

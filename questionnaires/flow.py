@@ -87,7 +87,7 @@ def parse_answer(item: Item, raw: Any) -> Any:
         return None
     if item.type in ("likert", "rating"):
         points = item.points or (len(item.anchors) if item.anchors else 5)
-        if not text.isdigit() or not 1 <= int(text) <= points:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= points:
             raise AnswerError(f"Choose one of the {points} points.")
         return int(text)
     if item.type in ("choice", "situational"):

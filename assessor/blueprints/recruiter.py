@@ -398,7 +398,7 @@ def interview(engagement_id: int, assignment_id: int) -> Any:
             ratings: dict[str, int | None] = {}
             for item in rating_items:
                 raw = request.form.get(field_name(item), "")
-                ratings[item.scale or ""] = int(raw) if raw.isdigit() else None
+                ratings[item.scale or ""] = int(raw) if raw.isascii() and raw.isdigit() else None
             try:
                 candidates.record_interview(
                     current_user,
