@@ -88,3 +88,19 @@ def test_without_smtp_nothing_is_sent_and_the_link_is_shown(
     )
     follow = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Copy the link" in follow
+
+
+def test_board_members_get_their_own_wording(app, make_user, make_engagement, smtp):
+    from flask import url_for
+
+    from assessor.services import mail
+
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
+    member = invitations.invite(recruiter, engagement, "Ines Chair", "ines@example.com",
+                                kind="board_member")
+    with app.test_request_context():
+        link = url_for("respond.welcome", token=invitations.link_token(member), _external=True)
+        assert mail.send_invitation(member, engagement, link)
+    body = smtp.messages[-1].get_payload(decode=True).decode()
+    assert "role-scope questionnaire" in body and "half an hour" not in body
