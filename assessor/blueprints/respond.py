@@ -22,6 +22,13 @@ bp = Blueprint("respond", __name__, url_prefix="/r")
 LINK_ERROR_STATUS = {"invalid": 404, "expired": 410, "revoked": 410, "completed": 409}
 
 
+@bp.errorhandler(responses.AlreadySubmittedError)
+def _already_submitted(exc: responses.AlreadySubmittedError) -> Response:
+    """A double click or a second tab: the first submission stands; show its thank-you."""
+    token = (request.view_args or {}).get("token", "")
+    return redirect(url_for("respond.done", token=token))
+
+
 @bp.errorhandler(LinkError)
 def _link_error(exc: LinkError) -> tuple[str, int]:
     return (
@@ -72,10 +79,13 @@ def resume(token: str) -> Response:
     if assignment.consented_at is None:
         return redirect(url_for("respond.welcome", token=token))
     answers = responses.answers_of(assignment)
-    if assignment.kind == "board_member" and not board.priorities_complete(assignment):
-        # The questionnaire is done: a board member continues with the comparisons.
-        if not missing_required(visible_sections(instrument, answers), answers):
-            return redirect(url_for("board.priorities", token=token))
+    # The questionnaire is done: a board member continues with the comparisons.
+    if (
+        assignment.kind == "board_member"
+        and not board.priorities_complete(assignment)
+        and not missing_required(visible_sections(instrument, answers), answers)
+    ):
+        return redirect(url_for("board.priorities", token=token))
     section = responses.resume_section(instrument, assignment, answers)
     if section is None:
         return redirect(url_for("respond.review", token=token))
@@ -199,16 +209,17 @@ def review(token: str) -> Response | str | tuple[str, int]:
     # A board member also compares the competency clusters before submitting.
     is_board = assignment.kind == "board_member"
     priorities_done = board.priorities_complete(assignment) if is_board else True
-    if is_board and request.method == "GET" and not board.has_judgements(assignment):
-        if not missing_required(visible_sections(instrument, answers), answers):
-            return redirect(url_for("board.priorities", token=token))
+    if (
+        is_board
+        and request.method == "GET"
+        and not board.has_judgements(assignment)
+        and not missing_required(visible_sections(instrument, answers), answers)
+    ):
+        return redirect(url_for("board.priorities", token=token))
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400, "The page expired before it was sent. Reload it and submit again.")
-        if not priorities_done:
-            missing = ["priorities"]
-        else:
-            missing = responses.submit(assignment)
+        missing = responses.submit(assignment) if priorities_done else ["priorities"]
         if not missing:
             results.compute_and_store(assignment)
             return redirect(url_for("respond.done", token=token))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, select, update
 
 import questionnaires
 from assessor.extensions import db
@@ -28,6 +28,13 @@ from questionnaires.flow import (
 
 #: A page shown longer than this counts only this much (a tab left open overnight).
 MAX_SECONDS_PER_PAGE = 3600.0
+
+
+class AlreadySubmittedError(ServiceError):
+    """A late page or a second submit (double click, second tab): nothing is changed."""
+
+    def __init__(self) -> None:
+        super().__init__("This questionnaire has already been submitted.")
 
 
 @dataclass
@@ -129,7 +136,7 @@ def save_page(
     typed is lost; with ``strict`` missing required items are errors.
     """
     if assignment.submitted_at is not None:
-        raise ServiceError("This questionnaire has already been submitted.")
+        raise AlreadySubmittedError()
     stored = answers_of(assignment)
     merged = dict(stored)
     result = PageResult()
@@ -143,16 +150,10 @@ def save_page(
     merged.update({k: v for k, v in parsed.items()})
     shown = {i.key for i in visible_items(section, merged)}
     now = utcnow()
-    existing = {
-        a.item_key: a
-        for a in db.session.scalars(
-            select(Answer).where(
-                Answer.assignment_id == assignment.id,
-                Answer.item_key.in_([i.key for i in section.items]),
-            )
-        )
-    }
+    _claim_open(assignment, section.key, now)
     segment = dict(assignment.segment or {})
+    upserts: list[dict[str, Any]] = []
+    removals: list[str] = []
     for item in section.items:
         if item.key in result.errors:
             continue
@@ -165,25 +166,32 @@ def save_page(
                 segment[item.segment] = value
                 result.saved += 1
             continue
-        row = existing.get(item.key)
         if value is None:
-            if row is not None:
-                db.session.delete(row)
+            removals.append(item.key)
             continue
-        if row is None:
-            db.session.add(
-                Answer(
-                    assignment_id=assignment.id,
-                    section_key=section.key,
-                    item_key=item.key,
-                    value=value,
-                    answered_at=now,
-                )
-            )
-        elif row.value != value:
-            row.value = value
-            row.answered_at = now
+        upserts.append(
+            {
+                "assignment_id": assignment.id,
+                "section_key": section.key,
+                "item_key": item.key,
+                "value": value,
+                "answered_at": now,
+            }
+        )
         result.saved += 1
+    if removals:
+        db.session.execute(
+            delete(Answer).where(
+                Answer.assignment_id == assignment.id, Answer.item_key.in_(removals)
+            )
+        )
+    if upserts:
+        _upsert(
+            Answer,
+            upserts,
+            ("assignment_id", "item_key"),
+            {"value": "value", "answered_at": "answered_at", "section_key": "section_key"},
+        )
     if strict:
         final = {k: v for k, v in merged.items() if k in shown or k not in parsed}
         for item in missing_required([section], final):
@@ -191,31 +199,79 @@ def save_page(
     if segment != (assignment.segment or {}):
         assignment.segment = segment or None
     _record_time(assignment, section.key, seconds)
-    if assignment.started_at is None:
-        assignment.started_at = now
-    if assignment.status == "invited":
-        assignment.status = "in_progress"
-    assignment.current_section = section.key
     db.session.flush()
+    db.session.expire(assignment, ["answers"])
     return result
 
 
+def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
+    """Mark progress only while the questionnaire is open, in one conditional UPDATE.
+
+    The UPDATE also takes the row lock that ``submit`` needs, so a page can
+    never be saved into an assessment that was submitted in the meantime.
+    """
+    claimed = db.session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment.id, Assignment.submitted_at.is_(None))
+        .values(
+            current_section=section_key,
+            started_at=func.coalesce(Assignment.started_at, now),
+            status=case((Assignment.status == "invited", "in_progress"), else_=Assignment.status),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise AlreadySubmittedError()
+    db.session.refresh(assignment, ["current_section", "started_at", "status"])
+
+
+def _dialect_insert(model: Any) -> Any:
+    """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def _upsert(
+    model: Any, rows: list[dict[str, Any]], keys: tuple[str, ...], updates: dict[str, str]
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE on SQLite and PostgreSQL alike.
+
+    Two tabs (or a retried request) saving the same page both succeed; the
+    last write wins instead of one of them failing on the unique key.
+    """
+    statement = _dialect_insert(model).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={column: getattr(statement.excluded, source) for column, source in updates.items()},
+    )
+    db.session.execute(statement)
+
+
 def _record_time(assignment: Assignment, section_key: str, seconds: float | None) -> None:
+    """Add the seconds spent on a page (capped, so a tab left open does not count)."""
     if seconds is None or seconds < 0:
         return
     seconds = min(float(seconds), MAX_SECONDS_PER_PAGE)
-    timing = db.session.scalar(
-        select(PageTiming).where(
-            PageTiming.assignment_id == assignment.id, PageTiming.section_key == section_key
-        )
+    statement = _dialect_insert(PageTiming).values(
+        assignment_id=assignment.id, section_key=section_key, seconds=seconds, saved_at=utcnow()
     )
-    if timing is None:
-        db.session.add(
-            PageTiming(assignment_id=assignment.id, section_key=section_key, seconds=seconds)
-        )
-    else:
-        timing.seconds = min(timing.seconds + seconds, 4 * MAX_SECONDS_PER_PAGE)
-        timing.saved_at = utcnow()
+    statement = statement.on_conflict_do_update(
+        index_elements=["assignment_id", "section_key"],
+        set_={
+            "seconds": case(
+                (
+                    PageTiming.seconds + statement.excluded.seconds > 4 * MAX_SECONDS_PER_PAGE,
+                    4 * MAX_SECONDS_PER_PAGE,
+                ),
+                else_=PageTiming.seconds + statement.excluded.seconds,
+            ),
+            "saved_at": statement.excluded.saved_at,
+        },
+    )
+    db.session.execute(statement)
 
 
 def timings_of(assignment: Assignment) -> dict[str, float]:
@@ -242,7 +298,7 @@ def submit(assignment: Assignment) -> list[str]:
     Answers to items hidden by conditions are discarded at submission.
     """
     if assignment.submitted_at is not None:
-        raise ServiceError("This questionnaire has already been submitted.")
+        raise AlreadySubmittedError()
     instrument = instrument_of(assignment)
     answers = answers_of(assignment)
     sections = visible_sections(instrument, answers)
@@ -263,6 +319,6 @@ def submit(assignment: Assignment) -> list[str]:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise ServiceError("This questionnaire has already been submitted.")
+        raise AlreadySubmittedError()
     db.session.refresh(assignment)
     return []

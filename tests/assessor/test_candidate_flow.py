@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import questionnaires
 from assessor.demo import synthetic_answers
@@ -248,3 +248,56 @@ def test_csv_import_all_or_nothing(app, client, auth, recruiter, engagement):
         db.session.scalars(select(Assignment.name).where(Assignment.engagement_id == engagement.id))
     )
     assert names == {"Anna Berg", "Σοφία Παπαδοπούλου"}
+
+
+def test_two_tabs_saving_the_same_page_keep_one_answer_each(
+    app, auth, recruiter, engagement, instrument
+):
+    from assessor.models import PageTiming
+    from assessor.services import responses
+
+    assignment = invitations.invite(recruiter, engagement, "Tab User", "tabs@example.com")
+    responses.consent(assignment)
+    db.session.commit()
+    section = instrument.sections[0]
+    first = {i.key: "2" for i in section.items if i.type == "likert"}
+    second = {i.key: "4" for i in section.items if i.type == "likert"}
+    responses.save_page(assignment, section, first, 30.0, strict=False)
+    responses.save_page(assignment, section, second, 20.0, strict=False)
+    db.session.commit()
+    rows = db.session.execute(
+        select(Answer.item_key, Answer.value).where(Answer.assignment_id == assignment.id)
+    ).all()
+    assert len(rows) == len(second) and {v for _, v in rows} == {4}
+    timing = db.session.scalar(select(PageTiming).where(PageTiming.assignment_id == assignment.id))
+    assert timing.seconds == pytest.approx(50.0)
+
+
+def test_double_submit_submits_once_and_shows_thanks(app, auth, recruiter, engagement, instrument):
+    from assessor.services import responses
+
+    assignment = invitations.invite(recruiter, engagement, "Double", "double@example.com")
+    db.session.commit()
+    link = link_of(assignment)
+    candidate = app.test_client()
+    answers = synthetic_answers(instrument, np.random.default_rng(2))
+    answer_all(candidate, link, instrument, answers)
+    review = candidate.get(f"{link}/review").get_data(as_text=True)
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(review)
+    first = candidate.post(f"{link}/review", data={"csrf_token": token})
+    assert first.headers["Location"].endswith("/done")
+    # The second click arrives after the first was committed.
+    second = candidate.post(f"{link}/review", data={"csrf_token": token})
+    assert second.status_code in (302, 409)
+    assert (
+        db.session.scalar(
+            select(func.count(Result.id)).where(Result.assignment_id == assignment.id)
+        )
+        == 1
+    )
+    # A service-level second submit is refused without changing anything.
+    db.session.expire_all()
+    with pytest.raises(responses.AlreadySubmittedError):
+        responses.submit(db.session.get(Assignment, assignment.id))
