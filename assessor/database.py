@@ -34,7 +34,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Writers ask for IMMEDIATE: a deferred transaction that reads, then writes,
+        # fails at once in WAL mode if another writer committed in between.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -9,12 +9,14 @@ from typing import Any, TypeVar, cast
 from flask import Flask, Response, g, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import Engine
 from werkzeug.exceptions import Forbidden, HTTPException
 
 from assessor.extensions import db
 from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -56,6 +58,17 @@ def keep_changes() -> None:
 def register_request_boundary(app: Flask) -> None:
     """The one place that commits: after a successful request. Errors roll back,
     unless the view called :func:`keep_changes`."""
+
+    @app.before_request
+    def _writers_lock_early() -> None:
+        bind = db.session.get_bind()
+        if (
+            request.method in UNSAFE_METHODS
+            and isinstance(bind, Engine)  # not a test's outer transaction
+            and bind.dialect.name == "sqlite"
+            and not db.session().in_transaction()
+        ):
+            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
     @app.after_request
     def _commit(response: Response) -> Response:
