@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 import questionnaires
 from assessor.demo import synthetic_answers
@@ -20,6 +21,14 @@ def sign_in(page, url, email="recruiter@demo.example"):
     page.get_by_label("Password").fill("demo-password")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{url}/")
+
+
+def leave(page, action) -> None:
+    """Run ``action`` and wait until the browser has loaded the page it leads to."""
+    before = page.url
+    action()
+    page.wait_for_url(lambda url: url != before)
+    page.wait_for_load_state()
 
 
 def answer_page(page, instrument, answers):
@@ -60,23 +69,23 @@ def test_invite_complete_resume_rank_and_download(browser, live_server, output_d
     tab.get_by_role("button", name="Start").click()
     for _ in range(2):
         answer_page(tab, instrument, answers)
-        tab.get_by_role("button", name="Save and continue").click()
+        leave(tab, lambda: tab.get_by_role("button", name="Save and continue").click())
     answer_page(tab, instrument, answers)
-    tab.get_by_role("button", name="Save and finish later").click()
-    assert "Your answers are saved" in tab.content()
+    leave(tab, lambda: tab.get_by_role("button", name="Save and finish later").click())
+    expect(tab.get_by_role("heading", name="Your answers are saved")).to_be_visible()
     candidate.close()
 
     # Later, on another device: the same link resumes where they stopped.
     later = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     tab = later.new_page()
     tab.goto(link)
-    tab.get_by_role("link", name="Continue where you left off").click()
-    assert tab.url.endswith(f"/page/{instrument.sections[3].key}")
+    leave(tab, lambda: tab.get_by_role("link", name="Continue where you left off").click())
+    tab.wait_for_url(f"**/page/{instrument.sections[3].key}")
     while "/page/" in tab.url:
         answer_page(tab, instrument, answers)
-        tab.locator("button[value='next']").click()
+        leave(tab, lambda: tab.locator("button[value='next']").click())
     tab.get_by_role("button", name="Submit my answers").click()
-    assert "Thank you" in tab.content()
+    expect(tab.get_by_role("heading", name="Thank you")).to_be_visible()
     later.close()
 
     page.goto(f"{url}/engagements/1/candidates")
