@@ -30,9 +30,8 @@ from assessor.forms.board import (
 from assessor.forms.questionnaire import ActionForm
 from assessor.models import Assignment, Engagement, Organisation, RoleProfileVersion
 from assessor.reports.charts import priority_bars, to_svg
-from assessor.services import audit, board, board_brief, engagements, invitations, mail
+from assessor.services import audit, board, board_brief, engagements, invitations, mail, responses
 from assessor.services import profiles as profile_service
-from assessor.services import responses
 from assessor.services.errors import ServiceError
 from assessor.services.invitations import LinkError
 from assessor.web import keep_changes, role_required

@@ -97,8 +97,8 @@ def pair_field(left: str, right: str) -> str:
 def step_of(value: float) -> int:
     """The radio step of a stored judgement (9 … 1 … -9)."""
     if value >= 1:
-        return int(round(value))
-    return -int(round(1 / value))
+        return round(value)
+    return -round(1 / value)
 
 
 def value_of(step: int) -> float:
@@ -499,7 +499,7 @@ def build_view(engagement: Engagement) -> BoardView:
         pairs = _disputed_pairs(complete_judges, judgements)
     items: list[DisputedItem] = []
     if scope is not None and len(completed) >= 2:
-        for item_key, distance in scope.item_disagreement[:4]:
+        for item_key, distance in scope.item_disagreement[:3]:
             if distance <= 0:
                 continue
             item = next(i for i in instrument.items if i.key == item_key)
@@ -545,7 +545,7 @@ def _disputed_pairs(
                 )
             )
     out.sort(key=lambda p: -p.spread)
-    return out[:4]
+    return out[:3]
 
 
 def _signed_position(value: float) -> int:
@@ -598,7 +598,8 @@ def rationale_of(view: BoardView) -> str:
     shares = dict(zip(ARCHETYPES, scope.group.archetype_shares, strict=True))
     ranked = sorted(shares, key=lambda a: -shares[a])
     parts = [
-        f"{len(view.completed)} board member(s) answered the role-scope questionnaire. "
+        f"{len(view.completed)} board member{'s' if len(view.completed) != 1 else ''} "
+        "answered the role-scope questionnaire. "
         f"Their answers point to the {names[ranked[0]]} ({shares[ranked[0]]:.0%} of the "
         f"archetype signal), {scope.group.margin * 100:.0f} points ahead of the "
         f"{names[ranked[1]]} ({shares[ranked[1]]:.0%})."
@@ -738,7 +739,8 @@ def adjust(
             continue
         if scale not in SCALES or not 0 <= float(value) <= 100:
             raise ServiceError(
-                f"A must-have minimum for {scale_names().get(scale, scale)} must lie from 0 to 100.",
+                f"A must-have minimum for {scale_names().get(scale, scale)} must lie "
+                "from 0 to 100.",
                 field=f"min_{scale}",
             )
         kept_minima[scale] = float(value)
