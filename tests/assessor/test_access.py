@@ -20,7 +20,6 @@ from werkzeug.routing import Rule
 from assessor.extensions import db
 from assessor.models import ROLES
 from assessor.services import invitations, profiles, surveys
-from tests.assessor.test_recruiter_pipeline import completed  # noqa: F401  (fixture)
 
 #: Routes anyone may reach: the sign-in page and the participant links (signed tokens).
 PUBLIC_PREFIXES = ("/login", "/static/", "/r/", "/s/")
@@ -35,7 +34,7 @@ class World:
 
 
 @pytest.fixture
-def world(app: Flask, make_user, completed) -> World:  # noqa: F811
+def world(app: Flask, make_user, completed) -> World:
     recruiter, engagement, (strong, _weak) = completed
     organisation = recruiter.organisation
     users = {"recruiter": recruiter}

@@ -147,7 +147,7 @@ def test_board_decides_scope_and_approves_the_profile(
     assert "Priorities (pairwise comparisons)" in review and "consistency ratio 0.0" in review
     assert submit(person, link).headers["Location"].endswith("/done")
 
-    for name, email, answers, steps in members[1:]:
+    for _name, email, answers, steps in members[1:]:
         answer_as_member(app, member(engagement, email), answers, steps)
 
     db.session.expire_all()

@@ -9,11 +9,10 @@ import subprocess
 
 from pypdf import PdfReader
 
-from tests.assessor.test_recruiter_pipeline import completed  # noqa: F401  (fixture)
 from tests.conftest import unavailable
 
 
-def test_pdf_holds_the_name_and_the_scores_of_the_page(client, auth, completed, output_dir):  # noqa: F811
+def test_pdf_holds_the_name_and_the_scores_of_the_page(client, auth, completed, output_dir):
     recruiter, engagement, (strong, _weak) = completed
     auth.login(recruiter.email)
     base = f"/engagements/{engagement.id}/candidates/{strong.id}"
@@ -34,13 +33,28 @@ def test_pdf_holds_the_name_and_the_scores_of_the_page(client, auth, completed, 
     for name, score in scores_on_page:
         name = name.replace("&amp;", "&")
         assert re.search(re.escape(" ".join(name.split())) + r"\s+" + score + r"\b", flat), (
-            name, score)
+            name,
+            score,
+        )
     path = output_dir / "candidate-profile.pdf"
     path.write_bytes(pdf)
     if shutil.which("pdftoppm") is None:
         unavailable("pdftoppm (Debian poppler-utils) is not installed")
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path),
-                    str(output_dir / "candidate-profile")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(path),
+            str(output_dir / "candidate-profile"),
+        ],
+        check=True,
+    )
     png = next(output_dir.glob("candidate-profile-*1.png"))
     assert png.stat().st_size > 10_000
 

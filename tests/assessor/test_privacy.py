@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, AuditEvent, Interview, PageTiming, Result, utcnow
 from assessor.services import invitations
-from tests.assessor.test_recruiter_pipeline import completed  # noqa: F401  (fixture)
 
 
-def test_personal_data_export_holds_answers_and_scores(client, auth, completed):  # noqa: F811
+def test_personal_data_export_holds_answers_and_scores(client, auth, completed):
     recruiter, engagement, (strong, _weak) = completed
     auth.login(recruiter.email)
     response = client.get(f"/engagements/{engagement.id}/candidates/{strong.id}/personal-data.json")
@@ -25,7 +24,7 @@ def test_personal_data_export_holds_answers_and_scores(client, auth, completed):
     assert data["scores"]["empathy"]["pomp"] is not None
 
 
-def test_erasure_leaves_only_a_tombstone(app, client, auth, completed):  # noqa: F811
+def test_erasure_leaves_only_a_tombstone(app, client, auth, completed):
     recruiter, engagement, (strong, _weak) = completed
     auth.login(recruiter.email)
     page = f"/engagements/{engagement.id}/candidates/{strong.id}"

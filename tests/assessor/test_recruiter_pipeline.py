@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 
 import questionnaires
-from assessor.demo import synthetic_answers
 from assessor.extensions import db
 from assessor.models import Assignment, AuditEvent, Interview
-from assessor.services import invitations, responses, results
+from assessor.services import invitations
 from assessor.services import pool as pool_service
-
-
-@pytest.fixture
-def completed(make_user, make_engagement):
-    """An engagement with two completed candidates, scored."""
-    recruiter = make_user("recruiter")
-    engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
-    instrument = questionnaires.latest("cco_candidate")
-    rng = np.random.default_rng(3)
-    people = []
-    for name, base in (("Strong Candidate", 0.8), ("Weak Candidate", 0.3)):
-        assignment = invitations.invite(
-            recruiter, engagement, name, f"{name.split()[0].lower()}@example.com"
-        )
-        answers = synthetic_answers(instrument, rng, {"_base": base})
-        responses.consent(assignment)
-        for section in instrument.sections:
-            responses.save_page(
-                assignment,
-                section,
-                {
-                    i.key: answers.get(i.key)
-                    if not isinstance(answers.get(i.key), list)
-                    else [str(v) for v in answers[i.key]]
-                    for i in section.items
-                },
-                30.0,
-                strict=True,
-            )
-        assert responses.submit(assignment) == []
-        results.compute_and_store(assignment)
-        people.append(assignment)
-    db.session.commit()
-    return recruiter, engagement, people
 
 
 def test_shortlist_reject_hire_with_audit_trail(client, auth, completed):

@@ -1,0 +1,45 @@
+"""Fixtures shared by the app's tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import questionnaires
+from assessor.demo import synthetic_answers
+from assessor.extensions import db
+from assessor.services import invitations, responses, results
+
+
+@pytest.fixture
+def completed(make_user, make_engagement):
+    """An engagement with two completed candidates, scored."""
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
+    instrument = questionnaires.latest("cco_candidate")
+    rng = np.random.default_rng(3)
+    people = []
+    for name, base in (("Strong Candidate", 0.8), ("Weak Candidate", 0.3)):
+        assignment = invitations.invite(
+            recruiter, engagement, name, f"{name.split()[0].lower()}@example.com"
+        )
+        answers = synthetic_answers(instrument, rng, {"_base": base})
+        responses.consent(assignment)
+        for section in instrument.sections:
+            responses.save_page(
+                assignment,
+                section,
+                {
+                    i.key: answers.get(i.key)
+                    if not isinstance(answers.get(i.key), list)
+                    else [str(v) for v in answers[i.key]]
+                    for i in section.items
+                },
+                30.0,
+                strict=True,
+            )
+        assert responses.submit(assignment) == []
+        results.compute_and_store(assignment)
+        people.append(assignment)
+    db.session.commit()
+    return recruiter, engagement, people
