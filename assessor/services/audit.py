@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from assessor.extensions import db
-from assessor.models import AuditEvent
+from assessor.models import AuditEvent, User
 
 
 def record(
@@ -32,12 +32,13 @@ def record(
     return event
 
 
-def recent(organisation_id: int, limit: int = 100) -> list[AuditEvent]:
-    """The organisation's latest events, newest first."""
+def recent(organisation_id: int, limit: int = 200) -> list[tuple[AuditEvent, str | None]]:
+    """The organisation's latest events with the actor's name, newest first."""
     stmt = (
-        select(AuditEvent)
+        select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.organisation_id == organisation_id)
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(stmt))
+    return [(event, name) for event, name in db.session.execute(stmt)]

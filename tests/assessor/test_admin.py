@@ -88,8 +88,16 @@ def test_non_admin_gets_403(client, auth, make_user):
     assert client.get("/admin/audit").status_code == 403
 
 
-def test_audit_log_shows_events(client, auth, make_user):
-    admin = make_user("admin")
+def test_audit_log_shows_who_did_what(client, auth, make_user, completed):
+    recruiter, engagement, (strong, _weak) = completed
+    auth.login(recruiter.email)
+    client.get(f"/engagements/{engagement.id}/candidates/{strong.id}")
+    client.get(f"/engagements/{engagement.id}/candidates/{strong.id}.pdf")
+    client.get(f"/engagements/{engagement.id}/export.csv")
+    auth.logout()
+    admin = make_user("admin", organisation=recruiter.organisation)
     auth.login(admin.email)
     html = client.get("/admin/audit").get_data(as_text=True)
-    assert "user.create" in html
+    for action in ("candidate.view", "export.pdf", "export.csv", "invitation.create"):
+        assert action in html
+    assert recruiter.name in html
