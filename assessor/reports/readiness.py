@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
@@ -18,9 +17,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak,
 
 from assessor.reports.base import ReportDocument, esc, format_date
 from assessor.reports.charts import heatmap, to_svg
-
-if TYPE_CHECKING:
-    from assessor.services.survey_results import DimensionView, HeatRow, SurveyResults
+from assessor.services.survey_results import DimensionView, HeatRow, SurveyResults, short_label
 
 EN_DASH = "–"
 HIDDEN = "hidden"
@@ -28,11 +25,6 @@ HIDDEN = "hidden"
 PRIORITIES = 3
 #: Rows of the level-gap table (the CSV and JSON hold every gap).
 MAX_GAP_ROWS = 12
-
-
-def short_label(label: str) -> str:
-    """A column head short enough for a heatmap: 'Digital, IT or technology' → 'Digital'."""
-    return label.split(" or ")[0].split(",")[0].strip() or label
 
 
 def score(value: float | None, digits: int = 0) -> str:
@@ -128,6 +120,8 @@ class ReadinessReport(ReportDocument):
             collected += f" {EN_DASH} {format_date(s.closed_at.date())}"
         elif s.closes_at:
             collected += f" {EN_DASH} {format_date(s.closes_at.date())} (planned)"
+        else:
+            collected += f" {EN_DASH} still open"
         facts = [
             ("Client", v.client_name),
             ("Survey", f"{s.title} (round {s.round})"),
@@ -135,7 +129,7 @@ class ReadinessReport(ReportDocument):
             ("Collected", collected),
             ("Anonymity minimum", f"{v.k} respondents per reported group"),
         ]
-        return self.cover(
+        story = self.cover(
             "Is the organisation ready for a Chief Customer Officer?",
             subtitle="Where a new CCO will find support, where resistance, and what must "
             "happen first.",
@@ -145,6 +139,28 @@ class ReadinessReport(ReportDocument):
             f"fewer than {v.k} people, and no hidden figure can be worked out from the ones "
             "shown.",
         )
+        glance = [
+            self.para("At a glance", "H3"),
+            self.para(
+                f"Readiness index <b>{score(v.index)}</b> of 100 · maturity stage "
+                f"<b>{v.stage} of 5, {esc(v.stage_name or '')}</b>",
+                "Lead",
+            ),
+        ]
+        if v.strongest and v.weakest:
+            glance.append(
+                self.para(
+                    f"Strongest: {esc(v.strongest.name)} ({score(v.strongest.mean)}) · "
+                    f"weakest: {esc(v.weakest.name)} ({score(v.weakest.mean)})",
+                    "BodySmall",
+                )
+            )
+        if v.interim_ceo:
+            glance.append(
+                self.para("Recommendation: the chief executive as interim CCO.", "BodySmall")
+            )
+        # before the notice, the template switch and the page break that end the cover
+        return [*story[:-4], Spacer(1, 8 * mm), self.callout(glance), *story[-4:]]
 
     def summary_page(self) -> list[Flowable]:
         v = self.view

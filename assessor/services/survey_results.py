@@ -28,7 +28,14 @@ from assessor.services import surveys
 from assessor.services.candidates import safe_cell
 from questionnaires import Instrument
 from scoring.key import VALUE
-from scoring.readiness import TOP_LEVELS, ReadinessResult, RoundComparison, SegmentTable
+from scoring.readiness import (
+    CRITICAL_DIMENSIONS as CRITICAL,
+)
+from scoring.readiness import (
+    ReadinessResult,
+    RoundComparison,
+    SegmentTable,
+)
 
 #: Bands (narratives keys) whose dimensions get recommended actions.
 WEAK_BANDS: tuple[str, ...] = ("development", "solid")
@@ -81,8 +88,15 @@ class HeatRow:
         return self.n is None
 
 
+def short_label(label: str) -> str:
+    """A label short enough for a chart head: 'Digital, IT or technology' → 'Digital'."""
+    return label.split(" or ")[0].split(",")[0].strip() or label
+
+
 @dataclass(frozen=True)
 class GapView:
+    """A flagged difference between two levels (upper = higher in the hierarchy)."""
+
     dimension: str
     dimension_name: str
     upper: str
@@ -93,6 +107,14 @@ class GapView:
     lower_mean: float
     gap: float
     top_vs_front: bool
+
+    @property
+    def upper_short(self) -> str:
+        return short_label(self.upper_label)
+
+    @property
+    def lower_short(self) -> str:
+        return short_label(self.lower_label)
 
 
 @dataclass(frozen=True)
@@ -147,7 +169,9 @@ class SurveyResults:
 
     @property
     def weak_dimensions(self) -> list[DimensionView]:
-        return [d for d in self.dimensions if d.is_weak]
+        """Dimensions needing action, weakest first (critical ones first among equals)."""
+        weak = [d for d in self.dimensions if d.is_weak]
+        return sorted(weak, key=lambda d: (d.mean is None, d.mean or 0.0, d.key not in CRITICAL))
 
     @property
     def has_comparison(self) -> bool:
@@ -360,6 +384,8 @@ def build(engagement: Engagement, survey: Survey) -> SurveyResults:
         view.flags = ("no submitted responses yet",)
         return view
     view.flags = result.flags
+    if result.overall is None:  # fewer than k respondents: nothing at all is published
+        return view
     dims = result.dimensions
     previous = surveys.previous_round(survey)
     comparison: RoundComparison | None = None
@@ -450,10 +476,6 @@ def build(engagement: Engagement, survey: Survey) -> SurveyResults:
 def top_front_gaps(view: SurveyResults) -> list[GapView]:
     """Gaps between the top (board or executive) and the front line, largest first."""
     return [g for g in view.gaps if g.top_vs_front]
-
-
-def is_top(level: str) -> bool:
-    return level in TOP_LEVELS
 
 
 # --------------------------------------------------------------------- CSV

@@ -119,7 +119,8 @@ def _clean_targets(targets: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _clean_title(title: str, number: int) -> str:
-    title = " ".join((title or "").split())
+    # Control characters (a NUL breaks PostgreSQL text) have no place in a title.
+    title = " ".join("".join(c for c in (title or "") if c.isprintable() or c.isspace()).split())
     if len(title) > 200:
         raise ServiceError("Keep the title under 200 characters.", field="title")
     return title or f"Readiness survey, round {number}"

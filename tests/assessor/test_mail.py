@@ -97,8 +97,9 @@ def test_board_members_get_their_own_wording(app, make_user, make_engagement, sm
 
     recruiter = make_user("recruiter")
     engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
-    member = invitations.invite(recruiter, engagement, "Ines Chair", "ines@example.com",
-                                kind="board_member")
+    member = invitations.invite(
+        recruiter, engagement, "Ines Chair", "ines@example.com", kind="board_member"
+    )
     with app.test_request_context():
         link = url_for("respond.welcome", token=invitations.link_token(member), _external=True)
         assert mail.send_invitation(member, engagement, link)

@@ -1,0 +1,102 @@
+"""An anonymous respondent answers the readiness survey on a phone, through the collection
+link, in the system Chromium; then the consultant reads the demo round's results."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+import questionnaires
+from assessor.demo import synthetic_answers
+
+pytestmark = pytest.mark.browser
+
+
+def _open_round(live_server) -> str:
+    """Round 2 of the demo engagement (round 1 is the demo's finished round); its link."""
+    from assessor.extensions import db
+    from assessor.models import Engagement, Survey, User
+    from assessor.services import surveys
+
+    with live_server.app.app_context():
+        consultant = db.session.scalar(select(User).where(User.email == "consultant@demo.example"))
+        engagement = db.session.scalar(
+            select(Engagement).where(Engagement.client_name == "Halden Utilities")
+        )
+        survey = db.session.scalar(
+            select(Survey).where(Survey.engagement_id == engagement.id, Survey.status == "open")
+        ) or surveys.open_round(consultant, engagement, title="Pulse check")
+        token = surveys.collection_token(survey)
+        db.session.commit()
+    return f"{live_server.url}/s/{token}"
+
+
+def test_respondent_answers_on_a_phone(browser, live_server, output_dir):
+    link = _open_round(live_server)
+    instrument = questionnaires.latest("readiness")
+    answers = synthetic_answers(instrument, np.random.default_rng(21), {"_base": 0.6})
+    answers.update({"level": "front_line", "department": "customer_service", "region": "europe"})
+
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    try:
+        page = phone.new_page()
+        page.goto(link)
+        assert page.get_by_role("heading", name="Your anonymity").is_visible()
+        page.screenshot(path=str(output_dir / "survey-phone-start.png"), full_page=True)
+        page.get_by_label(re.compile("I have read how my answers are used")).check()
+        page.get_by_role("button", name="Start the survey").click()
+        page.wait_for_url(re.compile(r"/r/.+/page/about_you$"))
+
+        pages = 0
+        while "/page/" in page.url:
+            key = page.url.rsplit("/page/", 1)[1]
+            section = next(s for s in instrument.sections if s.key == key)
+            if pages == 1:
+                page.screenshot(path=str(output_dir / "survey-phone-question.png"))
+            for item in section.items:
+                page.locator(f"input[name='q_{item.key}'][value='{answers[item.key]}']").check()
+            page.get_by_role(
+                "button", name=re.compile("Save and continue|Review and submit")
+            ).click()
+            page.wait_for_load_state()
+            pages += 1
+        assert pages == len(instrument.sections)
+        page.get_by_role("button", name="Submit my answers").click()
+        page.wait_for_url(re.compile(r"/done$"))
+        assert page.get_by_role("heading", name="Thank you").is_visible()
+
+        # Opening the link again on the same phone does not start a second response.
+        page.goto(link)
+        assert page.get_by_role("heading", name="You have already answered").is_visible()
+        page.screenshot(path=str(output_dir / "survey-phone-already-answered.png"), full_page=True)
+        cookies = [c for c in phone.cookies() if c["name"].startswith("survey_")]
+        assert cookies and all(c["httpOnly"] and c["sameSite"] == "Lax" for c in cookies)
+    finally:
+        phone.close()
+
+
+def test_consultant_reads_the_demo_round(browser, live_server, output_dir):
+    url = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{url}/login")
+        page.get_by_label("E-mail").fill("consultant@demo.example")
+        page.get_by_label("Password").fill("demo-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Halden Utilities").first.click()
+        page.get_by_role("link", name="Open readiness surveys").click()
+        page.get_by_role("link", name="Results").first.click()
+        assert page.get_by_text("Where the CCO will meet resistance").is_visible()
+        assert page.locator("svg.chart").count() == 2
+        page.screenshot(path=str(output_dir / "readiness-results.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Report (PDF)").click()
+        assert download.value.suggested_filename.endswith(".pdf")
+    finally:
+        context.close()
