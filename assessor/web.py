@@ -10,7 +10,7 @@ from flask import Flask, Response, g, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine
-from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from assessor.extensions import db
 from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
@@ -58,6 +58,17 @@ def keep_changes() -> None:
 def register_request_boundary(app: Flask) -> None:
     """The one place that commits: after a successful request. Errors roll back,
     unless the view called :func:`keep_changes`."""
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        """NUL cannot be stored as text (PostgreSQL refuses it): say so before any work."""
+        if request.method in UNSAFE_METHODS and any(
+            "\x00" in value for values in request.form.listvalues() for value in values
+        ):
+            raise BadRequest(
+                "The form contains an invisible control character (NUL) that cannot be "
+                "stored. Remove it (it often comes from pasting) and send the form again."
+            )
 
     @app.before_request
     def _writers_lock_early() -> None:

@@ -34,12 +34,13 @@ LEVELS: tuple[str, ...] = ("board", "executive", "middle_management", "front_lin
 TOP_LEVELS: tuple[str, ...] = ("board", "executive")
 #: Dimensions without which a CCO cannot succeed whatever else is in place.
 CRITICAL_DIMENSIONS: tuple[str, ...] = ("sponsorship", "voice_of_customer", "cross_functional")
-#: (lower bound on the index, stage name) for stages 1..5.
+#: (lower bound on the index, stage name) for stages 1..5. The names are those of
+#: questionnaires/readiness/narratives.yaml (a test keeps the two in step).
 STAGES: tuple[tuple[float, str], ...] = (
-    (0.0, "Ad hoc"),
-    (20.0, "Emerging"),
-    (40.0, "Developing"),
-    (60.0, "Established"),
+    (0.0, "Unaware"),
+    (20.0, "Aware"),
+    (40.0, "Committed"),
+    (60.0, "Mobilised"),
     (80.0, "Customer-led"),
 )
 DEFAULT_K = 5

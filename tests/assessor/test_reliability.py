@@ -66,6 +66,17 @@ def fresh_database(request, tmp_path):
         admin.dispose()
 
 
+@pytest.fixture
+def kill_app(fresh_database, tmp_path):
+    """The in-process app used to prepare and to check; its pool is closed afterwards."""
+    from assessor.extensions import db
+
+    app = make_app(fresh_database, tmp_path)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
 def make_app(url: str, instance: Path):
     from assessor import create_app
 
@@ -250,7 +261,7 @@ class Candidate:
                 return
 
 
-def test_kill_and_restart_loses_nothing(fresh_database, tmp_path):
+def test_kill_and_restart_loses_nothing(fresh_database, kill_app, tmp_path):
     if sys.platform != "linux":
         pytest.skip("process groups and SIGKILL as on the Linux servers")
     from assessor.extensions import db
@@ -258,7 +269,7 @@ def test_kill_and_restart_loses_nothing(fresh_database, tmp_path):
     from assessor.services import responses
     from assessor.services.results import score_candidate
 
-    app = make_app(fresh_database, tmp_path)
+    app = kill_app
     links = prepare(app)
     instrument = questionnaires.latest("cco_candidate")
     rng = np.random.default_rng(99)
@@ -337,7 +348,6 @@ def test_kill_and_restart_loses_nothing(fresh_database, tmp_path):
             assert results[0].data["scales"] == fresh["scales"]
             assert results[0].data["matrix"] == fresh["matrix"]
             recomputed += 1
-        db.engine.dispose()
     backend = fresh_database.split(":", 1)[0]
     OUTPUT_DIR.mkdir(exist_ok=True)
     report = OUTPUT_DIR / "reliability.json"

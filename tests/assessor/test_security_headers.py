@@ -25,3 +25,11 @@ def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Not found" in response.get_data(as_text=True)
+
+
+def test_nul_characters_are_refused_with_a_reason(client, auth, make_user):
+    user = make_user("recruiter")
+    auth.login(user.email)
+    response = auth.post("/engagements/new", {"client_name": "A\x00B", "role_title": "CCO"})
+    assert response.status_code == 400
+    assert "invisible control character (NUL)" in response.get_data(as_text=True)

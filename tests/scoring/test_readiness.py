@@ -42,7 +42,7 @@ def test_hand_worked_two_levels():
     # overall: mean 50; SD sqrt((30² + 20² + 10²) * 2 / 5) = sqrt(560)
     assert r.overall.n == 6 and r.overall.sd["education"] == pytest.approx(math.sqrt(560))
     assert r.index == pytest.approx(50)
-    assert r.stage == r.uncapped_stage == 3 and r.stage_name == "Developing"
+    assert r.stage == r.uncapped_stage == 3 and r.stage_name == "Committed"
     # the weakest critical dimension (50) caps at stage_of(50) + 1 = 4: no effect
     assert r.capped_by is None
     # gaps: 70 - 30 = 40 >= 15 on every dimension and the index, executive vs front line
@@ -61,7 +61,7 @@ def test_stage_cap_and_ceo_interim():
     # index = (7 * 70 + 10) / 8 = 62.5 -> stage 4; sponsorship 10 -> stage 1 -> cap 1 + 1 = 2
     assert r.index == pytest.approx(62.5)
     assert r.uncapped_stage == 4 and r.stage == 2 and r.capped_by == "sponsorship"
-    assert r.stage_name == "Emerging"
+    assert r.stage_name == "Aware"
     assert r.weakest == "sponsorship" and r.strongest == "education"  # ties -> first
     assert r.ceo_interim is True
     assert r.ceo_interim_reasons == ("executive sponsorship 10.0 is below 40",)
@@ -72,7 +72,7 @@ def test_stage_cap_and_ceo_interim():
 def test_stage_of_thresholds():
     assert stage_of([0, 19.99, 20, 40, 59.9, 60, 80, 100]).tolist() == [1, 1, 2, 3, 3, 4, 5, 5]
     assert [stage_name(s) for s in range(1, 6)] == [
-        "Ad hoc", "Emerging", "Developing", "Established", "Customer-led",
+        "Unaware", "Aware", "Committed", "Mobilised", "Customer-led",
     ]  # fmt: skip
     with pytest.raises(ScoringError):
         stage_of(np.nan)
@@ -322,3 +322,11 @@ def test_published_total_but_every_dimension_thin():
     assert r.index is None and r.stage is None and r.strongest is None
     assert r.ceo_interim is None
     assert any("no dimension has k answers" in f for f in r.flags)
+
+
+def test_stage_names_match_the_readiness_narratives():
+    from questionnaires import load_narratives
+    from scoring.readiness import STAGES
+
+    stages = load_narratives("readiness")["stages"]
+    assert [s["name"] for s in sorted(stages, key=lambda s: s["stage"])] == [n for _, n in STAGES]
