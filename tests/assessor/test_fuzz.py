@@ -341,3 +341,62 @@ def test_interview_form(app, client, auth, recruiter_session):
 
     run()
     assert db.session.scalar(select(Assignment).where(Assignment.id == assignment.id))
+
+
+def test_survey_rounds_and_respondent_pages(app, client, auth, make_user, make_engagement):
+    from assessor.services import surveys
+
+    consultant = make_user("consultant")
+    engagement = make_engagement(owner=consultant)
+    survey = surveys.open_round(consultant, engagement, title="Round 1")
+    respondent = surveys.start_response(survey)
+    responses.consent(respondent)
+    db.session.commit()
+    auth.login(consultant.email)
+    base = f"/engagements/{engagement.id}/surveys"
+    token = auth.csrf(f"{base}/{survey.id}")
+    instrument = questionnaires.latest("readiness")
+    link = "/r/" + invitations.link_token(respondent)
+    participant = app.test_client()
+    page_token = csrf_token_from(
+        participant.get(f"{link}/page/{instrument.sections[0].key}").get_data(as_text=True)
+    )
+    sections = {s.key: s for s in instrument.sections}
+    number = st.one_of(st.integers(-5, 100_000).map(str), text)
+
+    @fuzz(app, 500)
+    @given(
+        title=text,
+        closes=st.one_of(st.dates().map(str), text),
+        targets=st.lists(number, min_size=4, max_size=4),
+        min_cell=number,
+        action=st.one_of(st.sampled_from(["close", "reopen", "rotate"]), text),
+        section=st.sampled_from(list(sections)),
+        data=st.data(),
+    )
+    def run(title, closes, targets, min_cell, action, section, data):
+        levels = ["board", "executive", "middle_management", "front_line"]
+        settings_form = {
+            "settings-csrf_token": token,
+            "settings-title": title,
+            "settings-closes_on": closes,
+        }
+        settings_form.update(
+            {f"settings-target_{lv}": t for lv, t in zip(levels, targets, strict=True)}
+        )
+        check(client.post(f"{base}/{survey.id}/settings", data=settings_form), "survey_settings")
+        round_form = {k.replace("settings-", "round-"): v for k, v in settings_form.items()}
+        round_form["round-min_cell"] = min_cell
+        check(client.post(f"{base}/new", data=round_form), "survey_open")
+        check(
+            client.post(f"{base}/{survey.id}/status", data={"csrf_token": token, "action": action}),
+            "survey_status",
+        )
+        form = {"csrf_token": page_token, "action": "next"}
+        for item in sections[section].items:
+            if data.draw(st.booleans()):
+                options = [o.key for o in item.options] or ["1", "2", "3", "4", "5"]
+                form[f"q_{item.key}"] = data.draw(st.one_of(st.sampled_from(options), text))
+        check(participant.post(f"{link}/page/{section}", data=form), "survey_page")
+
+    run()
