@@ -256,6 +256,15 @@ def _row_dict(row: HeatRow, dims: Sequence[DimensionView]) -> dict[str, Any]:
 # ------------------------------------------------------------- aggregation
 
 
+def passed_attention(key: scoring.ScoringKey, matrix: np.ndarray) -> np.ndarray:
+    """True for respondents who answered every attention check they saw as expected."""
+    if not len(key.attention_cols):
+        return np.ones(matrix.shape[0], dtype=bool)
+    answers = matrix[:, key.attention_cols]
+    wrong = ~np.isnan(answers) & (answers != key.attention_expected)
+    return ~wrong.any(axis=1)
+
+
 def aggregate(survey: Survey) -> ReadinessResult | None:
     """Aggregate the round's submitted responses (two queries, vectorised), or None if none.
 
@@ -293,6 +302,13 @@ def aggregate(survey: Survey) -> ReadinessResult | None:
         [[np.nan if v is None else v for v in data["matrix"]] for _segment, data in rows],
         dtype=float,
     )
+    attentive = passed_attention(key, matrix)
+    if not attentive.all():
+        # Someone who failed the attention check did not read the items: leave them out.
+        rows = [row for row, keep in zip(rows, attentive, strict=True) if keep]
+        scores, matrix = scores[attentive], matrix[attentive]
+        if not rows:
+            return None
     value_items = [
         i for i in range(key.n_scored) if key.item_kind[i] == VALUE and key.item_scale[i] >= 0
     ]

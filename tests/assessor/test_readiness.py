@@ -670,3 +670,19 @@ def test_report_page_one_renders(app, client, auth, consultant, engagement, outp
         )
         assert target.with_suffix(".png").stat().st_size > 10_000
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 12
+
+
+def test_respondents_failing_the_attention_check_are_left_out():
+    import numpy as np
+
+    import questionnaires
+    import scoring
+    from assessor.services.survey_results import passed_attention
+
+    key = scoring.compile_key(questionnaires.latest("readiness"))
+    assert len(key.attention_cols) >= 1
+    matrix = np.full((3, len(key.columns)), np.nan)
+    matrix[0, key.attention_cols] = key.attention_expected
+    matrix[1, key.attention_cols] = key.attention_expected + 1  # wrong answer
+    # row 2 skipped the check: not counted as a failure
+    assert passed_attention(key, matrix).tolist() == [True, False, True]
