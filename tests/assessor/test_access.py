@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,19 @@ from werkzeug.routing import Rule
 from assessor.extensions import db
 from assessor.models import ROLES
 from assessor.services import invitations, profiles, surveys
+
+COVERAGE: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def record_coverage():
+    """Write what the walk covered, for the README's security table."""
+    yield
+    from tests.conftest import OUTPUT_DIR
+
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    (OUTPUT_DIR / "access.json").write_text(json.dumps(COVERAGE, indent=2, sort_keys=True))
+
 
 #: Routes anyone may reach: the sign-in page and the participant links (signed tokens).
 PUBLIC_PREFIXES = ("/login", "/static/", "/r/", "/s/")
@@ -110,6 +124,9 @@ def test_anonymous_is_sent_to_login_everywhere(app, client, world):
             check_headers(response)
             covered += 1
     assert covered > 30
+    COVERAGE["staff_routes"] = len(staff_rules(app))
+    COVERAGE["all_routes"] = len([r for r in app.url_map.iter_rules() if r.endpoint != "static"])
+    COVERAGE["anonymous_requests"] = covered
 
 
 def test_wrong_role_is_403(app, client, auth, world):
@@ -131,6 +148,7 @@ def test_wrong_role_is_403(app, client, auth, world):
                 checked += 1
         auth.logout()
     assert checked > 20
+    COVERAGE["wrong_role_requests"] = checked
 
 
 def test_other_firms_objects_are_404(app, client, auth, world):
@@ -148,6 +166,7 @@ def test_other_firms_objects_are_404(app, client, auth, world):
             check_headers(response)
             checked += 1
     assert checked > 25
+    COVERAGE["other_firm_requests"] = checked
 
 
 def test_state_changes_without_csrf_token_are_400(app, client, auth, world):
@@ -165,6 +184,7 @@ def test_state_changes_without_csrf_token_are_400(app, client, auth, world):
             assert "could not be accepted" in response.get_data(as_text=True)
             checked += 1
     assert checked > 20
+    COVERAGE["csrf_requests"] = checked
 
 
 def test_every_html_page_of_an_admin_carries_security_headers(app, client, auth, world):
