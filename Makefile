@@ -33,5 +33,13 @@ lint: install-test
 test: install-test system-deps
 	$(BIN)/python -m pytest
 
+# make bench [BENCH_ARGS=--quick]: every benchmark under bench/, figures in bench/results/
 bench: install-test
-	$(BIN)/python bench/scoring.py
+	$(BIN)/pip install --quiet -e ".[test,postgres,bench]"
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; } || \
+		echo "bench: bench/web.py needs Debian's wrk (apt-get install wrk)"
+	$(BIN)/python bench/scoring.py $(BENCH_ARGS)
+	$(BIN)/python bench/queries.py $(BENCH_ARGS)
+	$(BIN)/python bench/pdf.py $(BENCH_ARGS)
+	$(BIN)/python bench/web.py $(BENCH_ARGS)

@@ -11,8 +11,14 @@ from setuptools import find_namespace_packages, setup
 
 ROOT = Path(__file__).parent
 packages = find_namespace_packages(
-    include=["assessor", "assessor.*", "questionnaires", "questionnaires.*", "scoring",
-             "scoring.*"],
+    include=[
+        "assessor",
+        "assessor.*",
+        "questionnaires",
+        "questionnaires.*",
+        "scoring",
+        "scoring.*",
+    ],
     exclude=["*.__pycache__"],
 )
 template_packages = {"assessor.templates": "templates"}
@@ -26,6 +32,5 @@ for folder in sorted((ROOT / "templates").rglob("*")):
 setup(
     packages=packages + sorted(template_packages),
     package_dir=template_packages,
-    package_data={"": ["*.yaml", "*.html", "*.css", "*.js", "*.svg", "*.md", "*.mako",
-                       "*.ttf"]},
+    package_data={"": ["*.yaml", "*.html", "*.css", "*.js", "*.svg", "*.md", "*.mako", "*.ttf"]},
 )

@@ -1,6 +1,6 @@
 """Benchmark: vectorised scale scoring against a pure-Python reference and a bare matmul.
 
-Run:  .venv/bin/python bench/scoring.py [--n 100000] [--sample 2000] [--synthetic]
+Run:  .venv/bin/python bench/scoring.py [--quick] [--n 100000] [--sample 2000] [--synthetic]
 
 Builds N synthetic respondents for the real candidate instrument
 (``questionnaires.load("cco_candidate")``; a synthetic instrument of the
@@ -24,6 +24,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,7 @@ def synthetic_instrument() -> Instrument:
 
 
 def load_instrument(synthetic: bool) -> tuple[Instrument, str]:
+    """The real candidate instrument, or the synthetic one (asked for, or as a fallback)."""
     if not synthetic:
         try:
             from questionnaires import load
@@ -128,7 +130,8 @@ def synthetic_matrix(key: ScoringKey, n: int, seed: int = 1) -> np.ndarray:
     return m
 
 
-def best_of(fn, repeats: int) -> float:
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """The shortest of ``repeats`` timings of ``fn()``, in seconds."""
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -138,13 +141,19 @@ def best_of(fn, repeats: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short smoke run (10,000 respondents)")
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--sample", type=int, default=2_000)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--synthetic", action="store_true")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scoring.json")
+    ap.add_argument("--out", type=Path, default=None, help="default bench/results/scoring.json")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.sample, args.repeats = 10_000, 300, 5
+    if args.out is None:
+        name = "scoring-quick.json" if args.quick else "scoring.json"
+        args.out = ROOT / "bench" / "results" / name
 
     instrument, source = load_instrument(args.synthetic)
     key = compile_key(instrument)
@@ -199,6 +208,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
           f"{'OK' if vs_matmul <= 5 else 'MISSED'}")  # fmt: skip
 
     result = {
+        "command": "bench/scoring.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "instrument": source,
         "version": instrument.version,
         "respondents": args.n,

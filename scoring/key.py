@@ -353,9 +353,7 @@ def _build(instrument: Instrument) -> ScoringKey:
             f"scale {scales[s]!r}: its items cannot produce different scores "
             f"(minimum = maximum = {scale_min[s]:g})"
         )
-    choice_weight = (
-        np.concatenate(choice_rows, axis=0) if choice_rows else np.zeros((0, n_sc))
-    )
+    choice_weight = np.concatenate(choice_rows, axis=0) if choice_rows else np.zeros((0, n_sc))
 
     # Response-quality metadata.
     likert = [i for i in range(n_items) if items[i].type == "likert"]

@@ -37,9 +37,7 @@ def _value_column(key: ScoringKey, i: int, values: list[object]) -> np.ndarray:
         if integral and x != int(x):
             raise ScoringError(f"item {item!r}: answer {v!r} is not a whole number")
         if (not math.isnan(lo) and x < lo) or (not math.isnan(hi) and x > hi) or math.isinf(x):
-            raise ScoringError(
-                f"item {item!r}: answer {v!r} is outside the range {lo:g}..{hi:g}"
-            )
+            raise ScoringError(f"item {item!r}: answer {v!r} is outside the range {lo:g}..{hi:g}")
         out[r] = x
     return out
 

@@ -10,10 +10,10 @@ import numpy as np
 
 import questionnaires
 from assessor.extensions import db
-from assessor.services.errors import NotFoundError
 from assessor.models import Assignment, Engagement, Result
 from assessor.services import candidates as candidate_service
 from assessor.services import pool as pool_service
+from assessor.services.errors import NotFoundError
 from questionnaires import ARCHETYPE_NAMES
 from scoring.bands import narrative
 from scoring.profiles import SCALE_CLUSTER

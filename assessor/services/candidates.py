@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,24 @@ def _light_assignments(engagement: Engagement) -> list[Assignment]:
     return list(db.session.scalars(stmt))
 
 
+# Columns of a listing row (indexed: attribute access on 5,000 rows shows up in the bench).
+_ID, _NAME, _EMAIL, _STATUS, _CREATED = range(5)
+
+
+def _listing_rows(engagement: Engagement, with_created: bool) -> list[tuple[Any, ...]]:
+    """The few columns the listing filters and sorts on, as plain rows (no ORM objects)."""
+    columns: list[Any] = [Assignment.id, Assignment.name, Assignment.email, Assignment.status]
+    if with_created:  # the only timestamp, converted per row: fetched only to sort by it
+        columns.append(Assignment.created_at)
+    stmt = (
+        select(*columns)
+        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
+        .order_by(Assignment.id)
+    )
+    # Core execution on the session's connection: plain rows, no ORM row processing.
+    return list(map(tuple, db.session.connection().execute(stmt).all()))
+
+
 def list_candidates(
     engagement: Engagement,
     *,
@@ -74,48 +93,52 @@ def list_candidates(
     status: str = "all",
     query: str = "",
 ) -> CandidatePage:
-    """One page of candidates, sorted and filtered, with a fixed number of queries."""
+    """One page of candidates, sorted and filtered, with a fixed number of queries.
+
+    Counting, filtering and sorting work on light rows (a few columns); only
+    the page shown is loaded as ``Assignment`` objects.
+    """
     sort = sort if sort in SORTS else "fit"
     status = status if status in STATUS_FILTERS else "all"
     pool = pool_service.candidate_pool(engagement)
-    everyone = _light_assignments(engagement)
-    counts: dict[str, int] = {s: 0 for s in STATUS_FILTERS}
+    everyone = _listing_rows(engagement, with_created=sort == "invited")
+    counts: dict[str, int] = dict.fromkeys(STATUS_FILTERS, 0)
+    counts.update(Counter(r[_STATUS] for r in everyone))
     counts["all"] = len(everyone)
-    for a in everyone:
-        counts[a.status] = counts.get(a.status, 0) + 1
-    flagged_ids = {aid for aid, f in zip(pool.ids, pool.quality_flagged, strict=True) if f}
+    flagged_ids = pool.flagged_ids
     counts["flagged"] = len(flagged_ids)
     chosen = everyone
     if status == "flagged":
-        chosen = [a for a in chosen if a.id in flagged_ids]
+        chosen = [r for r in chosen if r[_ID] in flagged_ids]
     elif status != "all":
-        chosen = [a for a in chosen if a.status == status]
+        chosen = [r for r in chosen if r[_STATUS] == status]
     needle = query.strip().lower()
     if needle:
         chosen = [
-            a
-            for a in chosen
-            if needle in (a.name or "").lower() or needle in (a.email or "").lower()
+            r
+            for r in chosen
+            if needle in (r[_NAME] or "").lower() or needle in (r[_EMAIL] or "").lower()
         ]
-    fit_of: dict[int, float] = {}
-    if pool.fit is not None:
-        fit_of = {
-            aid: float(pool.fit.score[i])
-            for i, aid in enumerate(pool.ids)
-            if not math.isnan(pool.fit.score[i])
-        }
     if sort == "fit":
-        chosen.sort(key=lambda a: (a.id not in fit_of, -fit_of.get(a.id, 0.0), a.name or ""))
+        fit_of = pool.fit_by_id
+
+        def by_fit(r: tuple[Any, ...]) -> tuple[bool, float, str]:
+            fit = fit_of.get(r[_ID])
+            return (fit is None, -(fit or 0.0), r[_NAME] or "")
+
+        chosen.sort(key=by_fit)
     elif sort == "name":
-        chosen.sort(key=lambda a: ((a.name or "").lower(), a.id))
+        chosen.sort(key=lambda r: ((r[_NAME] or "").lower(), r[_ID]))
     elif sort == "status":
-        chosen.sort(key=lambda a: (a.status, (a.name or "").lower()))
+        chosen.sort(key=lambda r: (r[_STATUS], (r[_NAME] or "").lower()))
     else:
-        chosen.sort(key=lambda a: a.created_at, reverse=True)
+        chosen.sort(key=lambda r: r[_CREATED], reverse=True)
     total = len(chosen)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    window = chosen[(page - 1) * per_page : page * per_page]
+    window_ids = [r[_ID] for r in chosen[(page - 1) * per_page : page * per_page]]
+    loaded = _assignments_by_id(window_ids)
+    window = [loaded[i] for i in window_ids]
     answered = _answer_counts([a.id for a in window if a.submitted_at is None])
     instrument = pool.instrument
     total_items = max(1, len(instrument.items))
@@ -127,6 +150,14 @@ def list_candidates(
             percent = min(99, round(100 * answered.get(a.id, 0) / total_items))
         rows.append(CandidateRow(a, percent, pool.summary(a.id)))
     return CandidatePage(rows, total, page, pages, sort, status, query, counts)
+
+
+def _assignments_by_id(ids: list[int]) -> dict[int, Assignment]:
+    """The assignments of one page, in one query."""
+    if not ids:
+        return {}
+    stmt = select(Assignment).where(Assignment.id.in_(ids))
+    return {a.id: a for a in db.session.scalars(stmt)}
 
 
 def _answer_counts(assignment_ids: list[int]) -> dict[int, int]:

@@ -20,5 +20,5 @@ def test_likert_values(likert, raw, expected):
 
 @pytest.mark.parametrize("raw", ["0", "6", "²", "٣", "4.0", "x", "-1"])
 def test_likert_rejects_with_a_reason(likert, raw):
-    with pytest.raises(AnswerError, match="Choose one of the 5 points."):
+    with pytest.raises(AnswerError, match=r"Choose one of the 5 points\."):
         parse_answer(likert, raw)

@@ -37,13 +37,17 @@ def embedded_fonts(pdf: bytes) -> dict[str, bool]:
 
 def _small_report(client: str = "Ann <b>& Co</b>") -> bytes:
     report = ReportDocument("Test report", client, date(2026, 3, 3))
-    story = report.cover("Σοφία Παπαδοπούλου", "Дмитрий Иванов · Zoë Ångström",
-                         [("Client", client), ("Name", "Łukasz Żółć")])
+    story = report.cover(
+        "Σοφία Παπαδοπούλου",
+        "Дмитрий Иванов · Zoë Ångström",
+        [("Client", client), ("Name", "Łukasz Żółć")],
+    )
     story += [
         report.para("First section", "H1"),
         report.plain("A line with <script>alert(1)</script> & more\nand a second line"),
-        report.table(["Name", "Score"], [["<i>not italic</i>", 72], ["A & B", None]],
-                     [300, 100], align="lr"),
+        report.table(
+            ["Name", "Score"], [["<i>not italic</i>", 72], ["A & B", None]], [300, 100], align="lr"
+        ),
         report.bullets(["one <b>", "two & three"]),
     ]
     return report.build(story)
@@ -85,9 +89,17 @@ def test_build_returns_pdf_with_furniture_and_page_count():
 
 def test_user_text_renders_literally_in_every_script():
     everything = "\n".join(pdf_pages_text(_small_report()))
-    for expected in ("Σοφία Παπαδοπούλου", "Дмитрий Иванов", "Zoë Ångström", "Łukasz Żółć",
-                     "<script>alert(1)</script> & more", "<i>not italic</i>", "A & B",
-                     "one <b>", "two & three"):
+    for expected in (
+        "Σοφία Παπαδοπούλου",
+        "Дмитрий Иванов",
+        "Zoë Ångström",
+        "Łukasz Żółć",
+        "<script>alert(1)</script> & more",
+        "<i>not italic</i>",
+        "A & B",
+        "one <b>",
+        "two & three",
+    ):
         assert expected in everything
 
 

@@ -55,7 +55,17 @@ def test_formatting():
     assert format_score(None) == "–"
     assert format_band(61.2, 77.9) == "61–78"
     assert [format_percentile(p) for p in (0, 1, 2, 3, 11, 12, 13, 21, 42.4, 100)] == [
-        "1st", "1st", "2nd", "3rd", "11th", "12th", "13th", "21st", "42nd", "99th"]
+        "1st",
+        "1st",
+        "2nd",
+        "3rd",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "42nd",
+        "99th",
+    ]
     assert format_percentile(None) == "–"
 
 
@@ -116,8 +126,9 @@ def test_empty_sections_say_so():
     assert "No concerns." in text
     assert "meets every must-have minimum" in text
     assert "too few for percentiles" in text
-    table_page = next(p for p in pdf_pages_text(build_candidate_profile(data))
-                      if "Scores in detail" in p)
+    table_page = next(
+        p for p in pdf_pages_text(build_candidate_profile(data)) if "Scores in detail" in p
+    )
     assert "67th" not in table_page  # percentiles hidden when norms are not usable
 
 
@@ -126,7 +137,8 @@ def test_missing_scores_still_build():
     rows = list(data.competencies)
     rows[3] = dataclasses.replace(rows[3], pomp=None, low=None, high=None, percentile=None)
     data = dataclasses.replace(
-        data, competencies=tuple(rows),
+        data,
+        competencies=tuple(rows),
         fit=dataclasses.replace(data.fit, value=None, low=None, high=None, band_label=""),
     )
     text = flat(build_candidate_profile(data))
@@ -141,9 +153,21 @@ def test_first_page_renders_to_png(greek_pdf, output_dir: Path, tmp_path: Path):
     for page in (1, 2, 3):
         target = output_dir / f"candidate-profile-page{page}"
         subprocess.run(
-            ["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page), "-singlefile",
-             str(source), str(target)],
-            check=True, capture_output=True,
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "80",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                str(source),
+                str(target),
+            ],
+            check=True,
+            capture_output=True,
         )
         png = target.with_suffix(".png")
         assert png.exists()

@@ -20,8 +20,14 @@ from assessor.reports.charts import (
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = "R&D <b>team</b>"
-LABELS = ["Empathy", "Service mentality", NASTY, "Measures and analytics", "Influence",
-          "Strategic foresight"]
+LABELS = [
+    "Empathy",
+    "Service mentality",
+    NASTY,
+    "Measures and analytics",
+    "Influence",
+    "Strategic foresight",
+]
 
 
 def strings(drawing: Drawing) -> list[str]:
@@ -41,17 +47,24 @@ def strings(drawing: Drawing) -> list[str]:
 
 def all_charts() -> dict[str, Drawing]:
     return {
-        "radar": radar_chart(LABELS, [("Ann <b>& Co</b>", [70, 55, 40, 90, 65, None], "#1F3A5F"),
-                                      ("Role profile", [50, 55, 60, 55, 40, 45],
-                                       SERIES_COLOURS[1])]),
-        "bars": competency_bars([
-            ("Empathy", 74, 66, 82, 50, "Strength"),
-            (NASTY, 30, 22, 38, 55, "Development area"),
-            ("Influence", None, None, None, None, ""),
-        ]),
+        "radar": radar_chart(
+            LABELS,
+            [
+                ("Ann <b>& Co</b>", [70, 55, 40, 90, 65, None], "#1F3A5F"),
+                ("Role profile", [50, 55, 60, 55, 40, 45], SERIES_COLOURS[1]),
+            ],
+        ),
+        "bars": competency_bars(
+            [
+                ("Empathy", 74, 66, 82, 50, "Strength"),
+                (NASTY, 30, 22, 38, 55, "Development area"),
+                ("Influence", None, None, None, None, ""),
+            ]
+        ),
         "priorities": priority_bars(["Customer focus", NASTY, "Strategy"], [0.5, 0.3, 0.2]),
-        "heatmap": heatmap([NASTY, "Common language"], ["Board", "Front line"],
-                           [[80, None], [55, 20]]),
+        "heatmap": heatmap(
+            [NASTY, "Common language"], ["Board", "Front line"], [[80, None], [55, 20]]
+        ),
     }
 
 
@@ -96,8 +109,10 @@ def test_same_drawing_renders_to_pdf():
 
 @pytest.mark.parametrize("count", [1, 2, 3, 4])
 def test_radar_overlays_several_series(count):
-    series = [(f"Candidate {i}", [20 + 10 * i + k for k in range(len(LABELS))],
-               SERIES_COLOURS[i]) for i in range(count)]
+    series = [
+        (f"Candidate {i}", [20 + 10 * i + k for k in range(len(LABELS))], SERIES_COLOURS[i])
+        for i in range(count)
+    ]
     drawing = radar_chart(LABELS, series, size=320)
     texts = strings(drawing)
     for name, _, _ in series:
@@ -121,8 +136,15 @@ def test_radar_rejects_bad_input():
 def test_competency_bars_show_scores_bands_and_missing():
     drawing = all_charts()["bars"]
     texts = strings(drawing)
-    assert {"74", "30", "Strength", "Development area", "not scored", "90% band",
-            "Required minimum"} <= set(texts)
+    assert {
+        "74",
+        "30",
+        "Strength",
+        "Development area",
+        "not scored",
+        "90% band",
+        "Required minimum",
+    } <= set(texts)
     svg = to_svg(drawing)
     desc = ET.fromstring(svg).find(f"{SVG}desc").text
     assert "Empathy: 74 (90% band 66–82), minimum 50, Strength" in desc
@@ -138,8 +160,9 @@ def test_priority_bars_print_percentages():
 
 
 def test_heatmap_never_prints_a_suppressed_value():
-    drawing = heatmap(["A", "B"], ["Board", "Executives", "Front line"],
-                      [[81, None, 37], [None, None, 64]])
+    drawing = heatmap(
+        ["A", "B"], ["Board", "Executives", "Front line"], [[81, None, 37], [None, None, 64]]
+    )
     texts = strings(drawing)
     numbers = [t for t in texts if re.fullmatch(r"\d+(\.\d+)?", t)]
     # the three shown cells, plus the legend's 0 and 100 ends
@@ -152,8 +175,11 @@ def test_heatmap_never_prints_a_suppressed_value():
 
 def test_heatmap_all_suppressed_prints_no_value():
     drawing = heatmap(["A"], ["Board", "Front line"], [[None, None]])
-    numbers = [t for t in strings(drawing) if re.search(r"\d", t) and t != "n<5"
-               and not t.startswith("n<5:")]
+    numbers = [
+        t
+        for t in strings(drawing)
+        if re.search(r"\d", t) and t != "n<5" and not t.startswith("n<5:")
+    ]
     assert sorted(numbers) == ["0", "100"]
 
 
