@@ -9,7 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from assessor.extensions import db
-from assessor.forms.questionnaire import ActionForm, field_name, section_form_class
+from assessor.forms.questionnaire import ActionForm, choices, field_name, section_form_class
 from assessor.models import Assignment, Engagement, Organisation
 from assessor.services import board, invitations, responses, results
 from assessor.services.invitations import LinkError
@@ -171,6 +171,7 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
         position=position,
         total=len(sections),
         field_name=field_name,
+        choices=choices,
         percent=responses.completion(assignment, instrument, answers),
         **_context(assignment),
     ), (400 if errors else 200)

@@ -45,7 +45,8 @@ def field_name(item: Item) -> str:
     return FIELD_PREFIX + item.key
 
 
-def _choices(item: Item) -> list[SelectChoice]:
+def choices(item: Item) -> list[SelectChoice]:
+    """The options of an item as (value, label) choices, in the order shown."""
     if item.type == "likert":
         return [SelectChoice(str(i + 1), label) for i, label in enumerate(item.labels)]
     if item.type == "rating":
@@ -57,9 +58,9 @@ def _field_for(item: Item) -> Field:
     label = item.text
     kwargs: dict[str, Any] = {"description": item.help or ""}
     if item.type in ("likert", "rating", "choice", "situational"):
-        return RadioField(label, choices=_choices(item), validate_choice=False, **kwargs)
+        return RadioField(label, choices=choices(item), validate_choice=False, **kwargs)
     if item.type in ("multi", "checklist"):
-        return CheckboxListField(label, choices=_choices(item), validate_choice=False, **kwargs)
+        return CheckboxListField(label, choices=choices(item), validate_choice=False, **kwargs)
     if item.type == "numeric":
         render_kw = {"inputmode": "decimal"}
         return StringField(label, render_kw=render_kw, **kwargs)
