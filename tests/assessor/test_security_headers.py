@@ -33,3 +33,11 @@ def test_nul_characters_are_refused_with_a_reason(client, auth, make_user):
     response = auth.post("/engagements/new", {"client_name": "A\x00B", "role_title": "CCO"})
     assert response.status_code == 400
     assert "invisible control character (NUL)" in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_secure_when_configured(app, client, auth, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    user = make_user("recruiter")
+    response = auth.login(user.email)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
