@@ -48,6 +48,7 @@ def setup(database_url: str, sizes: dict[str, int]) -> tuple[Any, dict[str, tupl
     """The app, and per size the engagement id and its first candidate's id."""
     from sqlalchemy import select
 
+    from assessor.demo import add_scored_candidates
     from assessor.extensions import db
     from assessor.models import Assignment, User
     from assessor.services import engagements, profiles
@@ -63,7 +64,7 @@ def setup(database_url: str, sizes: dict[str, int]) -> tuple[Any, dict[str, tupl
             )
             profiles.set_archetype(recruiter, engagement, "operating_executive")
             db.session.commit()
-            common.add_scored_candidates(engagement, n)
+            add_scored_candidates(engagement, n)
             first = db.session.scalar(
                 select(Assignment.id)
                 .where(Assignment.engagement_id == engagement.id)

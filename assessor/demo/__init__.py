@@ -239,3 +239,64 @@ def _synthetic_value(
         high = item.maximum if item.maximum is not None else low + 100
         return int(low + (high - low) * rng.random() * 0.5)
     return None
+
+
+def add_scored_candidates(engagement: Any, n: int, seed: int = 1) -> None:
+    """Bulk-insert ``n`` completed, scored candidates (8 distinct answer patterns).
+
+    For load and scale checks (benchmarks, query-count tests): a pool of
+    thousands in seconds, bypassing the page-by-page flow.
+    """
+    from sqlalchemy import insert, select
+
+    import questionnaires
+    from assessor.extensions import db
+    from assessor.models import Assignment, Result, utcnow
+    from assessor.services.results import SCORING_VERSION, score_candidate
+
+    instrument = questionnaires.latest("cco_candidate")
+    rng = np.random.default_rng(seed)
+    patterns = [
+        score_candidate(instrument, synthetic_answers(instrument, rng, {"_base": level}), {})
+        for level in np.linspace(0.3, 0.8, 8)
+    ]
+    now = utcnow()
+    start = db.session.scalar(select(Assignment.id).order_by(Assignment.id.desc()).limit(1)) or 0
+    rows = [
+        {
+            "organisation_id": engagement.organisation_id,
+            "engagement_id": engagement.id,
+            "kind": "candidate",
+            "instrument_key": instrument.key,
+            "instrument_version": instrument.version,
+            "instrument_hash": instrument.content_hash,
+            "name": f"Bench Candidate {start + i}",
+            "email": f"bench{start + i}@example.com",
+            "status": "completed",
+            "token_nonce": f"{start + i:032x}",
+            "expires_at": now,
+            "submitted_at": now,
+            "created_at": now,
+        }
+        for i in range(n)
+    ]
+    db.session.execute(insert(Assignment), rows)
+    ids = db.session.scalars(
+        select(Assignment.id)
+        .where(Assignment.engagement_id == engagement.id, Assignment.id > start)
+        .order_by(Assignment.id)
+    ).all()
+    db.session.execute(
+        insert(Result),
+        [
+            {
+                "assignment_id": aid,
+                "scoring_version": SCORING_VERSION,
+                "instrument_hash": instrument.content_hash,
+                "data": patterns[k % len(patterns)],
+                "computed_at": now,
+            }
+            for k, aid in enumerate(ids)
+        ],
+    )
+    db.session.commit()

@@ -5,31 +5,25 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
-    EmailField,
     HiddenField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from assessor.forms.recruiter import InviteForm
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 from scoring.profiles import CLUSTERS, SCALES
 
 
-class BoardInviteForm(FlaskForm):
+class BoardInviteForm(InviteForm):
+    """The candidate invitation form, worded for a board member."""
+
     name = StringField(
         "Board member's name",
         validators=[DataRequired("Enter the board member's name."), Length(max=200)],
-    )
-    email = EmailField(
-        "E-mail",
-        validators=[
-            DataRequired("Enter an e-mail address."),
-            Email("Enter a valid e-mail address."),
-            Length(max=254),
-        ],
     )
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import numpy as np
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 
-import questionnaires
-from assessor.demo import synthetic_answers
+from assessor.demo import add_scored_candidates
 from assessor.extensions import db
-from assessor.models import Assignment, Result, utcnow
+from assessor.models import Assignment
 from assessor.services import pool as pool_service
-from assessor.services.results import SCORING_VERSION, score_candidate
 
 
 @contextmanager
@@ -29,56 +26,6 @@ def count_queries():
         yield statements
     finally:
         event.remove(connection, "before_cursor_execute", before)
-
-
-def add_scored_candidates(engagement, n: int, seed: int = 1) -> None:
-    """Insert ``n`` completed, scored candidates in bulk (a few distinct answer patterns)."""
-    instrument = questionnaires.latest("cco_candidate")
-    rng = np.random.default_rng(seed)
-    patterns = [
-        score_candidate(instrument, synthetic_answers(instrument, rng, {"_base": level}), {})
-        for level in np.linspace(0.3, 0.8, 8)
-    ]
-    now = utcnow()
-    start = db.session.scalar(select(Assignment.id).order_by(Assignment.id.desc()).limit(1)) or 0
-    rows = [
-        {
-            "organisation_id": engagement.organisation_id,
-            "engagement_id": engagement.id,
-            "kind": "candidate",
-            "instrument_key": instrument.key,
-            "instrument_version": instrument.version,
-            "instrument_hash": instrument.content_hash,
-            "name": f"Candidate {start + i}",
-            "email": f"c{start + i}@example.com",
-            "status": "completed",
-            "token_nonce": f"{i:032x}",
-            "expires_at": now,
-            "submitted_at": now,
-            "created_at": now,
-        }
-        for i in range(n)
-    ]
-    db.session.execute(insert(Assignment), rows)
-    ids = db.session.scalars(
-        select(Assignment.id)
-        .where(Assignment.engagement_id == engagement.id, Assignment.id > start)
-        .order_by(Assignment.id)
-    ).all()
-    db.session.execute(
-        insert(Result),
-        [
-            {
-                "assignment_id": aid,
-                "scoring_version": SCORING_VERSION,
-                "instrument_hash": instrument.content_hash,
-                "data": patterns[k % len(patterns)],
-                "computed_at": now,
-            }
-            for k, aid in enumerate(ids)
-        ],
-    )
-    db.session.commit()
 
 
 def measured(client, path: str) -> int:
