@@ -242,12 +242,13 @@ def _upsert(
     Two tabs (or a retried request) saving the same page both succeed; the
     last write wins instead of one of them failing on the unique key.
     """
-    statement = _dialect_insert(model).values(rows)
+    statement = _dialect_insert(model)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={column: getattr(statement.excluded, source) for column, source in updates.items()},
     )
-    db.session.execute(statement)
+    # Parameters apart from the statement: compiled once, cached, run as one batch.
+    db.session.execute(statement, rows)
 
 
 def _record_time(assignment: Assignment, section_key: str, seconds: float | None) -> None:
