@@ -50,6 +50,15 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def download(body: str | bytes, mimetype: str, filename: str) -> Response:
+    """A file the browser saves (exports, PDFs) rather than shows."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def keep_changes() -> None:
     """Commit this request's work although it answers 4xx (e.g. a page saved with gaps)."""
     g.keep_changes = True

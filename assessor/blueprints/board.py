@@ -34,7 +34,7 @@ from assessor.services import audit, board, board_brief, engagements, invitation
 from assessor.services import profiles as profile_service
 from assessor.services.errors import ServiceError
 from assessor.services.invitations import LinkError
-from assessor.web import keep_changes, role_required
+from assessor.web import download, keep_changes, role_required
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 from questionnaires.flow import visible_sections
 from scoring.ahp import CR_THRESHOLD, random_index
@@ -305,11 +305,7 @@ def brief(engagement_id: int) -> Response:
         "engagement",
         engagement.id,
     )
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="role-brief-{engagement.id}.pdf"'},
-    )
+    return download(pdf, "application/pdf", f"role-brief-{engagement.id}.pdf")
 
 
 # ------------------------------------------------------ participant side

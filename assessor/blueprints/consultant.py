@@ -13,7 +13,7 @@ from assessor.forms.questionnaire import ActionForm
 from assessor.models import Engagement, Survey
 from assessor.services import audit, engagements, survey_results, surveys
 from assessor.services.errors import ServiceError
-from assessor.web import role_required
+from assessor.web import download, role_required
 
 bp = Blueprint("consultant", __name__, url_prefix="/engagements/<int:engagement_id>/surveys")
 
@@ -198,14 +198,6 @@ def results(engagement_id: int, survey_id: int) -> Any:
     )
 
 
-def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 @bp.route("/<int:survey_id>/results.csv")
 @role_required("consultant")
 def results_csv(engagement_id: int, survey_id: int) -> Response:
@@ -213,7 +205,7 @@ def results_csv(engagement_id: int, survey_id: int) -> Response:
     survey = _round(engagement, survey_id)
     view = survey_results.build(engagement, survey)
     audit.record(current_user.organisation_id, current_user.id, "export.csv", "survey", survey.id)
-    return _download(
+    return download(
         survey_results.export_csv(view),
         "text/csv",
         f"readiness-{engagement.id}-round-{survey.round}.csv",
@@ -251,6 +243,6 @@ def report_pdf(engagement_id: int, survey_id: int) -> Response:
         )
     pdf = build_readiness_report(view)
     audit.record(current_user.organisation_id, current_user.id, "export.pdf", "survey", survey.id)
-    return _download(
+    return download(
         pdf, "application/pdf", f"readiness-report-{engagement.id}-round-{survey.round}.pdf"
     )

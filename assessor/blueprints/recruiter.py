@@ -41,7 +41,7 @@ from assessor.services import (
 )
 from assessor.services.errors import NotFoundError, ServiceError
 from assessor.services.invitations import CsvImportError
-from assessor.web import role_required
+from assessor.web import download, role_required
 
 bp = Blueprint("recruiter", __name__, url_prefix="/engagements/<int:engagement_id>")
 MAX_COMPARE = 4
@@ -326,11 +326,7 @@ def candidate_json(engagement_id: int, assignment_id: int) -> Response:
         current_user.organisation_id, current_user.id, "export.json", "assignment", assignment.id
     )
     body = json.dumps(view.to_dict(), indent=2, ensure_ascii=False)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="candidate-{assignment.id}.json"'},
-    )
+    return download(body, "application/json", f"candidate-{assignment.id}.json")
 
 
 @bp.route("/candidates/<int:assignment_id>.pdf")
@@ -345,11 +341,7 @@ def candidate_pdf(engagement_id: int, assignment_id: int) -> Response:
     audit.record(
         current_user.organisation_id, current_user.id, "export.pdf", "assignment", assignment.id
     )
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="profile-{assignment.id}.pdf"'},
-    )
+    return download(pdf, "application/pdf", f"profile-{assignment.id}.pdf")
 
 
 @bp.route("/compare")
@@ -439,13 +431,7 @@ def personal_data(engagement_id: int, assignment_id: int) -> Response:
     assignment = _candidate(engagement, assignment_id)
     data = privacy.export_personal_data(current_user, assignment)
     body = json.dumps(data, indent=2, ensure_ascii=False)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="personal-data-{assignment.id}.json"'
-        },
-    )
+    return download(body, "application/json", f"personal-data-{assignment.id}.json")
 
 
 @bp.route("/candidates/<int:assignment_id>/erase", methods=["POST"])
@@ -475,13 +461,7 @@ def erase(engagement_id: int, assignment_id: int) -> Any:
 def export(engagement_id: int) -> Response:
     engagement = _engagement(engagement_id)
     body = candidates.export_csv(current_user, engagement)
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="engagement-{engagement.id}-scores.csv"'
-        },
-    )
+    return download(body, "text/csv", f"engagement-{engagement.id}-scores.csv")
 
 
 __all__ = ["bp", "db"]
