@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from assessor.extensions import db
+from assessor.blueprints.respond import participant_context
 from assessor.forms.board import (
     BoardInviteForm,
     PrioritiesForm,
@@ -28,7 +28,7 @@ from assessor.forms.board import (
     weight_field,
 )
 from assessor.forms.questionnaire import ActionForm
-from assessor.models import Assignment, Engagement, Organisation, RoleProfileVersion
+from assessor.models import Assignment, Engagement, RoleProfileVersion
 from assessor.reports.charts import priority_bars, to_svg
 from assessor.services import audit, board, board_brief, engagements, invitations, mail, responses
 from assessor.services import profiles as profile_service
@@ -309,23 +309,6 @@ def brief(engagement_id: int) -> Response:
 
 
 # ------------------------------------------------------ participant side
-def _link_context(assignment: Assignment) -> dict[str, Any]:
-    return {
-        "assignment": assignment,
-        "engagement": db.session.get(Engagement, assignment.engagement_id),
-        "organisation": db.session.get(Organisation, assignment.organisation_id),
-    }
-
-
-def _elapsed() -> float | None:
-    try:
-        started = float(request.form.get("page_started", ""))
-    except ValueError:
-        return None
-    elapsed = time.time() - started
-    return elapsed if 0 <= elapsed < 86400 else None
-
-
 @bp.route("/r/<token>/priorities", methods=["GET", "POST"])
 def priorities(token: str) -> Any:
     assignment = invitations.resolve_token(token)
@@ -390,5 +373,5 @@ def priorities(token: str) -> Any:
         random_index=random_index(len(CLUSTERS)),
         cr_threshold=CR_THRESHOLD,
         percent=responses.completion(assignment, instrument, answers),
-        **_link_context(assignment),
+        **participant_context(assignment),
     ), (400 if errors else 200)

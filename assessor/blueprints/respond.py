@@ -37,7 +37,8 @@ def _link_error(exc: LinkError) -> tuple[str, int]:
     )
 
 
-def _context(assignment: Assignment) -> dict[str, Any]:
+def participant_context(assignment: Assignment) -> dict[str, Any]:
+    """Who asks, for which engagement: what every participant page shows on top."""
     engagement = db.session.get(Engagement, assignment.engagement_id)
     organisation = db.session.get(Organisation, assignment.organisation_id)
     return {"assignment": assignment, "engagement": engagement, "organisation": organisation}
@@ -69,7 +70,7 @@ def welcome(token: str) -> Response | str:
         error=error,
         form=form,
         percent=responses.completion(assignment, instrument, answers),
-        **_context(assignment),
+        **participant_context(assignment),
     )
 
 
@@ -173,7 +174,7 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
         field_name=field_name,
         choices=choices,
         percent=responses.completion(assignment, instrument, answers),
-        **_context(assignment),
+        **participant_context(assignment),
     ), (400 if errors else 200)
 
 
@@ -195,7 +196,7 @@ def _initial(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
 def saved(token: str) -> str:
     assignment, instrument = _load(token)
     return render_template(
-        "respond/saved.html", token=token, instrument=instrument, **_context(assignment)
+        "respond/saved.html", token=token, instrument=instrument, **participant_context(assignment)
     )
 
 
@@ -240,11 +241,11 @@ def review(token: str) -> Response | str | tuple[str, int]:
         form=form,
         missing=missing,
         percent=responses.completion(assignment, instrument, answers),
-        **_context(assignment),
+        **participant_context(assignment),
     ), (400 if missing else 200)
 
 
 @bp.route("/<token>/done")
 def done(token: str) -> str:
     assignment = invitations.resolve_token(token, allow_completed=True)
-    return render_template("respond/done.html", **_context(assignment))
+    return render_template("respond/done.html", **participant_context(assignment))
