@@ -18,7 +18,6 @@ from flask import (
 from flask_login import current_user
 
 import questionnaires
-from assessor.extensions import db
 from assessor.forms.questionnaire import ActionForm, field_name, items_form_class
 from assessor.forms.recruiter import (
     ArchetypeForm,
@@ -462,6 +461,3 @@ def export(engagement_id: int) -> Response:
     engagement = _engagement(engagement_id)
     body = candidates.export_csv(current_user, engagement)
     return download(body, "text/csv", f"engagement-{engagement.id}-scores.csv")
-
-
-__all__ = ["bp", "db"]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, Engagement, Interview, User
-from assessor.services import audit, responses
+from assessor.services import audit
 from assessor.services import pool as pool_service
 from assessor.services.errors import ServiceError
 from questionnaires import Instrument
@@ -338,7 +338,3 @@ def _fmt(value: Any) -> str:
         return ""
     return f"{float(value):.1f}"
 
-
-def answered_percent(assignment: Assignment) -> int:
-    instrument = responses.instrument_of(assignment)
-    return responses.completion(assignment, instrument)
