@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -56,3 +57,35 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+
+
+def dialect_insert(session: Session, model: Any) -> Any:
+    """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def upsert(
+    session: Session,
+    model: Any,
+    rows: list[dict[str, Any]],
+    keys: tuple[str, ...],
+    updates: dict[str, str],
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE on SQLite and PostgreSQL alike.
+
+    Two tabs (or a retried request) saving the same rows both succeed; the
+    last write wins instead of one of them failing on the unique key.
+    """
+    if not rows:
+        return
+    statement = dialect_insert(session, model)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={column: getattr(statement.excluded, source) for column, source in updates.items()},
+    )
+    # Parameters apart from the statement: compiled once, cached, run as one batch.
+    session.execute(statement, rows)

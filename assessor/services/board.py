@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 
 import questionnaires
 import scoring
+from assessor.database import upsert
 from assessor.extensions import db
 from assessor.models import (
     Answer,
@@ -174,6 +175,7 @@ def save_judgements(
         )
     }
     now = utcnow()
+    changed: list[dict[str, object]] = []
     for left, right in PAIRS:
         name = pair_field(left, right)
         try:
@@ -187,25 +189,31 @@ def save_judgements(
                 result.errors[name] = "Compare this pair to continue."
             continue
         value = value_of(step)
-        if row is None:
-            db.session.add(
-                PairwiseJudgement(
-                    assignment_id=assignment.id,
-                    left_key=left,
-                    right_key=right,
-                    value=value,
-                    answered_at=now,
-                )
+        if row is None or not math.isclose(row.value, value):
+            changed.append(
+                {
+                    "assignment_id": assignment.id,
+                    "left_key": left,
+                    "right_key": right,
+                    "value": value,
+                    "answered_at": now,
+                }
             )
-        elif not math.isclose(row.value, value):
-            row.value = value
-            row.answered_at = now
         result.saved += 1
+    # An upsert, so a second tab saving the same comparisons cannot trip the unique key.
+    upsert(
+        db.session,
+        PairwiseJudgement,
+        changed,
+        ("assignment_id", "left_key", "right_key"),
+        {"value": "value", "answered_at": "answered_at"},
+    )
     if assignment.started_at is None:
         assignment.started_at = now
     if assignment.status == "invited":
         assignment.status = "in_progress"
     db.session.flush()
+    db.session.expire_all()
     return result
 
 

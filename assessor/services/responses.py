@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 
 import questionnaires
+from assessor.database import dialect_insert, upsert
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, PageTiming, utcnow
 from assessor.services.errors import ServiceError
@@ -186,7 +187,8 @@ def save_page(
             )
         )
     if upserts:
-        _upsert(
+        upsert(
+            db.session,
             Answer,
             upserts,
             ("assignment_id", "item_key"),
@@ -225,38 +227,12 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
     db.session.refresh(assignment, ["current_section", "started_at", "status"])
 
 
-def _dialect_insert(model: Any) -> Any:
-    """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
-def _upsert(
-    model: Any, rows: list[dict[str, Any]], keys: tuple[str, ...], updates: dict[str, str]
-) -> None:
-    """INSERT … ON CONFLICT DO UPDATE on SQLite and PostgreSQL alike.
-
-    Two tabs (or a retried request) saving the same page both succeed; the
-    last write wins instead of one of them failing on the unique key.
-    """
-    statement = _dialect_insert(model)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={column: getattr(statement.excluded, source) for column, source in updates.items()},
-    )
-    # Parameters apart from the statement: compiled once, cached, run as one batch.
-    db.session.execute(statement, rows)
-
-
 def _record_time(assignment: Assignment, section_key: str, seconds: float | None) -> None:
     """Add the seconds spent on a page (capped, so a tab left open does not count)."""
     if seconds is None or seconds < 0:
         return
     seconds = min(float(seconds), MAX_SECONDS_PER_PAGE)
-    statement = _dialect_insert(PageTiming).values(
+    statement = dialect_insert(db.session, PageTiming).values(
         assignment_id=assignment.id, section_key=section_key, seconds=seconds, saved_at=utcnow()
     )
     statement = statement.on_conflict_do_update(

@@ -313,3 +313,30 @@ def test_engagement_page_links_to_the_board(client, auth, recruiter, engagement)
     auth.login(recruiter.email)
     html = client.get(f"/engagements/{engagement.id}").get_data(as_text=True)
     assert f"/engagements/{engagement.id}/board" in html and "Board: role scope" in html
+
+
+def test_two_tabs_saving_the_same_comparisons_keep_one_row_each(app, make_user, make_engagement):
+    from sqlalchemy import func, select
+
+    from assessor.extensions import db
+    from assessor.models import PairwiseJudgement
+    from assessor.services import board as board_service
+    from assessor.services import invitations
+
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    member = invitations.invite(
+        recruiter, engagement, "Tab Member", "tabs@example.com", kind="board_member"
+    )
+    db.session.commit()
+    first = {board_service.pair_field(a, b): "3" for a, b in board_service.PAIRS}
+    second = {board_service.pair_field(a, b): "-5" for a, b in board_service.PAIRS}
+    board_service.save_judgements(member, first, strict=True)
+    board_service.save_judgements(member, second, strict=True)
+    db.session.commit()
+    rows = db.session.scalars(
+        select(PairwiseJudgement).where(PairwiseJudgement.assignment_id == member.id)
+    ).all()
+    assert len(rows) == len(board_service.PAIRS)
+    assert {r.value for r in rows} == {board_service.value_of(-5)}
+    assert db.session.scalar(select(func.count(PairwiseJudgement.id))) == len(rows)
