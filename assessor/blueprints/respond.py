@@ -8,9 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assessor.extensions import db
-from assessor.forms.questionnaire import ActionForm, choices, field_name, section_form_class
-from assessor.models import Assignment, Engagement, Organisation
+from assessor.forms.questionnaire import ActionForm, field_name, question_html
+from assessor.models import Assignment
 from assessor.services import board, invitations, responses, results
 from assessor.services.invitations import LinkError
 from assessor.web import keep_changes
@@ -39,9 +38,11 @@ def _link_error(exc: LinkError) -> tuple[str, int]:
 
 def participant_context(assignment: Assignment) -> dict[str, Any]:
     """Who asks, for which engagement: what every participant page shows on top."""
-    engagement = db.session.get(Engagement, assignment.engagement_id)
-    organisation = db.session.get(Organisation, assignment.organisation_id)
-    return {"assignment": assignment, "engagement": engagement, "organisation": organisation}
+    return {
+        "assignment": assignment,
+        "engagement": assignment.engagement,
+        "organisation": assignment.organisation,
+    }
 
 
 def _load(token: str) -> tuple[Assignment, Instrument]:
@@ -122,19 +123,18 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
     if section is None:
         abort(404, "This questionnaire has no such page.")
     answers = responses.answers_of(assignment)
-    form_class = section_form_class(instrument, section.key)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form = form_class()
-        if not form.validate_on_submit():
+        if not ActionForm().validate_on_submit():
             abort(
                 400, "The page expired before it was sent. Reload it; your earlier pages are saved."
             )
         action = request.form.get("action", "next")
+        posted = _raw_values(section)
         result = responses.save_page(
-            assignment, section, _raw_values(section), _elapsed(), strict=action == "next"
+            assignment, section, posted, _elapsed(), strict=action == "next", stored=answers
         )
-        answers = responses.answers_of(assignment)
+        answers = result.answers
         if action == "back":
             previous = responses.previous_section(instrument, answers, section.key)
             target = (
@@ -152,12 +152,9 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
             return redirect(url_for("respond.page", token=token, section_key=following.key))
         errors = result.errors
         keep_changes()  # the valid answers on the page are saved even so
-        form = form_class(formdata=request.form)
+        values = posted  # shown as typed, so nothing needs entering twice
     else:
-        form = form_class(formdata=None, data=_initial(section, answers))
-    form.page_started.data = f"{time.time():.3f}"
-    for item_key, message in errors.items():
-        form[field_name(_item(section, item_key))].errors = [message]
+        values = _shown_values(section, answers)
     sections = visible_sections(instrument, answers)
     keys = [s.key for s in sections]
     position = keys.index(section.key) + 1 if section.key in keys else 1
@@ -165,31 +162,28 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
         "respond/page.html",
         instrument=instrument,
         section=section,
-        form=form,
         token=token,
         items=visible_items(section, answers),
+        values=values,
         errors=errors,
+        page_started=f"{time.time():.3f}",
         position=position,
         total=len(sections),
         field_name=field_name,
-        choices=choices,
+        question_html=question_html,
         percent=responses.completion(assignment, instrument, answers),
         **participant_context(assignment),
     ), (400 if errors else 200)
 
 
-def _item(section: Section, key: str) -> Any:
-    return next(i for i in section.items if i.key == key)
-
-
-def _initial(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
+def _shown_values(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
+    """Stored answers of a section as the inputs carry them (text; a list for ticks)."""
+    values: dict[str, Any] = {}
     for item in section.items:
         value = answers.get(item.key)
-        if value is None:
-            continue
-        data[field_name(item)] = [str(v) for v in value] if isinstance(value, list) else str(value)
-    return data
+        if value is not None:
+            values[item.key] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    return values
 
 
 @bp.route("/<token>/saved")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import get_template_attribute
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     Field,
-    HiddenField,
     RadioField,
     SelectChoice,
     SelectMultipleField,
@@ -24,6 +25,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from questionnaires import Instrument, Item
 
 FIELD_PREFIX = "q_"
+SINGLE_CHOICE_TYPES = frozenset({"likert", "rating", "choice", "situational"})
+QUESTION_TEMPLATE = "respond/_question.html"
 
 
 class CheckboxListField(SelectMultipleField):
@@ -35,10 +38,6 @@ class CheckboxListField(SelectMultipleField):
 
 class ActionForm(FlaskForm):
     """A button-only form (consent, submit, status changes): CSRF and nothing else."""
-
-
-class SectionFormBase(FlaskForm):
-    page_started = HiddenField()
 
 
 def field_name(item: Item) -> str:
@@ -86,6 +85,39 @@ def items_form_class(
     return cls
 
 
-def section_form_class(instrument: Instrument, section_key: str) -> type[SectionFormBase]:
-    """The form class for one section of one instrument version (built once)."""
-    return items_form_class(instrument, SectionFormBase, section_key)  # type: ignore[return-value]
+_QUESTION_HTML: dict[tuple[str, str, str | None], Markup] = {}
+_QUESTION_HTML_MAX = 50_000
+
+
+def question_html(instrument: Instrument, item: Item, value: Any, error: str | None) -> Markup:
+    """The markup of one question showing ``value`` (a stored answer or what was posted).
+
+    A single-choice question without an error can only look one way per
+    option (or unanswered), so that markup is rendered once per instrument
+    version and reused: writing out 23 questions of five inputs on every page
+    view was most of a questionnaire page's time. Anything else (an error,
+    free text, several ticks) is rendered as it is.
+    """
+    if error is None and item.type in SINGLE_CHOICE_TYPES:
+        selected = None if value is None or value == "" else str(value)
+        key = (instrument.content_hash, item.key, selected)
+        html = _QUESTION_HTML.get(key)
+        if html is not None:
+            return html
+        options = choices(item)
+        if selected is not None and all(c.value != selected for c in options):
+            selected = None  # a stale value shows as unanswered, and is not a new cache key
+            key = (instrument.content_hash, item.key, None)
+        html = _render_question(item, options, selected, None)
+        if len(_QUESTION_HTML) >= _QUESTION_HTML_MAX:
+            _QUESTION_HTML.clear()
+        _QUESTION_HTML[key] = html
+        return html
+    return _render_question(item, choices(item), value, error)
+
+
+def _render_question(
+    item: Item, options: list[SelectChoice], value: Any, error: str | None
+) -> Markup:
+    macro = get_template_attribute(QUESTION_TEMPLATE, "question")
+    return Markup(macro(item, field_name(item), options, value, error))

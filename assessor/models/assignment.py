@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assessor.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from assessor.models.engagement import Engagement
+    from assessor.models.organisation import Organisation
 
 #: Who answers: a CCO candidate, a board member (role scope), an anonymous
 #: readiness respondent, or an interviewer rating a candidate.
@@ -66,6 +70,9 @@ class Assignment(Base):
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assignment", cascade="all, delete-orphan"
     )
+    #: Read-only: who asks. A participant's link loads them with the assignment.
+    engagement: Mapped[Engagement] = relationship(viewonly=True)
+    organisation: Mapped[Organisation] = relationship(viewonly=True)
 
 
 class Answer(Base):

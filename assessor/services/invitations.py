@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 import questionnaires
 from assessor.extensions import db
@@ -67,9 +68,7 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
         raise LinkError(
             "invalid", "This link is not valid. Check that it was copied whole."
         ) from None
-    assignment = (
-        db.session.get(Assignment, assignment_id) if isinstance(assignment_id, int) else None
-    )
+    assignment = _with_context(assignment_id) if isinstance(assignment_id, int) else None
     if assignment is None or not secrets.compare_digest(str(nonce), assignment.token_nonce):
         if assignment is not None and assignment.revoked_at is not None:
             raise LinkError("revoked", "This link was withdrawn by the organisation that sent it.")
@@ -81,6 +80,20 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
     if assignment.expires_at <= utcnow() and assignment.submitted_at is None:
         raise LinkError("expired", "This link has expired. Ask the sender for a new one.")
     return assignment
+
+
+def _with_context(assignment_id: int) -> Assignment | None:
+    """The assignment with its engagement and organisation, in one query.
+
+    Every participant page shows who asks; loading the three rows together
+    saves two round trips on each of those pages.
+    """
+    stmt = (
+        select(Assignment)
+        .options(joinedload(Assignment.engagement), joinedload(Assignment.organisation))
+        .where(Assignment.id == assignment_id)
+    )
+    return db.session.scalars(stmt).first()
 
 
 def _new_assignment(

@@ -44,6 +44,8 @@ class PageResult:
 
     errors: dict[str, str] = field(default_factory=dict)
     saved: int = 0
+    #: Every answer of the participant as stored once the page is saved.
+    answers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -129,16 +131,18 @@ def save_page(
     seconds: float | None,
     *,
     strict: bool,
+    stored: Mapping[str, Any] | None = None,
 ) -> PageResult:
     """Validate and upsert the answers of one page.
 
     ``form_data`` maps item key → raw submitted value. Valid answers are
     saved even when others on the page are invalid or missing, so nothing
     typed is lost; with ``strict`` missing required items are errors.
+    ``stored`` are the answers the caller already read in this transaction.
     """
     if assignment.submitted_at is not None:
         raise AlreadySubmittedError()
-    stored = answers_of(assignment)
+    stored = answers_of(assignment) if stored is None else stored
     merged = dict(stored)
     result = PageResult()
     parsed: dict[str, Any] = {}
@@ -155,10 +159,15 @@ def save_page(
     segment = dict(assignment.segment or {})
     upserts: list[dict[str, Any]] = []
     removals: list[str] = []
+    after = result.answers = dict(stored)
     for item in section.items:
         if item.key in result.errors:
             continue
         value = parsed[item.key] if item.key in shown else None
+        if value is None:
+            after.pop(item.key, None)
+        else:
+            after[item.key] = value
         if item.segment:
             # A segment describes the respondent; it is never stored as an answer.
             if value is None:
