@@ -96,9 +96,9 @@ def counting(app: Any) -> Iterator[list[str]]:
 
 
 def measure(app: Any, client: Any, path: str, repeats: int) -> dict[str, Any]:
-    from assessor.services import pool as pool_service
+    from assessor.services import revisions
 
-    pool_service.clear_cache()
+    revisions.clear_caches()
     with counting(app) as statements:
         t = time.perf_counter()
         response = client.get(path)

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 import questionnaires
 from assessor.forms.questionnaire import ActionForm, field_name, items_form_class
@@ -37,7 +38,9 @@ from assessor.services import (
     mail,
     privacy,
     profiles,
+    revisions,
 )
+from assessor.services import pool as pool_service
 from assessor.services.errors import NotFoundError, ServiceError
 from assessor.services.invitations import CsvImportError
 from assessor.web import download, role_required
@@ -62,6 +65,10 @@ def link_for(assignment: Assignment) -> str:
     return url_for("respond.welcome", token=invitations.link_token(assignment), _external=True)
 
 
+#: The rendered rows of listing pages, per candidates revision (see CandidatePage.cache_key).
+_ROWS_HTML = revisions.RevisionCache(size=256)
+
+
 def _dashboard(
     engagement: Engagement,
     forms: dict[str, Any] | None = None,
@@ -80,7 +87,18 @@ def _dashboard(
         status=request.args.get("status", "all"),
         query=request.args.get("q", "")[:100],
     )
-    version, profile = profiles.current_profile(engagement)
+    rows_html = _ROWS_HTML.get_or_build(
+        (*listing.cache_key, request.script_root),
+        lambda: Markup(
+            render_template(
+                "recruiter/_candidate_rows.html",
+                engagement=engagement,
+                rows=candidates.page_rows(engagement, listing),
+            )
+        ),
+    )
+    pool = pool_service.candidate_pool(engagement)
+    profile = pool.profile
     all_forms = {
         "invite": InviteForm(prefix="invite"),
         "csv": CsvInviteForm(prefix="csv"),
@@ -97,11 +115,11 @@ def _dashboard(
         "recruiter/dashboard.html",
         engagement=engagement,
         listing=listing,
+        rows_html=rows_html,
         profile=profile,
-        profile_version=version,
+        profile_version=pool.profile_version,
         forms=all_forms,
         import_problems=import_problems or [],
-        link_for=link_for,
     ), status
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,11 @@ class Engagement(Base):
     interview_weight: Mapped[float] = mapped_column(default=0.4)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Changes with every change to the candidates, their results and interviews,
+    #: the role profile or the interview weight (``services.revisions``).
+    candidates_revision: Mapped[str] = mapped_column(
+        String(16), default=lambda: secrets.token_hex(8), server_default="0"
+    )
 
 
 class RoleProfileVersion(Base):

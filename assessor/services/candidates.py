@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, Engagement, Interview, User
-from assessor.services import audit
+from assessor.services import audit, revisions
 from assessor.services import pool as pool_service
 from assessor.services.errors import ServiceError
 from questionnaires import Instrument
@@ -47,7 +47,17 @@ class CandidateRow:
 
 @dataclass
 class CandidatePage:
-    rows: list[CandidateRow]
+    """One page of the listing: which candidates, in order, and the counts by status.
+
+    Plain data: the page's ``Assignment`` rows are loaded by :func:`page_rows`
+    only when the page is not already rendered (see :attr:`cache_key`).
+    """
+
+    engagement_id: int
+    revision: str
+    ids: list[int]
+    #: Percent answered, for the page's candidates who are answering now.
+    progress: dict[int, int]
     total: int
     page: int
     pages: int
@@ -56,32 +66,101 @@ class CandidatePage:
     query: str
     counts: dict[str, int]
 
+    @property
+    def cache_key(self) -> tuple[Any, ...]:
+        """Everything the rendered rows depend on: same key, same markup."""
+        return (
+            self.engagement_id,
+            self.revision,
+            self.sort,
+            self.status,
+            self.query,
+            self.page,
+            tuple(sorted(self.progress.items())),
+        )
 
-def _light_assignments(engagement: Engagement) -> list[Assignment]:
-    stmt = (
-        select(Assignment)
-        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
-        .order_by(Assignment.id)
-    )
-    return list(db.session.scalars(stmt))
+
+@dataclass(frozen=True)
+class _Roster:
+    """The few columns the listing filters and sorts on, for every candidate."""
+
+    rows: list[tuple[Any, ...]]
+    status_of: dict[int, str]
+    counts: dict[str, int]
 
 
-# Columns of a listing row (indexed: attribute access on 5,000 rows shows up in the bench).
+# Columns of a roster row (indexed: attribute access on 5,000 rows shows up in the bench).
 _ID, _NAME, _EMAIL, _STATUS, _CREATED = range(5)
+_ROSTERS = revisions.RevisionCache(size=32)
+_ORDERINGS = revisions.RevisionCache(size=256)
 
 
-def _listing_rows(engagement: Engagement, with_created: bool) -> list[tuple[Any, ...]]:
-    """The few columns the listing filters and sorts on, as plain rows (no ORM objects)."""
-    columns: list[Any] = [Assignment.id, Assignment.name, Assignment.email, Assignment.status]
-    if with_created:  # the only timestamp, converted per row: fetched only to sort by it
-        columns.append(Assignment.created_at)
-    stmt = (
-        select(*columns)
-        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
-        .order_by(Assignment.id)
-    )
-    # Core execution on the session's connection: plain rows, no ORM row processing.
-    return list(map(tuple, db.session.connection().execute(stmt).all()))
+def _roster(engagement: Engagement, pool: pool_service.CandidatePool) -> _Roster:
+    def build() -> _Roster:
+        stmt = (
+            select(
+                Assignment.id,
+                Assignment.name,
+                Assignment.email,
+                Assignment.status,
+                Assignment.created_at,
+            )
+            .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
+            .order_by(Assignment.id)
+        )
+        # Core execution on the session's connection: plain rows, no ORM row processing.
+        rows = list(map(tuple, db.session.connection().execute(stmt).all()))
+        counts: dict[str, int] = dict.fromkeys(STATUS_FILTERS, 0)
+        counts.update(Counter(r[_STATUS] for r in rows))
+        counts["all"] = len(rows)
+        counts["flagged"] = len(pool.flagged_ids)
+        return _Roster(rows, {r[_ID]: r[_STATUS] for r in rows}, counts)
+
+    return _ROSTERS.get_or_build((engagement.id, engagement.candidates_revision), build)
+
+
+def _ordering(
+    engagement: Engagement,
+    pool: pool_service.CandidatePool,
+    roster: _Roster,
+    sort: str,
+    status: str,
+    needle: str,
+) -> tuple[int, ...]:
+    """The ids of one view (filter, search, sort), in order."""
+
+    def build() -> tuple[int, ...]:
+        chosen = roster.rows
+        if status == "flagged":
+            flagged_ids = pool.flagged_ids
+            chosen = [r for r in chosen if r[_ID] in flagged_ids]
+        elif status != "all":
+            chosen = [r for r in chosen if r[_STATUS] == status]
+        if needle:
+            chosen = [
+                r
+                for r in chosen
+                if needle in (r[_NAME] or "").lower() or needle in (r[_EMAIL] or "").lower()
+            ]
+        chosen = list(chosen)
+        if sort == "fit":
+            fit_of = pool.fit_by_id
+
+            def by_fit(r: tuple[Any, ...]) -> tuple[bool, float, str]:
+                fit = fit_of.get(r[_ID])
+                return (fit is None, -(fit or 0.0), r[_NAME] or "")
+
+            chosen.sort(key=by_fit)
+        elif sort == "name":
+            chosen.sort(key=lambda r: ((r[_NAME] or "").lower(), r[_ID]))
+        elif sort == "status":
+            chosen.sort(key=lambda r: (r[_STATUS], (r[_NAME] or "").lower()))
+        else:
+            chosen.sort(key=lambda r: r[_CREATED], reverse=True)
+        return tuple(r[_ID] for r in chosen)
+
+    key = (engagement.id, engagement.candidates_revision, sort, status, needle)
+    return _ORDERINGS.get_or_build(key, build)
 
 
 def list_candidates(
@@ -95,61 +174,63 @@ def list_candidates(
 ) -> CandidatePage:
     """One page of candidates, sorted and filtered, with a fixed number of queries.
 
-    Counting, filtering and sorting work on light rows (a few columns); only
-    the page shown is loaded as ``Assignment`` objects.
+    The roster (a few columns of every candidate) and each view's order are
+    kept per candidates revision, so a repeated view costs one small query
+    (the progress of the page's candidates who are answering) however large
+    the pool.
     """
     sort = sort if sort in SORTS else "fit"
     status = status if status in STATUS_FILTERS else "all"
     pool = pool_service.candidate_pool(engagement)
-    everyone = _listing_rows(engagement, with_created=sort == "invited")
-    counts: dict[str, int] = dict.fromkeys(STATUS_FILTERS, 0)
-    counts.update(Counter(r[_STATUS] for r in everyone))
-    counts["all"] = len(everyone)
-    flagged_ids = pool.flagged_ids
-    counts["flagged"] = len(flagged_ids)
-    chosen = everyone
-    if status == "flagged":
-        chosen = [r for r in chosen if r[_ID] in flagged_ids]
-    elif status != "all":
-        chosen = [r for r in chosen if r[_STATUS] == status]
-    needle = query.strip().lower()
-    if needle:
-        chosen = [
-            r
-            for r in chosen
-            if needle in (r[_NAME] or "").lower() or needle in (r[_EMAIL] or "").lower()
-        ]
-    if sort == "fit":
-        fit_of = pool.fit_by_id
-
-        def by_fit(r: tuple[Any, ...]) -> tuple[bool, float, str]:
-            fit = fit_of.get(r[_ID])
-            return (fit is None, -(fit or 0.0), r[_NAME] or "")
-
-        chosen.sort(key=by_fit)
-    elif sort == "name":
-        chosen.sort(key=lambda r: ((r[_NAME] or "").lower(), r[_ID]))
-    elif sort == "status":
-        chosen.sort(key=lambda r: (r[_STATUS], (r[_NAME] or "").lower()))
-    else:
-        chosen.sort(key=lambda r: r[_CREATED], reverse=True)
-    total = len(chosen)
+    roster = _roster(engagement, pool)
+    ordered = _ordering(engagement, pool, roster, sort, status, query.strip().lower())
+    total = len(ordered)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    window_ids = [r[_ID] for r in chosen[(page - 1) * per_page : page * per_page]]
-    loaded = _assignments_by_id(window_ids)
-    window = [loaded[i] for i in window_ids]
-    answered = _answer_counts([a.id for a in window if a.submitted_at is None])
-    instrument = pool.instrument
-    total_items = max(1, len(instrument.items))
-    rows = []
-    for a in window:
-        if a.submitted_at is not None:
-            percent = 100
-        else:
-            percent = min(99, round(100 * answered.get(a.id, 0) / total_items))
-        rows.append(CandidateRow(a, percent, pool.summary(a.id)))
-    return CandidatePage(rows, total, page, pages, sort, status, query, counts)
+    window = list(ordered[(page - 1) * per_page : page * per_page])
+    answering = [i for i in window if roster.status_of.get(i) == "in_progress"]
+    total_items = max(1, len(pool.instrument.items))
+    progress = {
+        aid: min(99, round(100 * n / total_items)) for aid, n in _answer_counts(answering).items()
+    }
+    progress.update({aid: 0 for aid in answering if aid not in progress})
+    return CandidatePage(
+        engagement.id,
+        engagement.candidates_revision,
+        window,
+        progress,
+        total,
+        page,
+        pages,
+        sort,
+        status,
+        query,
+        dict(roster.counts),
+    )
+
+
+def page_rows(engagement: Engagement, listing: CandidatePage) -> list[CandidateRow]:
+    """The page's candidates as rows to show: their assignments, progress and summaries."""
+    pool = pool_service.candidate_pool(engagement)
+    loaded = _assignments_by_id(listing.ids)
+    return [
+        CandidateRow(
+            loaded[i],
+            100 if loaded[i].submitted_at is not None else listing.progress.get(i, 0),
+            pool.summary(i),
+        )
+        for i in listing.ids
+        if i in loaded
+    ]
+
+
+def _light_assignments(engagement: Engagement) -> list[Assignment]:
+    stmt = (
+        select(Assignment)
+        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
+        .order_by(Assignment.id)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def _assignments_by_id(ids: list[int]) -> dict[int, Assignment]:
@@ -188,6 +269,7 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
         target = "rejected"
     assignment.status = target
     db.session.flush()
+    revisions.candidates_changed(assignment.engagement_id)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -236,6 +318,7 @@ def record_interview(
     )
     db.session.add(interview)
     db.session.flush()
+    revisions.candidates_changed(assignment.engagement_id)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -264,6 +347,7 @@ def set_interview_weight(actor: User, engagement: Engagement, percent: int) -> N
         )
     engagement.interview_weight = percent / 100.0
     db.session.flush()
+    revisions.candidates_changed(engagement.id)
     audit.record(
         actor.organisation_id,
         actor.id,

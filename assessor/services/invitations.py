@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 import questionnaires
 from assessor.extensions import db
 from assessor.models import Assignment, Engagement, User, utcnow
-from assessor.services import audit
+from assessor.services import audit, revisions
 from assessor.services.accounts import normalise_email
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned
@@ -148,6 +148,7 @@ def invite(
         raise ServiceError(f"{email} is already invited to this engagement.", field="email")
     assignment = _new_assignment(engagement, kind, name, email, None)
     db.session.flush()
+    revisions.candidates_changed(engagement.id)
     audit.record(
         actor.organisation_id, actor.id, "invitation.create", "assignment", assignment.id, kind=kind
     )
@@ -218,6 +219,7 @@ def import_csv(
         raise CsvImportError(problems)
     created = [_new_assignment(engagement, kind, name, email, None) for _, name, email in parsed]
     db.session.flush()
+    revisions.candidates_changed(engagement.id)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -244,6 +246,7 @@ def extend(actor: User, assignment: Assignment, days: int) -> Assignment:
     base = max(assignment.expires_at, utcnow())
     assignment.expires_at = base + timedelta(days=days)
     db.session.flush()
+    revisions.candidates_changed(assignment.engagement_id)
     audit.record(
         actor.organisation_id, actor.id, "invitation.extend", "assignment", assignment.id, days=days
     )
@@ -257,6 +260,7 @@ def revoke(actor: User, assignment: Assignment) -> Assignment:
     assignment.revoked_at = utcnow()
     assignment.status = "revoked"
     db.session.flush()
+    revisions.candidates_changed(assignment.engagement_id)
     audit.record(actor.organisation_id, actor.id, "invitation.revoke", "assignment", assignment.id)
     return assignment
 
@@ -272,5 +276,6 @@ def reissue(actor: User, assignment: Assignment) -> Assignment:
         days=current_app.config.get("INVITATION_MAX_AGE_DAYS", 21)
     )
     db.session.flush()
+    revisions.candidates_changed(assignment.engagement_id)
     audit.record(actor.organisation_id, actor.id, "invitation.reissue", "assignment", assignment.id)
     return assignment

@@ -1,29 +1,28 @@
 """The candidate pool of an engagement as arrays: fit, ranks, bands, percentiles.
 
 Everything is computed for the whole pool at once with the scoring package
-(pool statistics need the pool anyway), then cached until a result,
-interview or profile changes. A fixed number of queries builds it, however
-many candidates there are.
+(pool statistics need the pool anyway), then cached under the engagement's
+candidates revision (``services.revisions``) until a result, interview,
+profile or the interview weight changes. A fixed number of queries builds
+it, however many candidates there are.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, true
+from sqlalchemy import select
 
 import questionnaires
 import scoring
 import scoring.reliability
 from assessor.extensions import db
-from assessor.models import Assignment, Engagement, Interview, Result, RoleProfileVersion
-from assessor.services import profiles
+from assessor.models import Assignment, Engagement, Interview, Result
+from assessor.services import profiles, revisions
 from questionnaires import Instrument
 from scoring.fit import FitResult, compute_fit
 from scoring.profiles import SCALE_CLUSTER, RoleProfile
@@ -112,74 +111,13 @@ class CandidatePool:
         }
 
 
-_CACHE: OrderedDict[tuple[Any, ...], CandidatePool] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 32
-
-
-def _fingerprint(engagement: Engagement) -> tuple[Any, ...]:
-    """Changes whenever anything the pool depends on changes (one cheap query).
-
-    Each table is scanned once (all its aggregates in one derived row): at
-    5,000 candidates on SQLite, reading ``computed_at`` past the large JSON
-    column is the dearest part of a warm dashboard request.
-    """
-    results = (
-        select(
-            func.count(Result.id).label("n"),
-            func.max(Result.id).label("last_id"),
-            func.max(Result.computed_at).label("last_at"),
-        )
-        .join(Assignment, Assignment.id == Result.assignment_id)
-        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
-        .subquery()
-    )
-    interviews = (
-        select(
-            func.count(Interview.id).label("n"),
-            func.max(Interview.id).label("last_id"),
-        )
-        .join(Assignment, Assignment.id == Interview.assignment_id)
-        .where(Assignment.engagement_id == engagement.id)
-        .subquery()
-    )
-    version = (
-        select(func.max(RoleProfileVersion.id))
-        .where(RoleProfileVersion.engagement_id == engagement.id, RoleProfileVersion.is_current)
-        .scalar_subquery()
-    )
-    row = db.session.execute(
-        select(
-            results.c.n,
-            results.c.last_id,
-            results.c.last_at,
-            interviews.c.n,
-            interviews.c.last_id,
-            version,
-        ).select_from(results.join(interviews, true()))
-    ).one()
-    return (engagement.id, engagement.interview_weight, *tuple(row))
+_POOLS = revisions.RevisionCache(size=32)
 
 
 def candidate_pool(engagement: Engagement) -> CandidatePool:
-    """The engagement's pool, from the cache when nothing changed."""
-    key = _fingerprint(engagement)
-    with _CACHE_LOCK:
-        pool = _CACHE.get(key)
-        if pool is not None:
-            _CACHE.move_to_end(key)
-            return pool
-    pool = build_pool(engagement)
-    with _CACHE_LOCK:
-        _CACHE[key] = pool
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return pool
-
-
-def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    """The engagement's pool, from the cache while its candidates have not changed."""
+    key = (engagement.id, engagement.candidates_revision)
+    return _POOLS.get_or_build(key, lambda: build_pool(engagement))
 
 
 def _interview_means(engagement: Engagement) -> tuple[dict[int, float], dict[int, int]]:

@@ -20,7 +20,7 @@ from assessor.models import (
     User,
     utcnow,
 )
-from assessor.services import audit
+from assessor.services import audit, revisions
 from assessor.services.errors import ServiceError
 
 
@@ -118,6 +118,7 @@ def erase(actor: User, assignment: Assignment) -> Assignment:
     assignment.revoked_at = assignment.revoked_at or assignment.erased_at
     assignment.token_nonce = "erased"
     db.session.flush()
+    revisions.candidates_changed(assignment.engagement_id)
     audit.record(actor.organisation_id, actor.id, "candidate.erase", "assignment", assignment.id)
     return assignment
 
@@ -127,7 +128,7 @@ def purge_unanswered(older_than_days: int) -> int:
     if older_than_days < 0:
         raise ServiceError("The retention period cannot be negative.")
     cutoff = utcnow() - timedelta(days=older_than_days)
-    stale = select(Assignment.id, Assignment.organisation_id).where(
+    stale = select(Assignment.id, Assignment.organisation_id, Assignment.engagement_id).where(
         Assignment.expires_at < cutoff,
         Assignment.submitted_at.is_(None),
         Assignment.erased_at.is_(None),
@@ -141,6 +142,8 @@ def purge_unanswered(older_than_days: int) -> int:
     for model in (PageTiming, Result, Interview):
         db.session.execute(delete(model).where(model.assignment_id.in_(ids)))
     db.session.execute(delete(Assignment).where(Assignment.id.in_(ids)))
+    for engagement_id in sorted({r.engagement_id for r in rows}):
+        revisions.candidates_changed(engagement_id)
     per_org: dict[int, int] = {}
     for r in rows:
         per_org[r.organisation_id] = per_org.get(r.organisation_id, 0) + 1

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from assessor.extensions import db
 from assessor.models import Engagement, RoleProfileVersion, User
-from assessor.services import audit
+from assessor.services import audit, revisions
 from assessor.services.errors import ServiceError
 from questionnaires import ARCHETYPES
 from scoring import ScoringError
@@ -60,6 +60,7 @@ def set_profile(
     )
     db.session.add(version)
     db.session.flush()
+    revisions.candidates_changed(engagement.id)
     db.session.expire_all()
     audit.record(
         engagement.organisation_id,

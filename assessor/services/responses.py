@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 import questionnaires
 from assessor.database import dialect_insert, upsert
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, PageTiming, utcnow
+from assessor.services import revisions
 from assessor.services.errors import ServiceError
 from questionnaires import Instrument, Section
 from questionnaires.flow import (
@@ -220,7 +222,9 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
 
     The UPDATE also takes the row lock that ``submit`` needs, so a page can
     never be saved into an assessment that was submitted in the meantime.
+    RETURNING hands back what changed, so nothing is read again.
     """
+    was_invited = assignment.status == "invited"
     claimed = db.session.execute(
         update(Assignment)
         .where(Assignment.id == assignment.id, Assignment.submitted_at.is_(None))
@@ -229,11 +233,16 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
             started_at=func.coalesce(Assignment.started_at, now),
             status=case((Assignment.status == "invited", "in_progress"), else_=Assignment.status),
         )
+        .returning(Assignment.started_at, Assignment.status)
         .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
+    ).first()
+    if claimed is None:
         raise AlreadySubmittedError()
-    db.session.refresh(assignment, ["current_section", "started_at", "status"])
+    set_committed_value(assignment, "current_section", section_key)
+    set_committed_value(assignment, "started_at", claimed.started_at)
+    set_committed_value(assignment, "status", claimed.status)
+    if was_invited:
+        revisions.candidates_changed(assignment.engagement_id)  # listed as in progress now
 
 
 def _record_time(assignment: Assignment, section_key: str, seconds: float | None) -> None:
@@ -307,4 +316,5 @@ def submit(assignment: Assignment) -> list[str]:
     if claimed.rowcount != 1:
         raise AlreadySubmittedError()
     db.session.refresh(assignment)
+    revisions.candidates_changed(assignment.engagement_id)
     return []

@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from assessor.demo import add_scored_candidates
 from assessor.extensions import db
 from assessor.models import Assignment
-from assessor.services import pool as pool_service
+from assessor.services import revisions
 
 
 @contextmanager
@@ -29,7 +29,7 @@ def count_queries():
 
 
 def measured(client, path: str) -> int:
-    pool_service.clear_cache()
+    revisions.clear_caches()
     with count_queries() as statements:
         response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
