@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def dialect_insert(session: Session, model: Any) -> Any:
-    """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
-    if session.get_bind().dialect.name == "postgresql":
+def insert_for(dialect: str, model: Any) -> Any:
+    """The INSERT construct of a dialect by name."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -82,10 +83,20 @@ def upsert(
     """
     if not rows:
         return
-    statement = dialect_insert(session, model)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={column: getattr(statement.excluded, source) for column, source in updates.items()},
+    statement = upsert_statement(
+        session.get_bind().dialect.name, model, keys, tuple(sorted(updates.items()))
     )
     # Parameters apart from the statement: compiled once, cached, run as one batch.
     session.execute(statement, rows)
+
+
+@lru_cache(maxsize=64)
+def upsert_statement(
+    dialect: str, model: Any, keys: tuple[str, ...], updates: tuple[tuple[str, str], ...]
+) -> Any:
+    """The upsert construct, built once: building ``excluded`` costs more than running it."""
+    statement = insert_for(dialect, model)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={column: getattr(statement.excluded, source) for column, source in updates},
+    )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 import questionnaires
-from assessor.database import dialect_insert, upsert
+from assessor.database import insert_for, upsert
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, PageTiming, utcnow
 from assessor.services import revisions
@@ -250,23 +251,31 @@ def _record_time(assignment: Assignment, section_key: str, seconds: float | None
     if seconds is None or seconds < 0:
         return
     seconds = min(float(seconds), MAX_SECONDS_PER_PAGE)
-    statement = dialect_insert(db.session, PageTiming).values(
-        assignment_id=assignment.id, section_key=section_key, seconds=seconds, saved_at=utcnow()
+    db.session.execute(
+        _add_time_statement(db.session.get_bind().dialect.name),
+        {
+            "assignment_id": assignment.id,
+            "section_key": section_key,
+            "seconds": seconds,
+            "saved_at": utcnow(),
+        },
     )
-    statement = statement.on_conflict_do_update(
+
+
+@lru_cache(maxsize=4)
+def _add_time_statement(dialect: str) -> Any:
+    """The page-timing upsert, built once per dialect (its values come as parameters)."""
+    statement = insert_for(dialect, PageTiming)
+    total = PageTiming.seconds + statement.excluded.seconds
+    return statement.on_conflict_do_update(
         index_elements=["assignment_id", "section_key"],
         set_={
             "seconds": case(
-                (
-                    PageTiming.seconds + statement.excluded.seconds > 4 * MAX_SECONDS_PER_PAGE,
-                    4 * MAX_SECONDS_PER_PAGE,
-                ),
-                else_=PageTiming.seconds + statement.excluded.seconds,
+                (total > 4 * MAX_SECONDS_PER_PAGE, 4 * MAX_SECONDS_PER_PAGE), else_=total
             ),
             "saved_at": statement.excluded.saved_at,
         },
     )
-    db.session.execute(statement)
 
 
 def timings_of(assignment: Assignment) -> dict[str, float]:
