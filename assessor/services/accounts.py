@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from assessor.extensions import db
@@ -105,8 +106,14 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+#: Every staff page shows the user's organisation: one query loads both.
+_USER_WITH_ORGANISATION = (
+    select(User).options(joinedload(User.organisation)).where(User.id == bindparam("user_id"))
+)
+
+
 def get_user(user_id: int) -> User | None:
-    return db.session.get(User, user_id)
+    return db.session.scalars(_USER_WITH_ORGANISATION, {"user_id": user_id}).first()
 
 
 def list_users(organisation_id: int) -> list[User]:

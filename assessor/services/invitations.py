@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 import questionnaires
@@ -82,18 +82,21 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
     return assignment
 
 
+#: Built once (constructing the joined-load statement cost more than running it).
+_ASSIGNMENT_WITH_CONTEXT = (
+    select(Assignment)
+    .options(joinedload(Assignment.engagement), joinedload(Assignment.organisation))
+    .where(Assignment.id == bindparam("assignment_id"))
+)
+
+
 def _with_context(assignment_id: int) -> Assignment | None:
     """The assignment with its engagement and organisation, in one query.
 
     Every participant page shows who asks; loading the three rows together
     saves two round trips on each of those pages.
     """
-    stmt = (
-        select(Assignment)
-        .options(joinedload(Assignment.engagement), joinedload(Assignment.organisation))
-        .where(Assignment.id == assignment_id)
-    )
-    return db.session.scalars(stmt).first()
+    return db.session.scalars(_ASSIGNMENT_WITH_CONTEXT, {"assignment_id": assignment_id}).first()
 
 
 def _new_assignment(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 import questionnaires
@@ -66,10 +66,15 @@ def instrument_of(assignment: Assignment) -> Instrument:
     return instrument
 
 
+_ANSWERS_OF = select(Answer.item_key, Answer.value).where(
+    Answer.assignment_id == bindparam("assignment_id")
+)
+
+
 def answers_of(assignment: Assignment) -> dict[str, Any]:
     """Item key → stored value, segment answers included (they live on the assignment)."""
-    stmt = select(Answer.item_key, Answer.value).where(Answer.assignment_id == assignment.id)
-    answers = {key: value for key, value in db.session.execute(stmt)}
+    rows = db.session.execute(_ANSWERS_OF, {"assignment_id": assignment.id})
+    answers = {key: value for key, value in rows}
     if assignment.segment:
         instrument = questionnaires.load(assignment.instrument_key, assignment.instrument_version)
         for item in instrument.items:
