@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 
 from assessor import config as config_module
 from assessor.extensions import csrf, db, login_manager
@@ -52,7 +53,10 @@ def init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # Templates get the lazy proxy instead of Flask-Login's processor, which loads
+    # the user for every page: a participant's page never asks who is signed in.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"

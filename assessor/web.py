@@ -220,8 +220,6 @@ def _field_macro() -> Any:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_global(field_html)
-
-    @app.context_processor
-    def _navigation() -> dict[str, Any]:
-        role = getattr(current_user, "role", None) if current_user else None
-        return {"navigation": NAVIGATION.get(role or "", [])}
+    # A global, not a context processor: a processor would load the user on every
+    # page, participant pages included; base.html reads it only when signed in.
+    app.add_template_global(NAVIGATION, "navigation_by_role")
