@@ -83,10 +83,11 @@ def register_request_boundary(app: Flask) -> None:
 
     @app.before_request
     def _writers_lock_early() -> None:
+        if request.method not in UNSAFE_METHODS:
+            return
         bind = db.session.get_bind()
         if (
-            request.method in UNSAFE_METHODS
-            and isinstance(bind, Engine)  # not a test's outer transaction
+            isinstance(bind, Engine)  # not a test's outer transaction
             and bind.dialect.name == "sqlite"
             and not db.session().in_transaction()
         ):

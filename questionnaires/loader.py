@@ -107,6 +107,12 @@ def load(key: str, version: int | None = None, *, root: Path | None = None) -> I
     Raises KeyError for an unknown key or version, ValidationError for an
     invalid file.
     """
+    if version is not None and KEY_RE.match(key) and isinstance(version, int) and version > 0:
+        # The common case (a participant's exact version, on every page): one stat
+        # of the file instead of listing the folder.
+        path = (root or ROOT) / key / f"v{version}.yaml"
+        if path.is_file():
+            return load_file(path)
     found = versions(key, root=root)
     if not found:
         raise KeyError(f"unknown instrument {key!r}")

@@ -73,7 +73,8 @@ _ANSWERS_OF = select(Answer.item_key, Answer.value).where(
 
 def answers_of(assignment: Assignment) -> dict[str, Any]:
     """Item key → stored value, segment answers included (they live on the assignment)."""
-    rows = db.session.execute(_ANSWERS_OF, {"assignment_id": assignment.id})
+    # Core execution on the session's connection: plain rows, no ORM row processing.
+    rows = db.session.connection().execute(_ANSWERS_OF, {"assignment_id": assignment.id})
     answers = {key: value for key, value in rows}
     if assignment.segment:
         instrument = questionnaires.load(assignment.instrument_key, assignment.instrument_version)
