@@ -224,6 +224,19 @@ def save_page(
     return result
 
 
+#: Built once; the values come as parameters (see ``_claim_open``).
+_CLAIM_OPEN = (
+    update(Assignment)
+    .where(Assignment.id == bindparam("claim_id"), Assignment.submitted_at.is_(None))
+    .values(
+        current_section=bindparam("claim_section"),
+        started_at=func.coalesce(Assignment.started_at, bindparam("claim_now")),
+        status=case((Assignment.status == "invited", "in_progress"), else_=Assignment.status),
+    )
+    .returning(Assignment.started_at, Assignment.status)
+)
+
+
 def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
     """Mark progress only while the questionnaire is open, in one conditional UPDATE.
 
@@ -232,17 +245,14 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
     RETURNING hands back what changed, so nothing is read again.
     """
     was_invited = assignment.status == "invited"
-    claimed = db.session.execute(
-        update(Assignment)
-        .where(Assignment.id == assignment.id, Assignment.submitted_at.is_(None))
-        .values(
-            current_section=section_key,
-            started_at=func.coalesce(Assignment.started_at, now),
-            status=case((Assignment.status == "invited", "in_progress"), else_=Assignment.status),
+    claimed = (
+        db.session.connection()
+        .execute(
+            _CLAIM_OPEN,
+            {"claim_id": assignment.id, "claim_section": section_key, "claim_now": now},
         )
-        .returning(Assignment.started_at, Assignment.status)
-        .execution_options(synchronize_session=False)
-    ).first()
+        .first()
+    )
     if claimed is None:
         raise AlreadySubmittedError()
     set_committed_value(assignment, "current_section", section_key)
@@ -257,7 +267,7 @@ def _record_time(assignment: Assignment, section_key: str, seconds: float | None
     if seconds is None or seconds < 0:
         return
     seconds = min(float(seconds), MAX_SECONDS_PER_PAGE)
-    db.session.execute(
+    db.session.connection().execute(
         _add_time_statement(db.session.get_bind().dialect.name),
         {
             "assignment_id": assignment.id,

@@ -1,0 +1,308 @@
+"""The candidates revision and the caches keyed on it: every change shows at once (both databases).
+
+The pool, roster, per-view order and rendered dashboard rows are cached per
+process under (engagement id, candidates revision); a service that forgets to
+bump the revision leaves the recruiter looking at stale rows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+
+import questionnaires
+from assessor.demo import _answer_pages, add_scored_candidates, synthetic_answers
+from assessor.extensions import db
+from assessor.models import Assignment, Engagement, RoleProfileVersion, utcnow
+from assessor.services import (
+    board,
+    candidates,
+    invitations,
+    privacy,
+    profiles,
+    responses,
+    results,
+    revisions,
+)
+from assessor.services import pool as pool_service
+from scoring.profiles import CLUSTERS, default_profile
+from tests.assessor.participants import answer_all
+from tests.conftest import Auth
+
+INSTRUMENT = questionnaires.latest("cco_candidate")
+KIT = questionnaires.latest("interview_kit")
+TOP_RATINGS = {i.scale: 5 for i in KIT.items if i.type == "rating"}
+
+
+def revision_of(engagement):
+    """The revision as stored, not as an object in the session remembers it."""
+    return db.session.scalar(
+        select(Engagement.candidates_revision).where(Engagement.id == engagement.id)
+    )
+
+
+def dashboard(client, engagement, query=""):
+    response = client.get(f"/engagements/{engagement.id}/candidates{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_data(as_text=True)
+
+
+def count(html, label):
+    """The number next to a status filter, e.g. ``Shortlisted <span class="count">1</span>``."""
+    match = re.search(rf">{label} <span class=\"count\">(\d+)</span>", html)
+    assert match, f"no filter {label!r}"
+    return int(match.group(1))
+
+
+def row_of(html, name):
+    rows = [r.split("</tr>", 1)[0] for r in html.split("<tr>")[1:]]
+    found = [r for r in rows if f">{name}</a>" in r]
+    assert len(found) == 1, f"{name!r} is in {len(found)} rows"
+    return found[0]
+
+
+def fit_of(row):
+    match = re.search(r'<strong class="fit">(\d+)</strong>', row)
+    return match and match.group(1)
+
+
+def rank_of(row):
+    return re.findall(r"<td>(.*?)</td>", row, re.S)[1]
+
+
+def move(auth, engagement, assignment, action):
+    page = f"/engagements/{engagement.id}/candidates/{assignment.id}"
+    response = auth.post(f"{page}/move", {"action": action}, form_page=f"{page}/interview")
+    assert response.status_code == 302
+
+
+@pytest.fixture
+def world(completed, make_user):
+    """The two completed candidates plus one at every other stage, and a pending proposal."""
+    recruiter, engagement, (strong, weak) = completed
+    rng = np.random.default_rng(5)
+    answers = synthetic_answers(INSTRUMENT, rng, {"_base": 0.6})
+    invited = invitations.invite(recruiter, engagement, "Ann Invited", "ann@example.com")
+    started = invitations.invite(recruiter, engagement, "Ben Started", "ben@example.com")
+    _answer_pages(started, INSTRUMENT, answers, rng, pages=1)
+    answered = invitations.invite(recruiter, engagement, "Cleo Answered", "cleo@example.com")
+    _answer_pages(answered, INSTRUMENT, answers, rng, pages=None)
+    stale = invitations.invite(recruiter, engagement, "Dora Stale", "dora@example.com")
+    stale.expires_at = utcnow() - timedelta(days=200)
+    proposal = RoleProfileVersion(
+        engagement_id=engagement.id,
+        version=2,
+        data=default_profile("board_strategist").to_dict(),
+        source="board",
+        status="proposed",
+        is_current=False,
+    )
+    db.session.add(proposal)
+    db.session.commit()
+    board_user = make_user("board", organisation=recruiter.organisation)
+    return SimpleNamespace(**locals())  # world.invited, world.proposal, ...
+
+
+MUTATIONS = {
+    "invite": lambda w: invitations.invite(w.recruiter, w.engagement, "Eve New", "eve@example.com"),
+    "import_csv": lambda w: invitations.import_csv(
+        w.recruiter, w.engagement, b"name,email\nFay Csv,fay@example.com\n"
+    ),
+    "extend": lambda w: invitations.extend(w.recruiter, w.invited, 7),
+    "revoke": lambda w: invitations.revoke(w.recruiter, w.invited),
+    "reissue": lambda w: invitations.reissue(w.recruiter, w.invited),
+    "first_page_save": lambda w: _answer_pages(w.invited, INSTRUMENT, w.answers, w.rng, pages=1),
+    "submit": lambda w: responses.submit(w.answered),
+    "compute_and_store": lambda w: results.compute_and_store(w.strong),
+    "move": lambda w: candidates.move(w.recruiter, w.strong, "shortlist"),
+    "record_interview": lambda w: candidates.record_interview(
+        w.recruiter, w.weak, KIT, "Ines Board", TOP_RATINGS, ""
+    ),
+    "set_interview_weight": lambda w: candidates.set_interview_weight(w.recruiter, w.engagement, 0),
+    "set_profile": lambda w: profiles.set_profile(
+        w.recruiter, w.engagement, default_profile("influence_leader")
+    ),
+    "set_archetype": lambda w: profiles.set_archetype(
+        w.recruiter, w.engagement, "board_strategist"
+    ),
+    "board_adjust": lambda w: board.adjust(
+        w.recruiter, w.proposal, {c: 100 / len(CLUSTERS) for c in CLUSTERS}, {}, "board_strategist"
+    ),
+    "board_approve": lambda w: board.approve(w.board_user, w.proposal),
+    "erase": lambda w: privacy.erase(w.recruiter, w.weak),
+    "purge_unanswered": lambda w: privacy.purge_unanswered(90),
+    "add_scored_candidates": lambda w: add_scored_candidates(w.engagement, 2),
+}
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS.values(), ids=MUTATIONS.keys())
+def test_every_change_shown_on_the_dashboard_gives_a_new_revision(world, mutate):
+    """A service that forgets the bump leaves every cached pool, listing and row stale."""
+    before = revision_of(world.engagement)
+    mutate(world)
+    db.session.commit()
+    assert revision_of(world.engagement) != before
+
+
+def test_a_later_page_save_keeps_the_revision(world):
+    """Progress is read live, so pages after the first need not throw the caches away."""
+    before = revision_of(world.engagement)
+    _answer_pages(world.started, INSTRUMENT, world.answers, world.rng, pages=2)
+    db.session.commit()
+    assert db.session.get(Assignment, world.started.id).status == "in_progress"
+    assert revision_of(world.engagement) == before
+
+
+def test_a_new_engagement_gets_a_random_revision(make_engagement):
+    """Random, not "0": two databases or a restored backup must never share a cached entry."""
+    tokens = [revision_of(make_engagement()) for _ in range(2)]
+    assert all(re.fullmatch(r"[0-9a-f]{16}", t) for t in tokens), tokens
+    assert tokens[0] != tokens[1]
+
+
+def test_pipeline_moves_show_at_once(client, auth, completed):
+    """Status text, filter counts and the filtered views follow a move."""
+    recruiter, engagement, (strong, weak) = completed
+    auth.login(recruiter.email)
+    html = dashboard(client, engagement)
+    assert (count(html, "Completed"), count(html, "Shortlisted")) == (2, 0)
+    assert "Strong Candidate" in dashboard(client, engagement, "?status=completed")
+    move(auth, engagement, strong, "shortlist")
+    move(auth, engagement, weak, "reject")
+    html = dashboard(client, engagement)
+    assert 'status-shortlisted">shortlisted<' in row_of(html, "Strong Candidate")
+    assert 'status-rejected">rejected<' in row_of(html, "Weak Candidate")
+    assert [count(html, s) for s in ("Completed", "Shortlisted", "Rejected")] == [0, 1, 1]
+    assert "No candidates in this view yet." in dashboard(client, engagement, "?status=completed")
+    shortlisted = dashboard(client, engagement, "?status=shortlisted")
+    assert ">Strong Candidate</a>" in shortlisted and ">Weak Candidate</a>" not in shortlisted
+
+
+def test_invited_and_revoked_candidates_show_at_once(client, auth, completed):
+    """A new row and a withdrawn link appear without waiting for the cache to age out."""
+    recruiter, engagement, _people = completed
+    auth.login(recruiter.email)
+    assert count(dashboard(client, engagement), "All") == 2
+    response = auth.post(
+        f"/engagements/{engagement.id}/candidates/invite",
+        {"invite-name": "Maria Lindqvist", "invite-email": "maria@example.com"},
+        form_page=f"/engagements/{engagement.id}/candidates",
+    )
+    assert response.status_code == 302
+    html = dashboard(client, engagement)
+    assert 'status-invited">invited<' in row_of(html, "Maria Lindqvist")
+    assert (count(html, "All"), count(html, "Invited")) == (3, 1)
+    maria = db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+    page = f"/engagements/{engagement.id}/candidates/{maria.id}"
+    assert auth.post(f"{page}/link", {"action": "revoke"}, form_page=page).status_code == 302
+    html = dashboard(client, engagement)
+    assert 'status-revoked">revoked<' in row_of(html, "Maria Lindqvist")
+    assert count(html, "Invited") == 0
+
+
+def test_weight_and_profile_changes_show_the_new_fit(client, auth, completed):
+    """The rows show what a freshly built pool says, after each change of how fit is made."""
+    recruiter, engagement, people = completed
+    candidates.record_interview(recruiter, people[1], KIT, "Ines Board", TOP_RATINGS, "")
+    db.session.commit()
+    auth.login(recruiter.email)
+
+    def shown():
+        html = dashboard(client, engagement)
+        return html, {a.name: fit_of(row_of(html, a.name)) for a in people}
+
+    def fresh():
+        pool = pool_service.build_pool(db.session.get(Engagement, engagement.id))
+        return {a.name: f"{pool.summary(a.id)['fit']:.0f}" for a in people}
+
+    _, blended = shown()
+    assert blended == fresh()
+    response = auth.post(
+        f"/engagements/{engagement.id}/interview-weight",
+        {"weight-interview_weight": "0"},
+        form_page=f"/engagements/{engagement.id}/candidates",
+    )
+    assert response.status_code == 302
+    _, test_only = shown()
+    assert test_only == fresh() and test_only["Weak Candidate"] != blended["Weak Candidate"]
+    response = auth.post(
+        f"/engagements/{engagement.id}/profile",
+        {"profile-archetype": "board_strategist"},
+        form_page=f"/engagements/{engagement.id}/candidates",
+    )
+    assert response.status_code == 302
+    html, strategist = shown()
+    assert "role profile v2" in html
+    assert strategist == fresh() and strategist != test_only
+
+
+def test_erasure_shows_at_once_and_reranks(client, auth, completed):
+    """No erased name may linger in a cached row, and the others' ranks close up."""
+    recruiter, engagement, (strong, _weak) = completed
+    auth.login(recruiter.email)
+    html = dashboard(client, engagement)
+    assert rank_of(row_of(html, "Weak Candidate")) == "2"
+    page = f"/engagements/{engagement.id}/candidates/{strong.id}"
+    response = auth.post(f"{page}/erase", {"confirm": "yes"}, form_page=page)
+    assert response.status_code == 302
+    html = dashboard(client, engagement)
+    assert "Strong Candidate" not in html and "strong@example.com" not in html
+    assert "(erased record)" in html and count(html, "Completed") == 1
+    assert rank_of(row_of(html, "Weak Candidate")) == "1"
+
+
+def test_progress_is_live_without_a_new_revision(app, client, auth, make_user, make_engagement):
+    """A later page moves "NN% done" on the dashboard although the revision stays."""
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    ann = invitations.invite(recruiter, engagement, "Ann Answering", "ann@example.com")
+    db.session.commit()
+    auth.login(recruiter.email)
+    assert 'status-invited">invited<' in row_of(dashboard(client, engagement), "Ann Answering")
+    candidate = app.test_client()
+    link = "/r/" + invitations.link_token(ann)
+    answers = synthetic_answers(INSTRUMENT, np.random.default_rng(9), {"_base": 0.6})
+    answer_all(candidate, link, INSTRUMENT, answers, stop_after=1)
+    row = row_of(dashboard(client, engagement), "Ann Answering")
+    assert 'status-in_progress">in progress<' in row
+    first = int(re.search(r"(\d+)% done", row).group(1))
+    before = revision_of(engagement)
+    assert answer_all(candidate, link, INSTRUMENT, answers, stop_after=1)
+    assert revision_of(engagement) == before
+    row = row_of(dashboard(client, engagement), "Ann Answering")
+    assert int(re.search(r"(\d+)% done", row).group(1)) > first > 0
+
+
+def test_engagements_never_see_each_others_rows(app, make_user, make_engagement):
+    """Two firms' engagements of the same shape, even under one revision, stay apart."""
+    sides = []
+    for own in ("Olga Northwind", "Piet Southgate"):
+        recruiter = make_user("recruiter")  # each in an organisation of its own
+        engagement = make_engagement(owner=recruiter)
+        add_scored_candidates(engagement, 2)
+        invitations.invite(recruiter, engagement, own, "same@example.com")
+        stmt = select(Assignment.name).where(Assignment.engagement_id == engagement.id)
+        names = set(db.session.scalars(stmt))
+        client = app.test_client()
+        Auth(client).login(recruiter.email)
+        sides.append((client, engagement, names))
+    # As if both came from before the revision existed: the same token on both.
+    shared = revisions.new_token()
+    ids = [e.id for _c, e, _n in sides]
+    db.session.execute(
+        update(Engagement).where(Engagement.id.in_(ids)).values(candidates_revision=shared)
+    )
+    db.session.commit()
+    (_a, _ea, names_a), (_b, _eb, names_b) = sides
+    assert len(names_a) == len(names_b) == 3 and not names_a & names_b
+    for _round in range(2):  # the second round comes from the caches
+        for (client, engagement, own), other in zip(sides, (names_b, names_a), strict=True):
+            html = dashboard(client, engagement)
+            assert all(f">{n}</a>" in html for n in own)
+            assert not any(f">{n}</a>" in html for n in other)
+            assert count(html, "All") == 3 and count(html, "Completed") == 2
