@@ -65,8 +65,8 @@ def link_for(assignment: Assignment) -> str:
     return url_for("respond.welcome", token=invitations.link_token(assignment), _external=True)
 
 
-#: The rendered rows of listing pages, per candidates revision (see CandidatePage.cache_key).
-_ROWS_HTML = revisions.RevisionCache(size=256)
+#: The rendered listing of dashboard views, per candidates revision (CandidatePage.cache_key).
+_LISTING_HTML = revisions.RevisionCache(size=256)
 
 
 def _dashboard(
@@ -87,18 +87,21 @@ def _dashboard(
         status=request.args.get("status", "all"),
         query=request.args.get("q", "")[:100],
     )
-    rows_html = _ROWS_HTML.get_or_build(
+    pool = pool_service.candidate_pool(engagement)
+    profile = pool.profile
+    listing_html = _LISTING_HTML.get_or_build(
         (*listing.cache_key, request.script_root),
         lambda: Markup(
             render_template(
-                "recruiter/_candidate_rows.html",
+                "recruiter/_candidate_listing.html",
                 engagement=engagement,
+                listing=listing,
                 rows=candidates.page_rows(engagement, listing),
+                profile=profile,
+                profile_version=pool.profile_version,
             )
         ),
     )
-    pool = pool_service.candidate_pool(engagement)
-    profile = pool.profile
     all_forms = {
         "invite": InviteForm(prefix="invite"),
         "csv": CsvInviteForm(prefix="csv"),
@@ -108,16 +111,12 @@ def _dashboard(
         "weight": InterviewWeightForm(
             prefix="weight", interview_weight=round(engagement.interview_weight * 100)
         ),
-        "action": ActionForm(),
     }
     all_forms.update(forms or {})
     return render_template(
         "recruiter/dashboard.html",
         engagement=engagement,
-        listing=listing,
-        rows_html=rows_html,
-        profile=profile,
-        profile_version=pool.profile_version,
+        listing_html=listing_html,
         forms=all_forms,
         import_problems=import_problems or [],
     ), status
