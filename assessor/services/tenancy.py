@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from assessor.extensions import db
 from assessor.services.errors import NotFoundError
@@ -17,6 +18,15 @@ def scoped(model: type[T], organisation_id: int) -> Select[tuple[T]]:
     return select(model).where(model.organisation_id == organisation_id)  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=32)
+def _owned_statement(model: type[T]) -> Select[tuple[T]]:
+    """One object of one organisation, built once per model (staff pages run it on every view)."""
+    return select(model).where(
+        model.organisation_id == bindparam("owned_organisation"),  # type: ignore[attr-defined]
+        model.id == bindparam("owned_id"),  # type: ignore[attr-defined]
+    )
+
+
 def get_owned(model: type[T], object_id: Any, organisation_id: int) -> T:
     """The object if it exists and belongs to the organisation; NotFoundError otherwise.
 
@@ -26,7 +36,8 @@ def get_owned(model: type[T], object_id: Any, organisation_id: int) -> T:
         key = int(object_id)
     except (TypeError, ValueError):
         raise NotFoundError(f"No such {model.__name__.lower()}.") from None
-    obj = db.session.scalar(scoped(model, organisation_id).where(model.id == key))  # type: ignore[attr-defined]
+    params = {"owned_id": key, "owned_organisation": organisation_id}
+    obj = db.session.scalar(_owned_statement(model), params)
     if obj is None:
         raise NotFoundError(f"No such {model.__name__.lower()}.")
     return obj
