@@ -73,7 +73,11 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
         if assignment is not None and assignment.revoked_at is not None:
             raise LinkError("revoked", "This link was withdrawn by the organisation that sent it.")
         raise LinkError("invalid", "This link is not valid any more. Ask for a new one.")
-    if assignment.revoked_at is not None or assignment.status == "revoked":
+    withdrawn = assignment.status == "revoked" or (
+        # Rejected before finishing: the rejection stands (a re-issued link reopens it).
+        assignment.status == "rejected" and assignment.submitted_at is None
+    )
+    if assignment.revoked_at is not None or withdrawn:
         raise LinkError("revoked", "This link was withdrawn by the organisation that sent it.")
     if assignment.submitted_at is not None and not allow_completed:
         raise LinkError("completed", "This questionnaire has already been submitted. Thank you.")

@@ -214,6 +214,28 @@ def test_reissued_link_invalidates_the_old_one(app, auth, recruiter, engagement)
     )
 
 
+def test_rejecting_an_unfinished_candidate_withdraws_the_link(app, auth, recruiter, engagement):
+    """A rejection stands: the link stops working, so no later submission undoes it."""
+    auth.login(recruiter.email)
+    invite(auth, engagement)
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.email == "maria@example.com")
+    )
+    link = link_of(assignment)
+    participant = app.test_client()
+    assert participant.get(link).status_code == 200
+    page = f"/engagements/{engagement.id}/candidates/{assignment.id}"
+    response = auth.post(f"{page}/move", {"action": "reject"}, form_page=f"{page}/interview")
+    assert response.status_code == 302
+    response = participant.get(link)
+    assert response.status_code == 410
+    assert "withdrawn" in response.get_data(as_text=True)
+    response = auth.post(f"{page}/link", {"action": "reissue"}, form_page=page)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert participant.get(link_of(db.session.get(Assignment, assignment.id))).status_code == 200
+
+
 def test_csv_import_all_or_nothing(app, client, auth, recruiter, engagement):
     auth.login(recruiter.email)
     path = f"/engagements/{engagement.id}/candidates"
