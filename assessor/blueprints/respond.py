@@ -45,8 +45,8 @@ def participant_context(assignment: Assignment) -> dict[str, Any]:
     }
 
 
-def _load(token: str) -> tuple[Assignment, Instrument]:
-    assignment = invitations.resolve_token(token)
+def _load(token: str, *, with_context: bool = True) -> tuple[Assignment, Instrument]:
+    assignment = invitations.resolve_token(token, with_context=with_context)
     return assignment, responses.instrument_of(assignment)
 
 
@@ -116,7 +116,7 @@ def _elapsed() -> float | None:
 
 @bp.route("/<token>/page/<section_key>", methods=["GET", "POST"])
 def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
-    assignment, instrument = _load(token)
+    assignment, instrument = _load(token, with_context=request.method == "GET")
     if assignment.consented_at is None:
         return redirect(url_for("respond.welcome", token=token))
     section = responses.section_by_key(instrument, section_key)
@@ -125,10 +125,7 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
     answers = responses.answers_of(assignment)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        if not ActionForm().validate_on_submit():
-            abort(
-                400, "The page expired before it was sent. Reload it; your earlier pages are saved."
-            )
+        # CSRFProtect has checked the token before the view (an expired page is a 400).
         action = request.form.get("action", "next")
         posted = _raw_values(section)
         result = responses.save_page(

@@ -58,8 +58,14 @@ def link_token(assignment: Assignment) -> str:
     return _serializer().dumps([assignment.id, assignment.token_nonce])
 
 
-def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
-    """The assignment a link grants access to, or LinkError saying why not."""
+def resolve_token(
+    token: str, *, allow_completed: bool = False, with_context: bool = True
+) -> Assignment:
+    """The assignment a link grants access to, or LinkError saying why not.
+
+    ``with_context`` loads the engagement and organisation in the same query,
+    for pages that show who asks; a save that only redirects skips them.
+    """
     try:
         assignment_id, nonce = _serializer().loads(token, max_age=HARD_CAP_DAYS * 86400)
     except SignatureExpired:
@@ -68,7 +74,12 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
         raise LinkError(
             "invalid", "This link is not valid. Check that it was copied whole."
         ) from None
-    assignment = _with_context(assignment_id) if isinstance(assignment_id, int) else None
+    if not isinstance(assignment_id, int):
+        assignment = None
+    elif with_context:
+        assignment = _with_context(assignment_id)
+    else:
+        assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or not secrets.compare_digest(str(nonce), assignment.token_nonce):
         if assignment is not None and assignment.revoked_at is not None:
             raise LinkError("revoked", "This link was withdrawn by the organisation that sent it.")
