@@ -14,7 +14,7 @@ from assessor.demo import synthetic_answers
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, AuditEvent, PageTiming, Result
 from assessor.services import invitations
-from tests.assessor.participants import answer_all, post_section, submit
+from tests.assessor.participants import answer_all, consent, post_section, submit
 
 
 @pytest.fixture
@@ -234,6 +234,30 @@ def test_rejecting_an_unfinished_candidate_withdraws_the_link(app, auth, recruit
     assert response.status_code == 302
     db.session.expire_all()
     assert participant.get(link_of(db.session.get(Assignment, assignment.id))).status_code == 200
+
+
+def test_participant_pages_leave_the_session_alone(app, auth, recruiter, engagement, instrument):
+    """A participant's pages never ask who is signed in, so no cookie is re-sent on each view
+    and a recruiter opening a candidate's link sees the candidate's page, not the staff menu."""
+    auth.login(recruiter.email)
+    invite(auth, engagement)
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.email == "maria@example.com")
+    )
+    link = link_of(assignment)
+    participant = app.test_client()
+    consent(participant, link)
+    page = f"{link}/page/{instrument.sections[1].key}"
+    assert participant.get(page).status_code == 200
+    for _ in range(2):
+        response = participant.get(page)
+        assert response.status_code == 200
+        assert response.headers.getlist("Set-Cookie") == []
+    html = auth.client.get(page).get_data(as_text=True)
+    assert "Sign out" not in html and recruiter.name not in html
+    assert "Sign out" in auth.client.get(f"/engagements/{engagement.id}/candidates").get_data(
+        as_text=True
+    )
 
 
 def test_csv_import_all_or_nothing(app, client, auth, recruiter, engagement):
