@@ -269,7 +269,7 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
         target = "rejected"
     assignment.status = target
     db.session.flush()
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -318,7 +318,7 @@ def record_interview(
     )
     db.session.add(interview)
     db.session.flush()
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     audit.record(
         actor.organisation_id,
         actor.id,

@@ -166,7 +166,7 @@ def invite(
         raise ServiceError(f"{email} is already invited to this engagement.", field="email")
     assignment = _new_assignment(engagement, kind, name, email, None)
     db.session.flush()
-    revisions.candidates_changed(engagement.id)
+    revisions.candidate_changed(assignment)
     audit.record(
         actor.organisation_id, actor.id, "invitation.create", "assignment", assignment.id, kind=kind
     )
@@ -237,7 +237,8 @@ def import_csv(
         raise CsvImportError(problems)
     created = [_new_assignment(engagement, kind, name, email, None) for _, name, email in parsed]
     db.session.flush()
-    revisions.candidates_changed(engagement.id)
+    if kind == "candidate":
+        revisions.candidates_changed(engagement.id)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -264,7 +265,7 @@ def extend(actor: User, assignment: Assignment, days: int) -> Assignment:
     base = max(assignment.expires_at, utcnow())
     assignment.expires_at = base + timedelta(days=days)
     db.session.flush()
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     audit.record(
         actor.organisation_id, actor.id, "invitation.extend", "assignment", assignment.id, days=days
     )
@@ -278,7 +279,7 @@ def revoke(actor: User, assignment: Assignment) -> Assignment:
     assignment.revoked_at = utcnow()
     assignment.status = "revoked"
     db.session.flush()
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     audit.record(actor.organisation_id, actor.id, "invitation.revoke", "assignment", assignment.id)
     return assignment
 
@@ -294,6 +295,6 @@ def reissue(actor: User, assignment: Assignment) -> Assignment:
         days=current_app.config.get("INVITATION_MAX_AGE_DAYS", 21)
     )
     db.session.flush()
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     audit.record(actor.organisation_id, actor.id, "invitation.reissue", "assignment", assignment.id)
     return assignment

@@ -118,7 +118,7 @@ def erase(actor: User, assignment: Assignment) -> Assignment:
     assignment.revoked_at = assignment.revoked_at or assignment.erased_at
     assignment.token_nonce = "erased"
     db.session.flush()
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     audit.record(actor.organisation_id, actor.id, "candidate.erase", "assignment", assignment.id)
     return assignment
 

@@ -259,7 +259,7 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
     set_committed_value(assignment, "started_at", claimed.started_at)
     set_committed_value(assignment, "status", claimed.status)
     if was_invited:
-        revisions.candidates_changed(assignment.engagement_id)  # listed as in progress now
+        revisions.candidate_changed(assignment)  # listed as in progress now
 
 
 def _record_time(assignment: Assignment, section_key: str, seconds: float | None) -> None:
@@ -341,5 +341,5 @@ def submit(assignment: Assignment) -> list[str]:
     if claimed.rowcount != 1:
         raise AlreadySubmittedError()
     db.session.refresh(assignment)
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     return []

@@ -95,7 +95,7 @@ def compute_and_store(assignment: Assignment) -> Result:
         result.instrument_hash = instrument.content_hash
         result.computed_at = utcnow()
     db.session.flush()
-    revisions.candidates_changed(assignment.engagement_id)
+    revisions.candidate_changed(assignment)
     return result
 
 

@@ -5,7 +5,8 @@ each worker under ``(engagement id, token)``: a cached copy is used only while
 its token is still the engagement's current one, so one primary-key read
 tells whether it is fresh. Every service that changes a candidate, a result,
 an interview, the role profile or the interview weight calls
-:func:`candidates_changed` in the same transaction as its change.
+:func:`candidates_changed` (or :func:`candidate_changed` for one assignment) in
+the same transaction as its change.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import update
 
 from assessor.extensions import db
-from assessor.models import Engagement
+from assessor.models import Assignment, Engagement
 
 T = TypeVar("T")
 
@@ -27,6 +28,13 @@ T = TypeVar("T")
 def new_token() -> str:
     """Random, so that two databases (or a restored backup) never share a token."""
     return secrets.token_hex(8)
+
+
+def candidate_changed(assignment: Assignment) -> None:
+    """A new token when ``assignment`` is a candidate (board members and readiness
+    respondents are neither in the pool nor in the listing)."""
+    if assignment.kind == "candidate":
+        candidates_changed(assignment.engagement_id)
 
 
 def candidates_changed(engagement_id: int) -> None:

@@ -158,6 +158,23 @@ def test_a_later_page_save_keeps_the_revision(world):
     assert revision_of(world.engagement) == before
 
 
+def test_other_participants_leave_the_candidates_revision_alone(world):
+    """Board members and readiness respondents are in neither the pool nor the listing:
+    thousands of survey answers must not throw the recruiter's caches away."""
+    for kind in ("board_member", "respondent"):
+        before = revision_of(world.engagement)
+        other = invitations.invite(
+            world.recruiter, world.engagement, f"Some {kind}", f"{kind}@example.com", kind=kind
+        )
+        instrument = responses.instrument_of(other)
+        responses.consent(other)
+        section = instrument.sections[0]
+        responses.save_page(other, section, {}, 10.0, strict=False)
+        db.session.commit()
+        assert db.session.get(Assignment, other.id).status == "in_progress"
+        assert revision_of(world.engagement) == before, kind
+
+
 def test_a_new_engagement_gets_a_random_revision(make_engagement):
     """Random, not "0": two databases or a restored backup must never share a cached entry."""
     tokens = [revision_of(make_engagement()) for _ in range(2)]
