@@ -1,8 +1,9 @@
-"""One builder that makes a WTForms *class* for a questionnaire section.
+"""Questionnaire items as form inputs: their markup on participant pages, and WTForms
+classes where a staff form is built from an instrument (the interview kit).
 
-Each item becomes one field with a stable name (``q_<item key>``). Choice
-validation is left to :func:`questionnaires.flow.parse_answer`, so a field
-never rejects a value with a generic message: the services say why.
+Each item has one input name (``q_<item key>``). Choice validation is left to
+:func:`questionnaires.flow.parse_answer`, so an input never rejects a value
+with a generic message: the services say why.
 """
 
 from __future__ import annotations
