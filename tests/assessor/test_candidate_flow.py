@@ -40,6 +40,12 @@ def invite(auth, engagement, name="Maria Lindqvist", email="maria@example.com"):
     )
 
 
+def invited(auth, engagement):
+    """Invite Maria through the dashboard form; her assignment."""
+    invite(auth, engagement)
+    return db.session.scalar(select(Assignment).where(Assignment.email == "maria@example.com"))
+
+
 def link_of(assignment):
     return "/r/" + invitations.link_token(assignment)
 
@@ -117,10 +123,7 @@ def test_missing_required_answers_are_shown_next_to_the_item(
     app, client, auth, recruiter, engagement, instrument
 ):
     auth.login(recruiter.email)
-    invite(auth, engagement)
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.email == "maria@example.com")
-    )
+    assignment = invited(auth, engagement)
     candidate = app.test_client()
     link = link_of(assignment)
     answer_all(candidate, link, instrument, {}, stop_after=0)
@@ -140,10 +143,7 @@ def test_missing_required_answers_are_shown_next_to_the_item(
 
 def test_invalid_value_is_rejected_with_reason(app, auth, recruiter, engagement, instrument):
     auth.login(recruiter.email)
-    invite(auth, engagement)
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.email == "maria@example.com")
-    )
+    assignment = invited(auth, engagement)
     candidate = app.test_client()
     link = link_of(assignment)
     answer_all(candidate, link, instrument, {}, stop_after=0)
@@ -176,10 +176,7 @@ def test_invalid_value_is_rejected_with_reason(app, auth, recruiter, engagement,
 )
 def test_unusable_links_show_a_clear_page(app, auth, recruiter, engagement, mutate, status, text):
     auth.login(recruiter.email)
-    invite(auth, engagement)
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.email == "maria@example.com")
-    )
+    assignment = invited(auth, engagement)
     link = link_of(assignment)
     mutate(assignment)
     db.session.commit()
@@ -196,10 +193,7 @@ def test_tampered_link_is_a_clear_404(app):
 
 def test_reissued_link_invalidates_the_old_one(app, auth, recruiter, engagement):
     auth.login(recruiter.email)
-    invite(auth, engagement)
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.email == "maria@example.com")
-    )
+    assignment = invited(auth, engagement)
     old = link_of(assignment)
     response = auth.post(
         f"/engagements/{engagement.id}/candidates/{assignment.id}/link",
@@ -217,10 +211,7 @@ def test_reissued_link_invalidates_the_old_one(app, auth, recruiter, engagement)
 def test_rejecting_an_unfinished_candidate_withdraws_the_link(app, auth, recruiter, engagement):
     """A rejection stands: the link stops working, so no later submission undoes it."""
     auth.login(recruiter.email)
-    invite(auth, engagement)
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.email == "maria@example.com")
-    )
+    assignment = invited(auth, engagement)
     link = link_of(assignment)
     participant = app.test_client()
     assert participant.get(link).status_code == 200
@@ -240,10 +231,7 @@ def test_participant_pages_leave_the_session_alone(app, auth, recruiter, engagem
     """A participant's pages never ask who is signed in, so no cookie is re-sent on each view
     and a recruiter opening a candidate's link sees the candidate's page, not the staff menu."""
     auth.login(recruiter.email)
-    invite(auth, engagement)
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.email == "maria@example.com")
-    )
+    assignment = invited(auth, engagement)
     link = link_of(assignment)
     participant = app.test_client()
     consent(participant, link)

@@ -75,6 +75,13 @@ def rank_of(row):
     return re.findall(r"<td>(.*?)</td>", row, re.S)[1]
 
 
+def post_setting(auth, engagement, setting, data):
+    """Post one of the dashboard's settings forms (interview weight, role profile)."""
+    path = f"/engagements/{engagement.id}"
+    response = auth.post(f"{path}/{setting}", data, form_page=f"{path}/candidates")
+    assert response.status_code == 302
+
+
 def move(auth, engagement, assignment, action):
     page = f"/engagements/{engagement.id}/candidates/{assignment.id}"
     response = auth.post(f"{page}/move", {"action": action}, form_page=f"{page}/interview")
@@ -239,20 +246,10 @@ def test_weight_and_profile_changes_show_the_new_fit(client, auth, completed):
 
     _, blended = shown()
     assert blended == fresh()
-    response = auth.post(
-        f"/engagements/{engagement.id}/interview-weight",
-        {"weight-interview_weight": "0"},
-        form_page=f"/engagements/{engagement.id}/candidates",
-    )
-    assert response.status_code == 302
+    post_setting(auth, engagement, "interview-weight", {"weight-interview_weight": "0"})
     _, test_only = shown()
     assert test_only == fresh() and test_only["Weak Candidate"] != blended["Weak Candidate"]
-    response = auth.post(
-        f"/engagements/{engagement.id}/profile",
-        {"profile-archetype": "board_strategist"},
-        form_page=f"/engagements/{engagement.id}/candidates",
-    )
-    assert response.status_code == 302
+    post_setting(auth, engagement, "profile", {"profile-archetype": "board_strategist"})
     html, strategist = shown()
     assert "role profile v2" in html
     assert strategist == fresh() and strategist != test_only
