@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assessor.forms.questionnaire import ActionForm, field_name, question_html
+from assessor.forms.questionnaire import ActionForm, field_name, questions_html
 from assessor.models import Assignment
 from assessor.services import board, invitations, responses, results
 from assessor.services.invitations import LinkError
@@ -155,19 +155,19 @@ def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
     sections = visible_sections(instrument, answers)
     keys = [s.key for s in sections]
     position = keys.index(section.key) + 1 if section.key in keys else 1
+    items = visible_items(section, answers)
     return render_template(
         "respond/page.html",
         instrument=instrument,
         section=section,
         token=token,
-        items=visible_items(section, answers),
-        values=values,
+        items=items,
+        questions=questions_html(instrument, items, values, errors),
         errors=errors,
         page_started=f"{time.time():.3f}",
         position=position,
         total=len(sections),
         field_name=field_name,
-        question_html=question_html,
         percent=responses.completion(assignment, instrument, answers),
         **participant_context(assignment),
     ), (400 if errors else 200)
