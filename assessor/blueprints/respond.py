@@ -45,8 +45,8 @@ def participant_context(assignment: Assignment) -> dict[str, Any]:
     }
 
 
-def _load(token: str, *, with_context: bool = True) -> tuple[Assignment, Instrument]:
-    assignment = invitations.resolve_token(token, with_context=with_context)
+def _load(token: str) -> tuple[Assignment, Instrument]:
+    assignment = invitations.resolve_token(token)
     return assignment, responses.instrument_of(assignment)
 
 
@@ -116,7 +116,7 @@ def _elapsed() -> float | None:
 
 @bp.route("/<token>/page/<section_key>", methods=["GET", "POST"])
 def page(token: str, section_key: str) -> Response | str | tuple[str, int]:
-    assignment, instrument = _load(token, with_context=request.method == "GET")
+    assignment, instrument = _load(token)
     if assignment.consented_at is None:
         return redirect(url_for("respond.welcome", token=token))
     section = responses.section_by_key(instrument, section_key)
