@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func
 from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -67,6 +67,17 @@ def insert_for(dialect: str, model: Any) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+def json_object_agg(dialect: str, key: Any, value: Any) -> Any:
+    """An aggregate folding (text key, JSON value) rows into one JSON object.
+
+    SQLite gives the object as text, PostgreSQL's driver as a dict; no rows
+    give NULL on PostgreSQL and ``{}`` on SQLite.
+    """
+    if dialect == "postgresql":
+        return func.json_object_agg(key, value)
+    return func.json_group_object(key, func.json(value))
 
 
 def upsert(
