@@ -42,6 +42,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.update(config_module.from_environment(app.instance_path))
     if overrides:
         app.config.update(overrides)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
     config_module.check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

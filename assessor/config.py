@@ -43,7 +43,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
 
 
 BASE: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -52,6 +51,13 @@ BASE: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "PAGE_SIZE": 50,
 }
+
+
+def engine_options(database_url: str) -> dict[str, Any]:
+    """Engine options for the database: a server's pooled connections are checked
+    before use (they die when the server restarts); a SQLite file's cannot die, so
+    the check would only cost a query per request."""
+    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
 
 
 def check_production(config: dict[str, Any]) -> None:

@@ -53,3 +53,15 @@ def test_default_database_is_sqlite_under_instance(monkeypatch):
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/assessor.sqlite3")
+
+
+def test_only_server_connections_are_pinged_before_use(tmp_path, postgres_url):
+    """A pooled PostgreSQL connection dies with a server restart; a SQLite file's cannot."""
+    from assessor.extensions import db
+
+    sqlite_app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.sqlite3'}"})
+    server_app = create_app({"SQLALCHEMY_DATABASE_URI": postgres_url})
+    for app, checked in ((sqlite_app, False), (server_app, True)):
+        with app.app_context():
+            assert db.engine.pool._pre_ping is checked
+            db.engine.dispose()
