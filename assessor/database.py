@@ -38,8 +38,12 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # Writers ask for IMMEDIATE: a deferred transaction that reads, then writes,
         # fails at once in WAL mode if another writer committed in between.
+        # Straight to the driver: the same statement as the recipe's exec_driver_sql,
+        # without a full SQLAlchemy execution on every request.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+        connection.connection.driver_connection.execute(
+            "BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN DEFERRED"
+        )
 
 
 def alembic_config(database_url: str) -> Config:
