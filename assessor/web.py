@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 from wtforms import Field
 
+from assessor.database import end_writer_turn, take_writer_turn
 from assessor.extensions import db
 from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 
@@ -91,20 +92,25 @@ def register_request_boundary(app: Flask) -> None:
             and bind.dialect.name == "sqlite"
             and not db.session().in_transaction()
         ):
+            g.writer_turn = take_writer_turn(bind)
             db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        if response.status_code < 400 or g.get("keep_changes"):
-            db.session.commit()
-        else:
-            db.session.rollback()
+        try:
+            if response.status_code < 400 or g.get("keep_changes"):
+                db.session.commit()
+            else:
+                db.session.rollback()
+        finally:
+            end_writer_turn(g.pop("writer_turn", None))
         return response
 
     @app.teardown_request
     def _rollback(exc: BaseException | None) -> None:
         if exc is not None:
             db.session.rollback()
+        end_writer_turn(g.pop("writer_turn", None))
 
 
 ERROR_TITLES = {
