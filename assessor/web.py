@@ -192,12 +192,13 @@ _FIELD_HTML_MAX = 4096
 def field_html(field: Field, hint: str | None = None) -> Markup:
     """``_forms.html``'s ``field`` macro, its markup kept while the field is unchanged.
 
-    A field without errors renders the same for everyone who sees it with the
-    same value, so the markup is reused under a key of everything the macro
-    and the widget read: on the recruiter's dashboard WTForms' rendering was a
-    third of a warm request.
+    A field that was not posted and has no errors renders the same for everyone
+    who sees it with the same value, so the markup is reused under a key of
+    everything the macro and the widget read: on the recruiter's dashboard
+    WTForms' rendering was a third of a warm request. What someone typed is
+    always rendered live, and never kept.
     """
-    if field.errors:
+    if field.errors or getattr(field, "raw_data", None):
         return _field_macro()(field, hint)
     key = (
         type(field),
@@ -207,7 +208,6 @@ def field_html(field: Field, hint: str | None = None) -> Markup:
         field.label.text,
         hint,
         repr(field.data),
-        repr(getattr(field, "raw_data", None)),
         repr(getattr(field, "choices", None)),
         repr(field.render_kw),
         repr(sorted(vars(field.flags).items())),

@@ -68,7 +68,7 @@ class CandidatePage:
 
     @property
     def cache_key(self) -> tuple[Any, ...]:
-        """Everything the rendered rows depend on: same key, same markup."""
+        """Everything the rendered listing depends on: same key, same markup."""
         return (
             self.engagement_id,
             self.revision,

@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import render_template_string
 
 import questionnaires
 from assessor.forms import questionnaire as markup
 from assessor.forms.questionnaire import field_name, question_html
-from assessor.forms.recruiter import InterviewWeightForm
-from assessor.web import field_html
 
 INSTRUMENT = questionnaires.latest("cco_candidate")
 
@@ -71,19 +68,3 @@ def test_free_text_numbers_and_ticks_render_what_was_given(request_context):
     html = question_html(role_scope, items["numeric"], "12.5", "Enter a number.")
     assert 'value="12.5"' in html and "Enter a number." in html
     assert markup._QUESTION_HTML == {}
-
-
-def test_a_kept_field_renders_as_the_macro_does_and_follows_its_value(app):
-    with app.test_request_context("/"):
-        macro = app.jinja_env.get_template("_forms.html").module.field
-        for percent in (40, 55, 40):
-            form = InterviewWeightForm(prefix="weight", interview_weight=percent)
-            hint = "Share of the final score."
-            assert field_html(form.interview_weight, hint) == macro(form.interview_weight, hint)
-            assert f'value="{percent}"' in field_html(form.interview_weight, hint)
-        form = InterviewWeightForm(prefix="weight", interview_weight=40)
-        form.interview_weight.errors = ["Enter a percentage."]
-        html = field_html(form.interview_weight)
-        assert "Enter a percentage." in html and 'aria-invalid="true"' in html
-        rendered = render_template_string("{{ field_html(f) }}", f=form.interview_weight)
-        assert "Enter a percentage." in rendered
