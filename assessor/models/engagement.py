@@ -12,6 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from assessor.models.base import Base, utcnow
 
 
+def new_candidates_revision() -> str:
+    """Random, so that two databases (or a restored backup) never share a token."""
+    return secrets.token_hex(8)
+
+
 class Engagement(Base):
     """Holds the role scope, the candidates and the readiness surveys of one search."""
 
@@ -30,7 +35,7 @@ class Engagement(Base):
     #: Changes with every change to the candidates, their results and interviews,
     #: the role profile or the interview weight (``services.revisions``).
     candidates_revision: Mapped[str] = mapped_column(
-        String(16), default=lambda: secrets.token_hex(8), server_default="0"
+        String(16), default=new_candidates_revision, server_default="0"
     )
 
 

@@ -11,7 +11,6 @@ the same transaction as its change.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -21,13 +20,9 @@ from sqlalchemy import update
 
 from assessor.extensions import db
 from assessor.models import Assignment, Engagement
+from assessor.models.engagement import new_candidates_revision
 
 T = TypeVar("T")
-
-
-def new_token() -> str:
-    """Random, so that two databases (or a restored backup) never share a token."""
-    return secrets.token_hex(8)
 
 
 def candidate_changed(assignment: Assignment) -> None:
@@ -42,7 +37,7 @@ def candidates_changed(engagement_id: int) -> None:
     db.session.execute(
         update(Engagement)
         .where(Engagement.id == engagement_id)
-        .values(candidates_revision=new_token())
+        .values(candidates_revision=new_candidates_revision())
     )
 
 

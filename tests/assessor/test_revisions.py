@@ -19,6 +19,7 @@ import questionnaires
 from assessor.demo import _answer_pages, add_scored_candidates, synthetic_answers
 from assessor.extensions import db
 from assessor.models import Assignment, Engagement, RoleProfileVersion, utcnow
+from assessor.models.engagement import new_candidates_revision
 from assessor.services import (
     board,
     candidates,
@@ -27,7 +28,6 @@ from assessor.services import (
     profiles,
     responses,
     results,
-    revisions,
 )
 from assessor.services import pool as pool_service
 from scoring.profiles import CLUSTERS, default_profile
@@ -306,7 +306,7 @@ def test_engagements_never_see_each_others_rows(app, make_user, make_engagement)
         Auth(client).login(recruiter.email)
         sides.append((client, engagement, names))
     # As if both came from before the revision existed: the same token on both.
-    shared = revisions.new_token()
+    shared = new_candidates_revision()
     ids = [e.id for _c, e, _n in sides]
     db.session.execute(
         update(Engagement).where(Engagement.id.in_(ids)).values(candidates_revision=shared)
