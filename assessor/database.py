@@ -18,10 +18,18 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """WAL mode, foreign keys on, and real transactions (BEGIN, savepoints) on SQLite.
+    """WAL mode, foreign keys on, real transactions, and writers in turn on SQLite.
 
     pysqlite's own transaction handling skips BEGIN before DDL and breaks
-    SAVEPOINT; SQLAlchemy's documented recipe takes over that job.
+    SAVEPOINT; SQLAlchemy's documented recipe takes over that job. Every
+    transaction begins as a reader; at its first write it waits for the
+    file's writer turn (:func:`take_writer_turn`) and restarts as ``BEGIN
+    IMMEDIATE``, and the turn is given back right after
+    the transaction's COMMIT or ROLLBACK. So a request holds the one
+    writer's place only from its first write to its commit, not while it
+    checks links, reads and validates. Reads before the first write see the
+    state at their start, as under PostgreSQL's READ COMMITTED; the writes
+    and everything after them see the latest.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -39,14 +47,65 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Writers ask for IMMEDIATE: a deferred transaction that reads, then writes,
-        # fails at once in WAL mode if another writer committed in between.
         # Straight to the driver: the same statement as the recipe's exec_driver_sql,
         # without a full SQLAlchemy execution on every request.
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.connection.driver_connection.execute(
-            "BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN DEFERRED"
-        )
+        connection.connection.driver_connection.execute("BEGIN DEFERRED")
+        connection.info[_WRITES_NOT_BEGUN] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _writer_turn_at_first_write(
+        connection: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if not connection.info.get(_WRITES_NOT_BEGUN) or not _is_write(statement, context):
+            return
+        connection.info[_WRITES_NOT_BEGUN] = False
+        if connection.in_nested_transaction():
+            return  # a savepoint would not survive the restart below
+        connection.info[_WRITER_TURN] = take_writer_turn(engine)
+        # Restart as a write transaction at the latest state: the reads so far
+        # held only a snapshot, nothing is written yet. A deferred transaction
+        # that writes after another writer committed would fail in WAL mode.
+        driver = connection.connection.driver_connection
+        driver.execute("COMMIT")
+        driver.execute("BEGIN IMMEDIATE")
+
+    # SQLAlchemy's commit and rollback events come just before the driver's call:
+    # end the transaction here, then give the turn back. The driver's own
+    # commit() or rollback() that follows finds no transaction and does nothing.
+    @event.listens_for(engine, "commit")
+    def _commit_then_give_turn_back(connection: Any) -> None:
+        _end_turn(connection, "COMMIT")
+
+    @event.listens_for(engine, "rollback")
+    def _roll_back_then_give_turn_back(connection: Any) -> None:
+        _end_turn(connection, "ROLLBACK")
+
+    @event.listens_for(engine, "close")
+    def _give_turn_back_on_close(_dbapi_connection: Any, record: Any) -> None:
+        end_writer_turn(record.info.pop(_WRITER_TURN, None))
+
+
+def _end_turn(connection: Any, statement: str) -> None:
+    turn = connection.info.pop(_WRITER_TURN, None)
+    if turn is None:
+        return
+    try:
+        connection.connection.driver_connection.execute(statement)
+    except Exception:  # the driver's own call that follows raises it again, wrapped
+        pass
+    finally:
+        end_writer_turn(turn)
+
+
+_WRITES_NOT_BEGUN = "assessor_writes_not_begun"
+_WRITER_TURN = "assessor_writer_turn"
+_WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
+def _is_write(statement: str, context: Any) -> bool:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    return statement.lstrip()[:7].upper().startswith(_WRITE_STATEMENTS)
 
 
 #: How long a writer waits for its turn: SQLite's own busy timeout (set on connect).

@@ -10,11 +10,9 @@ from flask import Flask, Response, g, get_template_attribute, render_template, r
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 from wtforms import Field
 
-from assessor.database import end_writer_turn, take_writer_turn
 from assessor.extensions import db
 from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 
@@ -82,35 +80,18 @@ def register_request_boundary(app: Flask) -> None:
                 "stored. Remove it (it often comes from pasting) and send the form again."
             )
 
-    @app.before_request
-    def _writers_lock_early() -> None:
-        if request.method not in UNSAFE_METHODS:
-            return
-        bind = db.session.get_bind()
-        if (
-            isinstance(bind, Engine)  # not a test's outer transaction
-            and bind.dialect.name == "sqlite"
-            and not db.session().in_transaction()
-        ):
-            g.writer_turn = take_writer_turn(bind)
-            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-
     @app.after_request
     def _commit(response: Response) -> Response:
-        try:
-            if response.status_code < 400 or g.get("keep_changes"):
-                db.session.commit()
-            else:
-                db.session.rollback()
-        finally:
-            end_writer_turn(g.pop("writer_turn", None))
+        if response.status_code < 400 or g.get("keep_changes"):
+            db.session.commit()
+        else:
+            db.session.rollback()
         return response
 
     @app.teardown_request
     def _rollback(exc: BaseException | None) -> None:
         if exc is not None:
             db.session.rollback()
-        end_writer_turn(g.pop("writer_turn", None))
 
 
 ERROR_TITLES = {

@@ -151,7 +151,9 @@ def save_page(
 
     ``form_data`` maps item key → raw submitted value. Valid answers are
     saved even when others on the page are invalid or missing, so nothing
-    typed is lost; with ``strict`` missing required items are errors.
+    typed is lost; with ``strict`` missing required items are errors. Only
+    answers that changed are written: a page sent again as it was (back and
+    forth, a second tab, a retried request) keeps when each was answered.
     ``stored`` are the answers the caller already read in this transaction.
     """
     if assignment.submitted_at is not None:
@@ -191,8 +193,12 @@ def save_page(
                 result.saved += 1
             continue
         if value is None:
-            removals.append(item.key)
+            if item.key in stored:
+                removals.append(item.key)
             continue
+        result.saved += 1
+        if stored.get(item.key) == value:
+            continue  # unchanged: its row, and when it was answered, stay as they are
         upserts.append(
             {
                 "assignment_id": assignment.id,
@@ -202,7 +208,6 @@ def save_page(
                 "answered_at": now,
             }
         )
-        result.saved += 1
     if removals:
         db.session.execute(
             delete(Answer).where(

@@ -307,6 +307,43 @@ def test_two_tabs_saving_the_same_page_keep_one_answer_each(
     assert timing.seconds == pytest.approx(50.0)
 
 
+def test_a_page_sent_again_writes_only_the_answers_that_changed(
+    app, recruiter, engagement, instrument
+):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from assessor.services import responses
+
+    assignment = invitations.invite(recruiter, engagement, "Again", "again@example.com")
+    responses.consent(assignment)
+    section = instrument.sections[1]
+    likert = [i.key for i in section.items if i.type == "likert"]
+    page = {key: "3" for key in likert}
+    responses.save_page(assignment, section, page, 10.0, strict=False)
+    earlier = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    db.session.execute(
+        update(Answer).where(Answer.assignment_id == assignment.id).values(answered_at=earlier)
+    )
+    changed = likert[4]
+    result = responses.save_page(assignment, section, {**page, changed: "5"}, 10.0, strict=False)
+    db.session.commit()
+    assert result.saved == len(likert) and result.answers[changed] == 5
+    rows = {
+        key: (value, answered_at)
+        for key, value, answered_at in db.session.execute(
+            select(Answer.item_key, Answer.value, Answer.answered_at).where(
+                Answer.assignment_id == assignment.id
+            )
+        )
+    }
+    assert {key for key, (_, at) in rows.items() if at != earlier} == {changed}
+    assert rows[changed][0] == 5
+    assert all(rows[key][0] == 3 for key in likert if key != changed)
+    assert responses.timings_of(assignment)[section.key] == pytest.approx(20.0)
+
+
 def test_double_submit_submits_once_and_shows_thanks(app, auth, recruiter, engagement, instrument):
     from assessor.services import responses
 
