@@ -6,9 +6,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, g, get_template_attribute, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    get_template_attribute,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 from wtforms import Field
@@ -206,7 +216,50 @@ def _field_macro() -> Any:
     return get_template_attribute("_forms.html", "field")
 
 
+_SIGNED_CSRF: dict[tuple[str, str], str] = {}
+_SIGNED_CSRF_MAX = 4096
+
+
+def csrf_token() -> str:
+    """Flask-WTF's CSRF token of this session, signed once per worker, not per page.
+
+    The signed token carries a timestamp that is checked only under a time
+    limit. Without one (``WTF_CSRF_TIME_LIMIT`` None, as configured) a token
+    signed earlier for the same session secret validates exactly as a new one
+    would, and signing was a fifth of rendering a questionnaire page. With a
+    limit, every page gets a freshly signed token as before.
+    """
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    raw = session.get(field)
+    if raw is None or config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None:
+        return generate_csrf()
+    key = (str(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key), str(raw))
+    token = _SIGNED_CSRF.get(key)
+    if token is None:
+        token = generate_csrf()
+        if len(_SIGNED_CSRF) >= _SIGNED_CSRF_MAX:
+            _SIGNED_CSRF.clear()
+        _SIGNED_CSRF[key] = token
+    return token
+
+
+_FIXED_URLS: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {}
+
+
+def fixed_url(endpoint: str, **values: str) -> str:
+    """``url_for`` of a URL that is the same on every request (a static file, the
+    sign-in page), built once per worker and mount point instead of on every page."""
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        url = _FIXED_URLS[key] = url_for(endpoint, **values)
+    return url
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_global(fixed_url)
+    app.add_template_global(csrf_token)  # in place of Flask-WTF's generate_csrf
     app.add_template_global(field_html)
     # A global, not a context processor: a processor would load the user on every
     # page, participant pages included; base.html reads it only when signed in.

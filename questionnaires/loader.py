@@ -9,6 +9,8 @@ file is picked up at once.
 from __future__ import annotations
 
 import copy
+import os
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -109,10 +111,14 @@ def load(key: str, version: int | None = None, *, root: Path | None = None) -> I
     """
     if version is not None and KEY_RE.match(key) and isinstance(version, int) and version > 0:
         # The common case (a participant's exact version, on every page): one stat
-        # of the file instead of listing the folder.
-        path = (root or ROOT) / key / f"v{version}.yaml"
-        if path.is_file():
-            return load_file(path)
+        # of the file, which also keys the parsed copy, instead of listing the folder.
+        path = os.path.join(root or ROOT, key, f"v{version}.yaml")
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            return _load_cached(path, st.st_mtime_ns, st.st_size, True)
     found = versions(key, root=root)
     if not found:
         raise KeyError(f"unknown instrument {key!r}")
