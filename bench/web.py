@@ -20,10 +20,11 @@ that rotates over prepared requests:
   but the attention check), so every save changes that many stored answers;
 - (d) dashboard: the recruiter's engagement dashboard with 5,000 candidates,
   logged in (session cookie);
-- reference floors, no target: the save's very requests sent to two
+- reference floors, no target: the save's very requests sent to three
   bench-only routes, ``post-floor`` (session, CSRF check, form parsed, a
-  redirect) and ``read-floor`` (that plus the link checked and the answers
-  read): what the save costs before it validates or writes anything.
+  redirect), ``read-floor`` (that plus the link checked and the answers
+  read) and ``check-floor`` (that plus every answer checked and the next
+  page's redirect): what the save costs before it writes anything.
 
 Each scenario runs in ``--rounds`` slices that alternate with slices of the
 baseline, so both see the same machine load; its ratio is its requests per
@@ -66,7 +67,7 @@ PAGE_QUESTIONS = 23
 TARGETS = {"page": 0.40, "save": 0.40, "dashboard": 0.20}
 #: Reference points without a target: the save's POST to bench-only routes that do
 #: only the first part of its work (see ``bench_app``).
-FLOORS = ("post-floor", "read-floor")
+FLOORS = ("post-floor", "read-floor", "check-floor")
 SCENARIOS = ("hello", "page", "save", "dashboard", *FLOORS)
 SETTINGS = ("duration", "rounds", "warmup", "connections", "threads", "workers", "changed")
 
@@ -86,9 +87,11 @@ def bench_app() -> Any:
     def _bench_hello() -> str:
         return "Hello, world!"
 
-    from flask import redirect, request
+    from flask import redirect, request, url_for
 
+    from assessor.forms.questionnaire import field_name
     from assessor.services import invitations, responses
+    from questionnaires.flow import missing_required, parse_answer
 
     @app.post("/_bench/post-floor/r/<token>/page/<section_key>")
     def _bench_post_floor(token: str, section_key: str) -> Any:
@@ -106,6 +109,23 @@ def bench_app() -> Any:
         responses.answers_of(assignment)
         request.form.get("action")
         return redirect("/_bench/hello")
+
+    @app.post("/_bench/check-floor/r/<token>/page/<section_key>")
+    def _bench_check_floor(token: str, section_key: str) -> Any:
+        """The read floor plus everything the save does but write: each answer
+        checked, the next page found, the redirect to it built."""
+        assignment = invitations.resolve_token(token)
+        instrument = responses.instrument_of(assignment)
+        answers = responses.answers_of(assignment)
+        section = responses.section_by_key(instrument, section_key)
+        assert section is not None
+        merged = dict(answers)
+        for item in section.items:
+            merged[item.key] = parse_answer(item, request.form.get(field_name(item)))
+        missing_required([section], merged)
+        following = responses.next_section(instrument, merged, section.key)
+        assert following is not None
+        return redirect(url_for("respond.page", token=token, section_key=following.key))
 
     return app
 

@@ -6,6 +6,8 @@ import csv
 import io
 import secrets
 from datetime import timedelta
+from functools import lru_cache
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -15,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 import questionnaires
 from assessor.extensions import db
 from assessor.models import Assignment, Engagement, Organisation, User, utcnow
-from assessor.services import audit, revisions
+from assessor.services import audit, responses, revisions
 from assessor.services.accounts import normalise_email
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned
@@ -86,30 +88,35 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
     return assignment
 
 
-#: Built once. Three entities in one row rather than joined eager loading, whose
-#: per-query loader set-up cost more than the query itself.
-_ASSIGNMENT_WITH_CONTEXT = (
-    select(Assignment, Engagement, Organisation)
-    .join(Engagement, Engagement.id == Assignment.engagement_id)
-    .join(Organisation, Organisation.id == Assignment.organisation_id)
-    .where(Assignment.id == bindparam("assignment_id"))
-)
+@lru_cache(maxsize=4)
+def _assignment_with_context(dialect: str) -> Any:
+    """Built once per dialect. Three entities in one row rather than joined eager
+    loading, whose per-query loader set-up cost more than the query itself, and
+    the participant's answers folded into a fourth column."""
+    return (
+        select(Assignment, Engagement, Organisation, responses.folded_answers_column(dialect))
+        .join(Engagement, Engagement.id == Assignment.engagement_id)
+        .join(Organisation, Organisation.id == Assignment.organisation_id)
+        .where(Assignment.id == bindparam("assignment_id"))
+    )
 
 
 def _with_context(assignment_id: int) -> Assignment | None:
-    """The assignment with its engagement and organisation, in one query.
+    """The assignment with its engagement, its organisation and its answers, in one query.
 
-    Every participant page shows who asks; loading the three rows together
-    saves two round trips on each of those pages (and costs no more than
-    ``session.get`` of the assignment alone). The two are set as the
-    assignment's read-only relationships, which also keeps them in the session.
+    Every participant page shows who asks and reads the answers; loading them
+    together saves three round trips on each of those pages. The two rows are
+    set as the assignment's read-only relationships, which also keeps them in
+    the session; the answers are held for the first ``responses.answers_of``.
     """
-    row = db.session.execute(_ASSIGNMENT_WITH_CONTEXT, {"assignment_id": assignment_id}).first()
+    statement = _assignment_with_context(db.session.get_bind().dialect.name)
+    row = db.session.execute(statement, {"assignment_id": assignment_id}).first()
     if row is None:
         return None
-    assignment, engagement, organisation = row
+    assignment, engagement, organisation, answers = row
     set_committed_value(assignment, "engagement", engagement)
     set_committed_value(assignment, "organisation", organisation)
+    responses.keep_preloaded(assignment, answers)
     return assignment
 
 

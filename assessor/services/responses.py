@@ -76,10 +76,51 @@ def _answers_statement(dialect: str) -> Any:
     )
 
 
+def folded_answers_column(dialect: str) -> Any:
+    """The same fold as a column of a query that loads the assignment, so that a
+    participant's page reads its link and its answers in one statement."""
+    return (
+        select(json_object_agg(dialect, Answer.item_key, Answer.value))
+        .where(Answer.assignment_id == Assignment.id)
+        .scalar_subquery()
+    )
+
+
+_PRELOADED = "assessor.preloaded_answers"
+_NOT_PRELOADED = object()
+
+
+def keep_preloaded(assignment: Assignment, folded: Any) -> None:
+    """Hold answers read with the assignment for this transaction's first :func:`answers_of`.
+
+    Only the first read gets them, and only in the same transaction: every
+    service that writes answers reads them first, so nothing written since
+    can be missed.
+    """
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get(_PRELOADED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_PRELOADED] = (transaction, {})
+    held[1][assignment.id] = folded
+
+
+def _take_preloaded(assignment: Assignment) -> Any:
+    session = db.session()
+    held = session.info.get(_PRELOADED)
+    if held is None or held[0] is not session.get_transaction():
+        return _NOT_PRELOADED
+    return held[1].pop(assignment.id, _NOT_PRELOADED)
+
+
 def answers_of(assignment: Assignment) -> dict[str, Any]:
     """Item key → stored value, segment answers included (they live on the assignment)."""
-    statement = _answers_statement(db.session.get_bind().dialect.name)
-    folded = db.session.connection().execute(statement, {"assignment_id": assignment.id}).scalar()
+    folded = _take_preloaded(assignment)
+    if folded is _NOT_PRELOADED:
+        statement = _answers_statement(db.session.get_bind().dialect.name)
+        folded = (
+            db.session.connection().execute(statement, {"assignment_id": assignment.id}).scalar()
+        )
     answers: dict[str, Any] = json.loads(folded) if isinstance(folded, str) else dict(folded or {})
     if assignment.segment:
         instrument = questionnaires.load(assignment.instrument_key, assignment.instrument_version)

@@ -248,6 +248,59 @@ def test_participant_pages_leave_the_session_alone(app, auth, recruiter, engagem
     )
 
 
+def test_a_participant_page_reads_its_link_and_answers_in_one_statement(
+    app, recruiter, engagement, instrument
+):
+    from sqlalchemy import event
+
+    from assessor.services import responses
+
+    assignment = invitations.invite(recruiter, engagement, "One Read", "oneread@example.com")
+    responses.consent(assignment)
+    section = instrument.sections[1]
+    responses.save_page(assignment, section, {section.items[0].key: "4"}, 5.0, strict=False)
+    db.session.commit()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    page = f"{link_of(assignment)}/page/{section.key}"
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        html = app.test_client().get(page).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert statements.count("SELECT") == 1
+    name = f"q_{section.items[0].key}"
+    assert re.search(rf'<input checked id="{name}-\d" name="{name}" type="radio" value="4">', html)
+
+
+def test_answers_read_with_the_link_are_never_served_stale(app, recruiter, engagement, instrument):
+    from assessor.services import responses
+
+    assignment = invitations.invite(recruiter, engagement, "Fresh Read", "fresh@example.com")
+    responses.consent(assignment)
+    section = instrument.sections[1]
+    first, second = section.items[0].key, section.items[1].key
+    responses.save_page(assignment, section, {first: "2"}, 5.0, strict=False)
+    db.session.commit()
+    token = invitations.link_token(assignment)
+    db.session.expunge_all()
+    # read with the link, then written and read again in the same transaction
+    linked = invitations.resolve_token(token)
+    assert responses.answers_of(linked)[first] == 2
+    responses.save_page(linked, section, {first: "5", second: "3"}, 5.0, strict=False)
+    assert responses.answers_of(linked)[first] == 5
+    db.session.commit()
+    # read with the link in one transaction, used in the next after another write
+    linked = invitations.resolve_token(token)
+    db.session.commit()
+    responses.save_page(linked, section, {first: "1"}, 5.0, strict=False, stored={})
+    assert responses.answers_of(linked)[first] == 1
+    db.session.commit()
+
+
 def test_csv_import_all_or_nothing(app, client, auth, recruiter, engagement):
     auth.login(recruiter.email)
     path = f"/engagements/{engagement.id}/candidates"
