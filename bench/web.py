@@ -20,11 +20,13 @@ that rotates over prepared requests:
   but the attention check), so every save changes that many stored answers;
 - (d) dashboard: the recruiter's engagement dashboard with 5,000 candidates,
   logged in (session cookie);
-- reference floors, no target: the save's very requests sent to three
+- reference floors, no target: the save's very requests sent to four
   bench-only routes, ``post-floor`` (session, CSRF check, form parsed, a
   redirect), ``read-floor`` (that plus the link checked and the answers
-  read) and ``check-floor`` (that plus every answer checked and the next
-  page's redirect): what the save costs before it writes anything.
+  read), ``check-floor`` (that plus every answer checked and the next
+  page's redirect: everything the save does but write) and ``raw-floor``
+  (that plus the save's writes as hand-written SQL on the bare driver
+  connection).
 
 Each scenario runs in ``--rounds`` slices that alternate with slices of the
 baseline, so both see the same machine load; its ratio is its requests per
@@ -51,6 +53,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +70,7 @@ PAGE_QUESTIONS = 23
 TARGETS = {"page": 0.40, "save": 0.40, "dashboard": 0.20}
 #: Reference points without a target: the save's POST to bench-only routes that do
 #: only the first part of its work (see ``bench_app``).
-FLOORS = ("post-floor", "read-floor", "check-floor")
+FLOORS = ("post-floor", "read-floor", "check-floor", "raw-floor")
 SCENARIOS = ("hello", "page", "save", "dashboard", *FLOORS)
 SETTINGS = ("duration", "rounds", "warmup", "connections", "threads", "workers", "changed")
 
@@ -89,6 +92,7 @@ def bench_app() -> Any:
 
     from flask import redirect, request, url_for
 
+    from assessor.extensions import db
     from assessor.forms.questionnaire import field_name
     from assessor.services import invitations, responses
     from questionnaires.flow import missing_required, parse_answer
@@ -110,10 +114,7 @@ def bench_app() -> Any:
         request.form.get("action")
         return redirect("/_bench/hello")
 
-    @app.post("/_bench/check-floor/r/<token>/page/<section_key>")
-    def _bench_check_floor(token: str, section_key: str) -> Any:
-        """The read floor plus everything the save does but write: each answer
-        checked, the next page found, the redirect to it built."""
+    def checked(token: str, section_key: str) -> tuple[Any, Any, dict[str, Any], str]:
         assignment = invitations.resolve_token(token)
         instrument = responses.instrument_of(assignment)
         answers = responses.answers_of(assignment)
@@ -125,7 +126,56 @@ def bench_app() -> Any:
         missing_required([section], merged)
         following = responses.next_section(instrument, merged, section.key)
         assert following is not None
-        return redirect(url_for("respond.page", token=token, section_key=following.key))
+        return (
+            assignment,
+            section,
+            merged,
+            url_for("respond.page", token=token, section_key=following.key),
+        )
+
+    @app.post("/_bench/check-floor/r/<token>/page/<section_key>")
+    def _bench_check_floor(token: str, section_key: str) -> Any:
+        """The read floor plus everything the save does but write: each answer
+        checked, the next page found, the redirect to it built."""
+        return redirect(checked(token, section_key)[3])
+
+    @app.post("/_bench/raw-floor/r/<token>/page/<section_key>")
+    def _bench_raw_floor(token: str, section_key: str) -> Any:
+        """The check floor plus the save's writes as hand-written SQL on the bare
+        driver connection: the claim, every answer upserted, the page time added
+        (committed by the same boundary). What the save would cost without the ORM
+        and SQLAlchemy's statement handling."""
+        assignment, section, merged, target = checked(token, section_key)
+        connection = db.session.connection()
+        sqlite = connection.dialect.name == "sqlite"
+        p = "?" if sqlite else "%s"
+        now = datetime.now(UTC)
+        stamp = now.replace(tzinfo=None).isoformat(" ") if sqlite else now
+        # through SQLAlchemy once, so that SQLite's writer turn is taken as for any write
+        connection.exec_driver_sql(
+            f"UPDATE assignment SET current_section = {p} WHERE id = {p} AND submitted_at IS NULL",
+            (section.key, assignment.id),
+        )
+        cursor = connection.connection.driver_connection.cursor()
+        json_value = p if sqlite else "%s::json"
+        cursor.executemany(
+            f"INSERT INTO answer (assignment_id, section_key, item_key, value, answered_at) "
+            f"VALUES ({p}, {p}, {p}, {json_value}, {p}) ON CONFLICT (assignment_id, item_key) "
+            "DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
+            [
+                (assignment.id, section.key, item.key, json.dumps(merged[item.key]), stamp)
+                for item in section.items
+                if merged[item.key] is not None
+            ],
+        )
+        cursor.execute(
+            f"INSERT INTO page_timing (assignment_id, section_key, seconds, saved_at) "
+            f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (assignment_id, section_key) "
+            "DO UPDATE SET seconds = page_timing.seconds + excluded.seconds, "
+            "saved_at = excluded.saved_at",
+            (assignment.id, section.key, 1.0, stamp),
+        )
+        return redirect(target)
 
     return app
 
