@@ -118,8 +118,8 @@ def take_writer_turn(engine: Engine) -> int | None:
     SQLite lets one writer in at a time and makes the others poll, sleeping
     up to 100 ms between tries, so under concurrent saves some wait far longer
     than the lock is held. Writers that queue on an OS file lock first (each
-    request with its own descriptor, so threads queue too) get in within a
-    millisecond of the previous commit. Returns the descriptor to give back to
+    writing transaction with its own descriptor, so threads queue too) get in
+    within a millisecond of the previous commit. Returns the descriptor to give back to
     :func:`end_writer_turn`; None for a database without a file, or when the
     turn did not come in time (SQLite's own waiting then applies as before).
     The kernel drops the lock if the process dies.

@@ -67,23 +67,24 @@ def instrument_of(assignment: Assignment) -> Instrument:
     return instrument
 
 
+def _folded_answers(dialect: str, assignment_id: Any) -> Any:
+    """A participant's answers folded into one JSON object by the database:
+    one value to decode instead of a row (and a JSON value) per answer."""
+    return select(json_object_agg(dialect, Answer.item_key, Answer.value)).where(
+        Answer.assignment_id == assignment_id
+    )
+
+
 @lru_cache(maxsize=4)
 def _answers_statement(dialect: str) -> Any:
-    """All of a participant's answers folded into one JSON object by the database:
-    one row to decode instead of a row (and a JSON value) per answer."""
-    return select(json_object_agg(dialect, Answer.item_key, Answer.value)).where(
-        Answer.assignment_id == bindparam("assignment_id")
-    )
+    """The fold on its own, built once per dialect."""
+    return _folded_answers(dialect, bindparam("assignment_id"))
 
 
 def folded_answers_column(dialect: str) -> Any:
-    """The same fold as a column of a query that loads the assignment, so that a
+    """The fold as a column of a query that loads the assignment, so that a
     participant's page reads its link and its answers in one statement."""
-    return (
-        select(json_object_agg(dialect, Answer.item_key, Answer.value))
-        .where(Answer.assignment_id == Assignment.id)
-        .scalar_subquery()
-    )
+    return _folded_answers(dialect, Assignment.id).scalar_subquery()
 
 
 _PRELOADED = "assessor.preloaded_answers"
