@@ -52,7 +52,6 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 
 def init_extensions(app: Flask) -> None:
     from assessor.database import configure_sqlite
-    from assessor.web import csrf_token
 
     db.init_app(app)
     with app.app_context():
@@ -60,9 +59,9 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # Templates get the lazy proxy instead of Flask-Login's processor, which loads
     # the user for every page: a participant's page never asks who is signed in.
-    # Registered after Flask-WTF's processor, whose csrf_token this one replaces.
+    # csrf_token() is Flask-WTF's own (a template global and context processor).
     login_manager.init_app(app, add_context_processor=False)
-    app.context_processor(lambda: {"current_user": current_user, "csrf_token": csrf_token})
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"

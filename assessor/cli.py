@@ -11,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from assessor.database import writing
 from assessor.extensions import db
 from assessor.models import ROLES
 from assessor.services.errors import ServiceError
@@ -18,10 +19,15 @@ from assessor.services.errors import ServiceError
 
 @contextmanager
 def cli_boundary() -> Iterator[None]:
-    """The CLI's one commit: everything or nothing, errors as one clear line."""
+    """The CLI's one commit: everything or nothing, errors as one clear line.
+
+    Every command that uses it writes, so it runs as a writer from its start
+    (on SQLite: holding the write lock, as a POST does).
+    """
     try:
-        yield
-        db.session.commit()
+        with writing():
+            yield
+            db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
@@ -40,6 +46,12 @@ def init_db_command() -> None:
         upgrade(db.engine)
     except Exception as exc:  # a database that cannot be reached or written
         raise click.ClickException(f"Could not migrate {db.engine.url!r}: {exc}") from None
+    from assessor.services import standings
+
+    with cli_boundary():
+        filled = standings.backfill()  # engagements scored before standings were stored
+    if filled:
+        click.echo(f"Stored the candidates' standings of {filled} engagement(s).")
     click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}")
 
 

@@ -47,7 +47,9 @@ BASE: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "WTF_CSRF_TIME_LIMIT": None,
+    # A page's CSRF token is refused after a working day (seconds): a form left open
+    # longer gets the 400 page that says to reload it. Sign-out clears the session.
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "PAGE_SIZE": 50,
 }

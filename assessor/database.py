@@ -2,34 +2,53 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, func
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+#: True while the work under way is meant to write (a POST, a CLI command); set
+#: it with :func:`writing`, or as the request boundary does for unsafe methods.
+WRITING: ContextVar[bool] = ContextVar("assessor_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Mark the transactions begun inside the block as ones that write.
+
+    On SQLite they then start by taking the database's single write lock
+    (``BEGIN IMMEDIATE``), waiting their turn if another writer has it, so
+    they never read old data and then fail to write it. Nothing changes on
+    PostgreSQL, which locks only the rows written.
+    """
+    token = WRITING.set(True)
+    try:
+        yield
+    finally:
+        WRITING.reset(token)
+
 
 def configure_sqlite(engine: Engine) -> None:
-    """WAL mode, foreign keys on, real transactions, and writers in turn on SQLite.
+    """WAL mode, foreign keys on, and transactions begun as SQLAlchemy documents.
 
-    pysqlite's own transaction handling skips BEGIN before DDL and breaks
-    SAVEPOINT; SQLAlchemy's documented recipe takes over that job. Every
-    transaction begins as a reader; at its first write it waits for the
-    file's writer turn (:func:`take_writer_turn`) and restarts as ``BEGIN
-    IMMEDIATE``, and the turn is given back right after
-    the transaction's COMMIT or ROLLBACK. So a request holds the one
-    writer's place only from its first write to its commit, not while it
-    checks links, reads and validates. Reads before the first write see the
-    state at their start, as under PostgreSQL's READ COMMITTED; the writes
-    and everything after them see the latest.
+    The Python driver's own transaction handling skips BEGIN before DDL and
+    breaks SAVEPOINT, so it is switched off and every transaction begins
+    explicitly (SQLAlchemy's "Serializable isolation / Savepoints /
+    Transactional DDL" recipe for pysqlite). A transaction inside
+    :func:`writing` begins ``BEGIN IMMEDIATE``: it holds the write lock from
+    its start to its commit, so writers run one after the other and each sees
+    what the previous one committed. Any other transaction begins a plain
+    ``BEGIN`` and only reads; readers never wait for writers in WAL mode.
+    A writer that finds the lock taken waits up to ``busy_timeout``.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -47,106 +66,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Straight to the driver: the same statement as the recipe's exec_driver_sql,
-        # without a full SQLAlchemy execution on every request.
-        connection.connection.driver_connection.execute("BEGIN DEFERRED")
-        connection.info[_WRITES_NOT_BEGUN] = True
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _writer_turn_at_first_write(
-        connection: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
-    ) -> None:
-        if not connection.info.get(_WRITES_NOT_BEGUN) or not _is_write(statement, context):
-            return
-        connection.info[_WRITES_NOT_BEGUN] = False
-        if connection.in_nested_transaction():
-            return  # a savepoint would not survive the restart below
-        connection.info[_WRITER_TURN] = take_writer_turn(engine)
-        # Restart as a write transaction at the latest state: the reads so far
-        # held only a snapshot, nothing is written yet. A deferred transaction
-        # that writes after another writer committed would fail in WAL mode.
-        driver = connection.connection.driver_connection
-        driver.execute("COMMIT")
-        driver.execute("BEGIN IMMEDIATE")
-
-    # SQLAlchemy's commit and rollback events come just before the driver's call:
-    # end the transaction here, then give the turn back. The driver's own
-    # commit() or rollback() that follows finds no transaction and does nothing.
-    @event.listens_for(engine, "commit")
-    def _commit_then_give_turn_back(connection: Any) -> None:
-        _end_turn(connection, "COMMIT")
-
-    @event.listens_for(engine, "rollback")
-    def _roll_back_then_give_turn_back(connection: Any) -> None:
-        _end_turn(connection, "ROLLBACK")
-
-    @event.listens_for(engine, "close")
-    def _give_turn_back_on_close(_dbapi_connection: Any, record: Any) -> None:
-        end_writer_turn(record.info.pop(_WRITER_TURN, None))
-
-
-def _end_turn(connection: Any, statement: str) -> None:
-    turn = connection.info.pop(_WRITER_TURN, None)
-    if turn is None:
-        return
-    try:
-        connection.connection.driver_connection.execute(statement)
-    except Exception:  # the driver's own call that follows raises it again, wrapped
-        pass
-    finally:
-        end_writer_turn(turn)
-
-
-_WRITES_NOT_BEGUN = "assessor_writes_not_begun"
-_WRITER_TURN = "assessor_writer_turn"
-_WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
-
-
-def _is_write(statement: str, context: Any) -> bool:
-    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
-        return True
-    return statement.lstrip()[:7].upper().startswith(_WRITE_STATEMENTS)
-
-
-#: How long a writer waits for its turn: SQLite's own busy timeout (set on connect).
-WRITER_TURN_TIMEOUT = 10.0
-
-
-def take_writer_turn(engine: Engine) -> int | None:
-    """Wait for this SQLite file's writer turn: an exclusive lock on ``<file>-writers``.
-
-    SQLite lets one writer in at a time and makes the others poll, sleeping
-    up to 100 ms between tries, so under concurrent saves some wait far longer
-    than the lock is held. Writers that queue on an OS file lock first (each
-    writing transaction with its own descriptor, so threads queue too) get in
-    within a millisecond of the previous commit. Returns the descriptor to give back to
-    :func:`end_writer_turn`; None for a database without a file, or when the
-    turn did not come in time (SQLite's own waiting then applies as before).
-    The kernel drops the lock if the process dies.
-    """
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
-        return None
-    fd = os.open(f"{database}-writers", os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + WRITER_TURN_TIMEOUT
-    pause = 0.0002
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                return None
-            time.sleep(pause)
-            pause = min(pause * 2, 0.002)
-
-
-def end_writer_turn(fd: int | None) -> None:
-    """Let the next writer in (after the transaction has ended)."""
-    if fd is not None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if WRITING.get() else "BEGIN")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -162,7 +82,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with writing(), engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
@@ -174,17 +94,6 @@ def insert_for(dialect: str, model: Any) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
-
-
-def json_object_agg(dialect: str, key: Any, value: Any) -> Any:
-    """An aggregate folding (text key, JSON value) rows into one JSON object.
-
-    SQLite gives the object as text, PostgreSQL's driver as a dict; no rows
-    give NULL on PostgreSQL and ``{}`` on SQLite.
-    """
-    if dialect == "postgresql":
-        return func.json_object_agg(key, value)
-    return func.json_group_object(key, func.json(value))
 
 
 def upsert(

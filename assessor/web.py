@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import (
     Flask,
     Response,
-    current_app,
     g,
     get_template_attribute,
     render_template,
     request,
-    session,
-    url_for,
 )
 from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
-from wtforms import Field
+from wtforms import Field, SelectChoice
 
+from assessor import database
 from assessor.extensions import db
+from assessor.services import audit
 from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,7 +78,20 @@ def keep_changes() -> None:
 
 def register_request_boundary(app: Flask) -> None:
     """The one place that commits: after a successful request. Errors roll back,
-    unless the view called :func:`keep_changes`."""
+    unless the view called :func:`keep_changes`.
+
+    A request that may write (POST, PUT, PATCH, DELETE) runs as a writer from
+    its start (see :func:`assessor.database.writing`). Audit events kept with
+    :func:`assessor.services.audit.record_after_response` are written after
+    the commit, in a short transaction of their own.
+    """
+
+    @app.before_request
+    def _writers_say_so_first() -> None:
+        """Before the first query, so that on SQLite the request's transaction
+        begins holding the write lock and never writes on a stale read."""
+        if request.method in UNSAFE_METHODS:
+            g.writing_token = database.WRITING.set(True)
 
     @app.before_request
     def _refuse_nul_characters() -> None:
@@ -92,16 +106,48 @@ def register_request_boundary(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        if response.status_code < 400 or g.get("keep_changes"):
-            db.session.commit()
-        else:
+        if response.status_code >= 400 and not g.get("keep_changes"):
             db.session.rollback()
-        return response
+            audit.take_kept()  # nothing was shown or sent as asked: nothing to audit
+            return response
+        db.session.commit()
+        return _write_audit_events(app, response)
 
     @app.teardown_request
     def _rollback(exc: BaseException | None) -> None:
         if exc is not None:
             db.session.rollback()
+        audit.take_kept()  # never carried into another request
+        token = g.pop("writing_token", None)
+        if token is not None:
+            database.WRITING.reset(token)
+
+
+def _write_audit_events(app: Flask, response: Response) -> Response:
+    """Write the events kept for after the response; if that fails, send a 503 instead,
+    since a page or download must never go out without its audit record."""
+    events = audit.take_kept()
+    if not events:
+        return response
+    try:
+        with database.writing():
+            audit.write(events)
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        app.logger.exception(
+            "Could not record %s %s in the audit trail", request.method, request.path
+        )
+        response.close()
+        refused = app.make_response(
+            _error_page(
+                503,
+                "This page or download could not be recorded in the audit trail, so it "
+                "was not sent. Nothing was lost: try again in a moment.",
+            )
+        )
+        return add_security_headers(refused)
+    return response
 
 
 ERROR_TITLES = {
@@ -112,6 +158,7 @@ ERROR_TITLES = {
     413: "Upload too large",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Please try again",
 }
 
 
@@ -177,32 +224,22 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
 
 
 _FIELD_HTML: dict[tuple[Any, ...], Markup] = {}
-_FIELD_HTML_MAX = 4096
+_FIELD_HTML_MAX = 1024
+_PLAIN_DATA = (int, float, Decimal, date)
 
 
 def field_html(field: Field, hint: str | None = None) -> Markup:
-    """``_forms.html``'s ``field`` macro, its markup kept while the field is unchanged.
+    """``_forms.html``'s ``field`` macro, its markup kept while nothing it shows can differ.
 
-    A field that was not posted and has no errors renders the same for everyone
-    who sees it with the same value, so the markup is reused under a key of
-    everything the macro and the widget read: on the recruiter's dashboard
-    WTForms' rendering was a third of a warm request. What someone typed is
-    always rendered live, and never kept.
+    WTForms' rendering of the recruiter dashboard's five fields is a third of
+    that warm page (``bench/markup.py``). Only a field nobody typed into is
+    kept: no posted value, no error, and a value that is empty, a number, a
+    date or one of its choices; anything else is rendered live. At most
+    ``_FIELD_HTML_MAX`` entries, emptied when full.
     """
-    if field.errors or getattr(field, "raw_data", None):
-        return _field_macro()(field, hint)
-    key = (
-        type(field),
-        id(field.widget),
-        field.id,
-        field.name,
-        field.label.text,
-        hint,
-        repr(field.data),
-        repr(getattr(field, "choices", None)),
-        repr(field.render_kw),
-        repr(sorted(vars(field.flags).items())),
-    )
+    key = _field_key(field, hint)
+    if key is None:
+        return Markup(_field_macro()(field, hint))
     html = _FIELD_HTML.get(key)
     if html is None:
         html = Markup(_field_macro()(field, hint))
@@ -212,54 +249,58 @@ def field_html(field: Field, hint: str | None = None) -> Markup:
     return html
 
 
+def _field_key(field: Field, hint: str | None) -> tuple[Any, ...] | None:
+    """Everything the macro and the widget read, compared by value; None: do not keep.
+
+    The widgets are held in the key (WTForms shares one per field class), never
+    their ``id()``, which a later object may reuse.
+    """
+    if field.errors or getattr(field, "raw_data", None):
+        return None
+    data = field.data
+    choices = getattr(field, "choices", None)
+    if not (
+        data is None
+        or data == ""
+        or (isinstance(data, _PLAIN_DATA) and not isinstance(data, bool))
+        or (choices is not None and isinstance(data, str) and _is_choice(choices, data))
+    ):
+        return None
+    return (
+        type(field),
+        field.widget,
+        getattr(field, "option_widget", None),
+        field.id,
+        field.name,
+        field.label.text,
+        hint,
+        type(data),
+        repr(data),
+        repr(choices),
+        repr(field.render_kw),
+        repr(sorted(vars(field.flags).items())),
+    )
+
+
+def _is_choice(choices: Any, value: str) -> bool:
+    """``value`` is one of ``choices``' values (a list of pairs or of plain values)."""
+    if isinstance(choices, dict):  # option groups
+        return any(_is_choice(group, value) for group in choices.values())
+    for choice in choices:
+        if isinstance(choice, SelectChoice):
+            choice = choice.value
+        elif isinstance(choice, tuple | list):
+            choice = choice[0]
+        if str(choice) == value:
+            return True
+    return False
+
+
 def _field_macro() -> Any:
     return get_template_attribute("_forms.html", "field")
 
 
-_SIGNED_CSRF: dict[tuple[str, str], str] = {}
-_SIGNED_CSRF_MAX = 4096
-
-
-def csrf_token() -> str:
-    """Flask-WTF's CSRF token of this session, signed once per worker, not per page.
-
-    The signed token carries a timestamp that is checked only under a time
-    limit. Without one (``WTF_CSRF_TIME_LIMIT`` None, as configured) a token
-    signed earlier for the same session secret validates exactly as a new one
-    would, and signing was a fifth of rendering a questionnaire page. With a
-    limit, every page gets a freshly signed token as before.
-    """
-    config = current_app.config
-    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    raw = session.get(field)
-    if raw is None or config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None:
-        return generate_csrf()
-    key = (str(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key), str(raw))
-    token = _SIGNED_CSRF.get(key)
-    if token is None:
-        token = generate_csrf()
-        if len(_SIGNED_CSRF) >= _SIGNED_CSRF_MAX:
-            _SIGNED_CSRF.clear()
-        _SIGNED_CSRF[key] = token
-    return token
-
-
-_FIXED_URLS: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {}
-
-
-def fixed_url(endpoint: str, **values: str) -> str:
-    """``url_for`` of a URL that is the same on every request (a static file, the
-    sign-in page), built once per worker and mount point instead of on every page."""
-    key = (request.script_root, endpoint, tuple(sorted(values.items())))
-    url = _FIXED_URLS.get(key)
-    if url is None:
-        url = _FIXED_URLS[key] = url_for(endpoint, **values)
-    return url
-
-
 def register_template_helpers(app: Flask) -> None:
-    app.add_template_global(fixed_url)
-    app.add_template_global(csrf_token)  # in place of Flask-WTF's generate_csrf
     app.add_template_global(field_html)
     # A global, not a context processor: a processor would load the user on every
     # page, participant pages included; base.html reads it only when signed in.

@@ -57,11 +57,11 @@ def load_demo(app: Flask, candidates: int = 0, in_progress: int = 0) -> dict[str
     """Load the demo; add ``candidates`` scored and ``in_progress`` half-answered ones.
 
     Returns the demo engagement id and the invitation tokens of the
-    in-progress candidates (each consented, first page answered).
+    in-progress candidates (each consented, first page answered), with their
+    assignment ids under ``ids``.
     """
     from sqlalchemy import select
 
-    from assessor.demo import add_scored_candidates
     from assessor.demo import load_demo as product_load_demo
     from assessor.extensions import db
     from assessor.models import Engagement, Organisation
@@ -77,27 +77,63 @@ def load_demo(app: Flask, candidates: int = 0, in_progress: int = 0) -> dict[str
         ).first()
         assert engagement is not None
         if candidates:
-            add_scored_candidates(engagement, candidates)
-        tokens = add_in_progress(engagement, in_progress) if in_progress else []
-        return {"engagement_id": engagement.id, "tokens": tokens}
+            add_scored(app, engagement.id, candidates)
+        started = add_in_progress(engagement, in_progress) if in_progress else []
+        return {
+            "engagement_id": engagement.id,
+            "tokens": [token for _, token in started],
+            "ids": [aid for aid, _ in started],
+        }
 
 
-def add_in_progress(engagement: Any, n: int) -> list[str]:
-    """Invite ``n`` candidates through the service, consent, answer page 1; their tokens."""
+def add_scored(app: Flask, engagement_id: int, n: int, seed: int = 1) -> float:
+    """Bulk-insert ``n`` scored candidates through the product's own seeding
+    (``assessor.demo.add_scored_candidates``, which also writes whatever the
+    product stores per candidate); the seconds it took."""
+    import time
+
+    from sqlalchemy import text
+
+    from assessor.demo import add_scored_candidates
+    from assessor.extensions import db
+    from assessor.models import Engagement
+
+    t0 = time.perf_counter()
+    with app.app_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        assert engagement is not None
+        add_scored_candidates(engagement, n, seed)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # autovacuum would analyze after such a bulk insert within a minute or
+            # so; done now, the plans are those of a settled database from the start
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+    return time.perf_counter() - t0
+
+
+def add_in_progress(
+    engagement: Any, n: int, prefix: str = "Bench Respondent"
+) -> list[tuple[int, str]]:
+    """Invite ``n`` candidates through the service, consent, answer page 1.
+
+    Returns each one's assignment id and link token.
+    """
     import numpy as np
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from assessor.demo import synthetic_answers
     from assessor.extensions import db
-    from assessor.models import User
+    from assessor.models import Assignment, User
     from assessor.services import invitations, responses
 
     recruiter = db.session.scalars(select(User).where(User.email == RECRUITER)).one()
     rng = np.random.default_rng(3)
-    tokens = []
+    first = db.session.scalar(select(func.count(Assignment.id))) or 0
+    started = []
     for i in range(n):
         a = invitations.invite(
-            recruiter, engagement, f"Bench Respondent {i}", f"respondent{i}@example.com"
+            recruiter, engagement, f"{prefix} {first + i}", f"respondent{first + i}@example.com"
         )
         instrument = responses.instrument_of(a)
         responses.consent(a)
@@ -105,9 +141,9 @@ def add_in_progress(engagement: Any, n: int) -> list[str]:
         section = instrument.sections[0]
         responses.save_page(a, section, page_values(section, answers), 60.0, strict=True)
         db.session.flush()
-        tokens.append(invitations.link_token(a))
+        started.append((a.id, invitations.link_token(a)))
     db.session.commit()
-    return tokens
+    return started
 
 
 def page_values(section: Any, answers: dict[str, Any]) -> dict[str, Any]:
@@ -201,3 +237,184 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
 
 def verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
+
+
+# ------------------------------------------------------------------ serving over HTTP
+HOST = "127.0.0.1"
+USER_AGENT = "assessor-bench/1"  # Flask-Login's strong session protection hashes it
+GUNICORN_TIMEOUT = 120  # the earlier code's first dashboard after a change at 50,000: 12-16 s
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def fetch(
+    port: int, method: str, path: str, cookie: str = "", body: str = "", timeout: float = 180
+) -> tuple[int, dict[str, str], str]:
+    """One request on a fresh connection; status, headers (lower-cased), body text."""
+    import http.client
+
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    headers = {"User-Agent": USER_AGENT}
+    if cookie:
+        headers["Cookie"] = cookie
+    if body:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body or None, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, text
+    finally:
+        conn.close()
+
+
+def session_cookie(headers: dict[str, str], previous: str = "") -> str:
+    """The ``session=`` cookie a response sets, else ``previous``."""
+    raw = headers.get("set-cookie", "")
+    if not raw.startswith("session="):
+        return previous
+    return raw.split(";", 1)[0]
+
+
+def login_cookie(server: Server) -> str:
+    """The demo recruiter's session cookie, from a real sign-in over HTTP."""
+    import urllib.parse
+
+    _, headers, html = server.fetch("GET", "/login")
+    cookie = session_cookie(headers)
+    body = urllib.parse.urlencode(
+        {"email": RECRUITER, "password": PASSWORD, "csrf_token": csrf_token(html)}
+    )
+    status, headers, _ = server.fetch("POST", "/login", cookie=cookie, body=body)
+    assert status in (302, 303), status
+    return session_cookie(headers, cookie)
+
+
+class Server:
+    """A gunicorn master serving ``app_spec`` with sync workers on a free loopback port.
+
+    The same command serves the product and the bare app, so both pay the same
+    server. ``access_log`` (off for throughput runs, where it would cost every
+    request a log line) records which worker served each request.
+    """
+
+    def __init__(
+        self,
+        app_spec: str,
+        env: dict[str, str],
+        workers: int = 2,
+        access_log: Path | None = None,
+        probe: str = "/login",
+    ) -> None:
+        import subprocess
+
+        self.port = free_port()
+        self.access_log = access_log
+        self.sent = 0  # requests sent through ``fetch``
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        cmd = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers", str(workers),
+            "--bind", f"{HOST}:{self.port}",
+            "--log-level", "warning",
+            "--timeout", str(GUNICORN_TIMEOUT),
+        ]  # fmt: skip
+        if access_log is not None:
+            access_log.write_text("")
+            cmd += ["--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s"]
+        self.proc = subprocess.Popen(
+            [*cmd, app_spec], cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": path}
+        )
+        self._wait_until_up(probe)
+
+    def _wait_until_up(self, probe: str) -> None:
+        import time
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if fetch(self.port, "GET", probe, timeout=10)[0] < 500:
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"gunicorn did not start ({probe})")
+            time.sleep(0.2)
+
+    def workers(self) -> list[int]:
+        """The worker processes' ids (children of the master)."""
+        pid = self.proc.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        if children.exists():
+            return sorted(int(x) for x in children.read_text().split())
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                if f"\nPPid:\t{pid}\n" in status.read_text():
+                    found.append(int(status.parent.name))
+            except OSError:
+                continue
+        return sorted(found)
+
+    def memory(self) -> dict[int, dict[str, float]]:
+        """Each worker's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+        out: dict[int, dict[str, float]] = {}
+        for pid in self.workers():
+            fields = {}
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    fields[key] = int(value.split()[0]) / 1024  # kB -> MB
+            out[pid] = {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
+        return out
+
+    def fetch(
+        self, method: str, path: str, cookie: str = "", body: str = ""
+    ) -> tuple[int, dict[str, str], str]:
+        """``fetch`` on this server, counted (the access log has a line per request)."""
+        self.sent += 1
+        return fetch(self.port, method, path, cookie=cookie, body=body)
+
+    def last_worker(self) -> int:
+        """The worker that answered the last request sent through ``fetch``.
+
+        gunicorn writes the access log line after the answer: wait for it.
+        """
+        import time
+
+        assert self.access_log is not None
+        deadline = time.monotonic() + 10
+        while True:
+            lines = self.access_log.read_text().splitlines()
+            if len(lines) >= self.sent:
+                return int(lines[self.sent - 1].split()[0].strip("<>"))
+            if time.monotonic() > deadline:
+                raise RuntimeError("the access log did not record the request")
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        """Stop the master (it stops its workers), killing it after 30 s."""
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

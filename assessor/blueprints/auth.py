@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -54,6 +63,12 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """Sign out and empty the session, so its CSRF secret (and every token signed
+    with it) and anything else kept there end with it."""
     logout_user()
+    remember = session.get("_remember")  # Flask-Login's order to delete a remember-me cookie
+    session.clear()
+    if remember:
+        session["_remember"] = remember
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

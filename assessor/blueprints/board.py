@@ -298,7 +298,7 @@ def brief(engagement_id: int) -> Response:
     if data is None:
         abort(400, "The role brief needs at least one board member who has submitted.")
     pdf = build_role_brief(data)
-    audit.record(
+    audit.record_after_response(
         current_user.organisation_id,
         current_user.id,
         "export.role_brief",

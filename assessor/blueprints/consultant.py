@@ -185,7 +185,7 @@ def results(engagement_id: int, survey_id: int) -> Any:
     engagement = _engagement(engagement_id)
     survey = _round(engagement, survey_id)
     view = survey_results.build(engagement, survey)
-    audit.record(
+    audit.record_after_response(
         current_user.organisation_id, current_user.id, "survey.results", "survey", survey.id
     )
     return render_template(
@@ -204,7 +204,9 @@ def results_csv(engagement_id: int, survey_id: int) -> Response:
     engagement = _engagement(engagement_id)
     survey = _round(engagement, survey_id)
     view = survey_results.build(engagement, survey)
-    audit.record(current_user.organisation_id, current_user.id, "export.csv", "survey", survey.id)
+    audit.record_after_response(
+        current_user.organisation_id, current_user.id, "export.csv", "survey", survey.id
+    )
     return download(
         survey_results.export_csv(view),
         "text/csv",
@@ -218,7 +220,9 @@ def results_json(engagement_id: int, survey_id: int) -> Response:
     engagement = _engagement(engagement_id)
     survey = _round(engagement, survey_id)
     view = survey_results.build(engagement, survey)
-    audit.record(current_user.organisation_id, current_user.id, "export.json", "survey", survey.id)
+    audit.record_after_response(
+        current_user.organisation_id, current_user.id, "export.json", "survey", survey.id
+    )
     return Response(
         json.dumps(view.to_dict(), indent=2, ensure_ascii=False), mimetype="application/json"
     )
@@ -242,7 +246,9 @@ def report_pdf(engagement_id: int, survey_id: int) -> Response:
             url_for("consultant.results", engagement_id=engagement.id, survey_id=survey.id)
         )
     pdf = build_readiness_report(view)
-    audit.record(current_user.organisation_id, current_user.id, "export.pdf", "survey", survey.id)
+    audit.record_after_response(
+        current_user.organisation_id, current_user.id, "export.pdf", "survey", survey.id
+    )
     return download(
         pdf, "application/pdf", f"readiness-report-{engagement.id}-round-{survey.round}.pdf"
     )

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import Markup
 
 import questionnaires
 from assessor.forms.questionnaire import ActionForm, field_name, items_form_class
@@ -29,6 +28,7 @@ from assessor.forms.recruiter import (
     InviteForm,
 )
 from assessor.models import Assignment, Engagement
+from assessor.reports import charts
 from assessor.services import (
     audit,
     candidate_view,
@@ -38,9 +38,7 @@ from assessor.services import (
     mail,
     privacy,
     profiles,
-    revisions,
 )
-from assessor.services import pool as pool_service
 from assessor.services.errors import NotFoundError, ServiceError
 from assessor.services.invitations import CsvImportError
 from assessor.web import download, role_required
@@ -65,10 +63,6 @@ def link_for(assignment: Assignment) -> str:
     return url_for("respond.welcome", token=invitations.link_token(assignment), _external=True)
 
 
-#: The rendered listing of dashboard views, per candidates revision (CandidatePage.cache_key).
-_LISTING_HTML = revisions.RevisionCache(size=256)
-
-
 def _dashboard(
     engagement: Engagement,
     forms: dict[str, Any] | None = None,
@@ -87,21 +81,7 @@ def _dashboard(
         status=request.args.get("status", "all"),
         query=request.args.get("q", "")[:100],
     )
-    pool = pool_service.candidate_pool(engagement)
-    profile = pool.profile
-    listing_html = _LISTING_HTML.get_or_build(
-        (*listing.cache_key, request.script_root),
-        lambda: Markup(
-            render_template(
-                "recruiter/_candidate_listing.html",
-                engagement=engagement,
-                listing=listing,
-                rows=candidates.page_rows(engagement, listing),
-                profile=profile,
-                profile_version=pool.profile_version,
-            )
-        ),
-    )
+    version, profile = profiles.current_profile(engagement)
     all_forms = {
         "invite": InviteForm(prefix="invite"),
         "csv": CsvInviteForm(prefix="csv"),
@@ -116,7 +96,9 @@ def _dashboard(
     return render_template(
         "recruiter/dashboard.html",
         engagement=engagement,
-        listing_html=listing_html,
+        listing=listing,
+        profile=profile,
+        profile_version=version,
         forms=all_forms,
         import_problems=import_problems or [],
     ), status
@@ -285,14 +267,12 @@ def candidate(engagement_id: int, assignment_id: int) -> Any:
             "recruiter/erased.html", engagement=engagement, assignment=assignment
         )
     view = candidate_view.build(engagement, assignment)
-    audit.record(
-        current_user.organisation_id, current_user.id, "candidate.view", "assignment", assignment.id
-    )
-    from assessor.reports import charts
-
     radar_svg = bars_svg = None
     if view.fit is not None or any(r.pomp is not None for r in view.competencies):
-        radar_svg, bars_svg = _charts(view, charts)
+        radar_svg, bars_svg = _charts(view)
+    audit.record_after_response(
+        current_user.organisation_id, current_user.id, "candidate.view", "assignment", assignment.id
+    )
     return render_template(
         "recruiter/candidate.html",
         engagement=engagement,
@@ -308,20 +288,29 @@ def candidate(engagement_id: int, assignment_id: int) -> Any:
     )
 
 
-def _charts(view: candidate_view.CandidateView, charts: Any) -> tuple[str, str]:
+#: The candidate page's two charts, one entry per candidate (a few KB each).
+_CHARTS = charts.ChartCache(max_bytes=16 * 1024 * 1024)
+
+
+def _charts(view: candidate_view.CandidateView) -> tuple[str, str]:
+    """The radar and the bars, drawn again only when what they show has changed."""
     labels = [r.name for r in view.competencies]
     series = [(view.name, [r.pomp for r in view.competencies], "candidate")]
     if any(v is not None for v in view.profile_values):
         series.insert(0, ("Role profile", list(view.profile_values), "profile"))
-    radar = charts.to_svg(
-        charts.radar_chart(labels, _colour(series)),
-        f"Radar chart of {view.name}'s competencies against the role profile",
-    )
     rows = [
         (r.name, r.pomp, r.low, r.high, r.minimum, r.band_label or "") for r in view.competencies
     ]
-    bars = charts.to_svg(charts.competency_bars(rows), "Competency scores with 90% bands")
-    return radar, bars
+
+    def draw() -> tuple[str, str]:
+        radar = charts.to_svg(
+            charts.radar_chart(labels, _colour(series)),
+            f"Radar chart of {view.name}'s competencies against the role profile",
+        )
+        bars = charts.to_svg(charts.competency_bars(rows), "Competency scores with 90% bands")
+        return radar, bars
+
+    return _CHARTS.get(view.assignment_id, (labels, series, rows), draw)
 
 
 SERIES_COLOURS = {"profile": "#8a93a6", "candidate": "#1f5fbf"}
@@ -338,7 +327,7 @@ def candidate_json(engagement_id: int, assignment_id: int) -> Response:
     engagement = _engagement(engagement_id)
     assignment = _candidate(engagement, assignment_id)
     view = candidate_view.build(engagement, assignment)
-    audit.record(
+    audit.record_after_response(
         current_user.organisation_id, current_user.id, "export.json", "assignment", assignment.id
     )
     body = json.dumps(view.to_dict(), indent=2, ensure_ascii=False)
@@ -354,7 +343,7 @@ def candidate_pdf(engagement_id: int, assignment_id: int) -> Response:
     assignment = _candidate(engagement, assignment_id)
     view = candidate_view.build(engagement, assignment)
     pdf = build_candidate_profile(candidate_view.to_report_data(view))
-    audit.record(
+    audit.record_after_response(
         current_user.organisation_id, current_user.id, "export.pdf", "assignment", assignment.id
     )
     return download(pdf, "application/pdf", f"profile-{assignment.id}.pdf")
@@ -373,8 +362,6 @@ def compare(engagement_id: int) -> Any:
         flash(f"Tick 2 to {MAX_COMPARE} candidates to compare.", "warning")
         return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
     views = [candidate_view.build(engagement, _candidate(engagement, i)) for i in ids]
-    from assessor.reports import charts
-
     labels = [r.name for r in views[0].competencies]
     series = [
         (v.name, [r.pomp or 0 for r in v.competencies], COMPARE_COLOURS[k])

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from assessor.models import Engagement, User
-from assessor.services import accounts, engagements, revisions
+from assessor.services import accounts, engagements, standings
 from questionnaires import Instrument, Item
 from questionnaires.flow import condition_holds
 
@@ -299,5 +299,5 @@ def add_scored_candidates(engagement: Any, n: int, seed: int = 1) -> None:
             for k, aid in enumerate(ids)
         ],
     )
-    revisions.candidates_changed(engagement.id)
+    standings.rebuild(engagement)
     db.session.commit()

@@ -88,7 +88,7 @@ def items_form_class(
 
 
 _QUESTION_HTML: dict[tuple[str, str, str | None], Markup] = {}
-_QUESTION_HTML_MAX = 50_000
+_QUESTION_HTML_MAX = 4096  # every single-choice state of today's instruments is under 1,000
 
 
 def question_html(instrument: Instrument, item: Item, value: Any, error: str | None) -> Markup:
@@ -96,9 +96,11 @@ def question_html(instrument: Instrument, item: Item, value: Any, error: str | N
 
     A single-choice question without an error can only look one way per
     option (or unanswered), so that markup is rendered once per instrument
-    version and reused: writing out 23 questions of five inputs on every page
-    view was most of a questionnaire page's time. Anything else (an error,
-    free text, several ticks) is rendered as it is.
+    version and reused: writing out 23 questions of five inputs is about 40% of
+    a questionnaire page's time (``bench/markup.py``). The key is the
+    instrument's content hash, the item and one of its own option values, so a
+    posted value is never a key; anything else (an error, free text, several
+    ticks) is rendered as it is. At most ``_QUESTION_HTML_MAX`` entries.
     """
     if error is None and item.type in SINGLE_CHOICE_TYPES:
         selected = None if value is None or value == "" else str(value)

@@ -5,6 +5,7 @@ from assessor.models.assignment import (
     STATUSES,
     Answer,
     Assignment,
+    CandidateStanding,
     Interview,
     PageTiming,
     PairwiseJudgement,
@@ -12,7 +13,7 @@ from assessor.models.assignment import (
 )
 from assessor.models.audit import AuditEvent
 from assessor.models.base import Base, utcnow
-from assessor.models.engagement import Engagement, RoleProfileVersion, Survey
+from assessor.models.engagement import Engagement, EngagementNorm, RoleProfileVersion, Survey
 from assessor.models.organisation import ROLES, Organisation, User
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Base",
+    "CandidateStanding",
     "Engagement",
+    "EngagementNorm",
     "Interview",
     "Organisation",
     "PageTiming",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assessor.models.base import Base, utcnow
@@ -37,7 +37,6 @@ class Assignment(Base):
     """
 
     __tablename__ = "assignment"
-    __table_args__ = (Index("ix_assignment_engagement_status", "engagement_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -66,6 +65,14 @@ class Assignment(Base):
     #: Set when the participant's data was erased on request; the row stays as a tombstone.
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A candidate's final score (fit, blended with interviews where recorded), as
+    #: stored by ``services.standings``; None until there is one. Sorted on in SQL.
+    score: Mapped[float | None]
+    #: ``score is not None``, kept as a column so that "scored first" is an index order
+    #: on both databases (they disagree on where NULLs sort).
+    is_scored: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The stored result has response-quality flags (the "Quality flags" filter).
+    is_flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assignment", cascade="all, delete-orphan"
@@ -73,6 +80,43 @@ class Assignment(Base):
     #: Read-only: who asks. A participant's link loads them with the assignment.
     engagement: Mapped[Engagement] = relationship(viewonly=True)
     organisation: Mapped[Organisation] = relationship(viewonly=True)
+
+
+# The recruiter's listing filters and sorts in SQL: an index per order it offers, each
+# ending in the tie-breakers, so that a page is read straight off the index.
+Index(
+    "ix_assignment_listing_fit",
+    Assignment.engagement_id,
+    Assignment.kind,
+    Assignment.is_scored.desc(),
+    Assignment.score.desc(),
+    Assignment.name,
+    Assignment.id,
+)
+Index(
+    "ix_assignment_listing_status_fit",
+    Assignment.engagement_id,
+    Assignment.kind,
+    Assignment.status,
+    Assignment.is_scored.desc(),
+    Assignment.score.desc(),
+    Assignment.name,
+    Assignment.id,
+)
+Index(
+    "ix_assignment_listing_name",
+    Assignment.engagement_id,
+    Assignment.kind,
+    Assignment.name,
+    Assignment.id,
+)
+Index(
+    "ix_assignment_listing_invited",
+    Assignment.engagement_id,
+    Assignment.kind,
+    Assignment.created_at,
+    Assignment.id,
+)
 
 
 class Answer(Base):
@@ -117,6 +161,46 @@ class Result(Base):
     scoring_version: Mapped[str] = mapped_column(String(20))
     instrument_hash: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CandidateStanding(Base):
+    """A scored candidate's standing against the role profile and the norm, as stored.
+
+    Written by ``services.standings`` whenever the candidate's result, interviews,
+    the role profile, the interview weight or the engagement's norm change; the
+    dashboard, the candidate page, the PDF and the exports only read it, so they
+    show the same figures and never recompute a pool.
+    """
+
+    __tablename__ = "candidate_standing"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True
+    )
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagement.id", ondelete="CASCADE"), index=True
+    )
+    profile_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("role_profile_version.id", ondelete="SET NULL")
+    )
+    #: Fit from the assessment alone, with its 90% band and band label.
+    fit: Mapped[float | None]
+    fit_low: Mapped[float | None]
+    fit_high: Mapped[float | None]
+    band: Mapped[str | None] = mapped_column(String(40))
+    #: "blended" | "test_only" | "missing" (scoring.fit)
+    score_source: Mapped[str | None] = mapped_column(String(20))
+    meets_minima: Mapped[bool] = mapped_column(default=False)
+    #: scale keys below the profile's must-have minimum
+    failed_minima: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: the three highest competencies, scale keys
+    top: Mapped[list[str]] = mapped_column(JSON, default=list)
+    quality_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: scale key → {"pomp", "low", "high", "percentile"} (None where not available)
+    scales: Mapped[dict[str, Any]]
+    #: candidates in the norm the percentiles compare with (0: none usable yet)
+    norm_n: Mapped[int] = mapped_column(default=0)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

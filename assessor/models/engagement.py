@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -10,11 +9,6 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assessor.models.base import Base, utcnow
-
-
-def new_candidates_revision() -> str:
-    """Random, so that two databases (or a restored backup) never share a token."""
-    return secrets.token_hex(8)
 
 
 class Engagement(Base):
@@ -32,11 +26,31 @@ class Engagement(Base):
     interview_weight: Mapped[float] = mapped_column(default=0.4)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: Changes with every change to the candidates, their results and interviews,
-    #: the role profile or the interview weight (``services.revisions``).
-    candidates_revision: Mapped[str] = mapped_column(
-        String(16), default=new_candidates_revision, server_default="0"
+    #: Candidates by status, plus "all", "flagged" and "ranked": counted again in the
+    #: transaction of every change to a candidate (``services.standings.recount``), so
+    #: the dashboard's filters cost no query.
+    candidate_counts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+
+
+class EngagementNorm(Base):
+    """What an engagement's candidates are compared with: per scale, the spread of
+    their scores (for percentiles) and the standard error of measurement (for bands).
+
+    Rebuilt from every stored result when the number of scored candidates has moved
+    by ``standings.NORM_REFRESH_SHARE`` since the last build (at every change while
+    the pool is small); between builds new candidates are placed against it.
+    """
+
+    __tablename__ = "engagement_norm"
+
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
     )
+    #: scored candidates the norm was built from
+    n: Mapped[int]
+    #: scale key → {"sem", "reliability", "estimated", "values", "counts"}
+    data: Mapped[dict[str, Any]]
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RoleProfileVersion(Base):

@@ -18,9 +18,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 import weakref
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rect, String
@@ -759,3 +762,56 @@ def to_svg(drawing: Drawing, title: str | None = None, description: str | None =
     root.set("xmlns", SVG_NS)
     root.set("xmlns:xlink", XLINK_NS)
     return ET.tostring(root, encoding="unicode")
+
+
+class ChartCache:
+    """Drawn charts kept per owner (a candidate) while what they show is unchanged.
+
+    Drawing a chart through ReportLab's SVG renderer costs far more than the
+    rest of a page, so each owner keeps one entry: the SVG and a fingerprint
+    of the inputs it was drawn from. New inputs replace the owner's entry at
+    once, so a superseded chart never lingers, and the least recently used
+    owners go when the total passes ``max_bytes``.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[str, tuple[str, ...], int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(
+        self, owner: Hashable, inputs: Any, draw: Callable[[], tuple[str, ...]]
+    ) -> tuple[str, ...]:
+        """The owner's charts for ``inputs`` (plain data with a stable ``repr``)."""
+        fingerprint = hashlib.sha256(repr(inputs).encode()).hexdigest()
+        with self._lock:
+            entry = self._entries.get(owner)
+            if entry is not None and entry[0] == fingerprint:
+                self._entries.move_to_end(owner)
+                return entry[1]
+        drawn = draw()
+        size = sum(len(part) for part in drawn)
+        with self._lock:
+            superseded = self._entries.pop(owner, None)
+            if superseded is not None:
+                self._bytes -= superseded[2]
+            self._entries[owner] = (fingerprint, drawn, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                _, (_, _, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+        return drawn
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        """Bytes of SVG held (the bound applies to this)."""
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0

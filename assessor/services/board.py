@@ -35,7 +35,7 @@ from assessor.models import (
     User,
     utcnow,
 )
-from assessor.services import audit, revisions
+from assessor.services import audit, standings
 from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES, Instrument
 from questionnaires.flow import visible_items, visible_sections
@@ -765,7 +765,8 @@ def adjust(
     note = " ".join((note or "").split())[:500]
     version.note = f"Adjusted by {actor.name}" + (f": {note}" if note else "")
     db.session.flush()
-    revisions.candidates_changed(version.engagement_id)
+    if version.is_current:  # a proposal moves no candidate until it is approved
+        standings.restate(db.session.get(Engagement, version.engagement_id))
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -799,7 +800,7 @@ def approve(actor: User, version: RoleProfileVersion) -> RoleProfileVersion:
     version.approved_by_id = actor.id
     version.approved_at = utcnow()
     db.session.flush()
-    revisions.candidates_changed(version.engagement_id)
+    standings.restate(db.session.get(Engagement, version.engagement_id))
     audit.record(
         actor.organisation_id,
         actor.id,

@@ -24,13 +24,21 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 import questionnaires
 import scoring
 from assessor.extensions import db
-from assessor.models import Assignment, Engagement, Result, RoleProfileVersion, Survey, User
-from assessor.services import board, pool, profiles
+from assessor.models import (
+    Assignment,
+    CandidateStanding,
+    Engagement,
+    Result,
+    RoleProfileVersion,
+    Survey,
+    User,
+)
+from assessor.services import board, profiles
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 from scoring.profiles import CLUSTER_SCALES, CLUSTERS, RoleProfile
 
@@ -301,15 +309,23 @@ def interim_advice(engagement: Engagement, view: board.BoardView) -> InterimAdvi
             f"the board's agreement on the kind of role is {agreement:.0%}, below "
             f"{board.LOW_AGREEMENT:.0%}"
         )
-    candidates = pool.candidate_pool(engagement)
-    if candidates.n and candidates.fit is not None:
-        fit = np.nan_to_num(candidates.fit.score, nan=-1.0)
-        strong = (fit >= board.GOOD_FIT) & candidates.fit.meets_minima
-        if not strong.any():
-            reasons.append(
-                f"none of the {candidates.n} scored candidate(s) reaches a good fit "
-                f"({board.GOOD_FIT:.0f}) while meeting every must-have"
-            )
+    scored = int((engagement.candidate_counts or {}).get("ranked", 0))
+    strong = (
+        select(Assignment.id)
+        .join(CandidateStanding, CandidateStanding.assignment_id == Assignment.id)
+        .where(
+            Assignment.engagement_id == engagement.id,
+            Assignment.kind == "candidate",
+            Assignment.score >= board.GOOD_FIT,
+            CandidateStanding.meets_minima == true(),
+        )
+        .exists()
+    )
+    if scored and not db.session.scalar(select(strong)):
+        reasons.append(
+            f"none of the {scored} scored candidate(s) reaches a good fit "
+            f"({board.GOOD_FIT:.0f}) while meeting every must-have"
+        )
     return InterimAdvice(
         bool(reasons),
         "board and candidate pool",

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 import questionnaires
 from assessor.extensions import db
-from assessor.models import Assignment, Engagement, Result
+from assessor.models import Assignment, CandidateStanding, Engagement, Result
 from assessor.services import candidates as candidate_service
-from assessor.services import pool as pool_service
+from assessor.services import profiles, standings
 from assessor.services.errors import NotFoundError
 from questionnaires import ARCHETYPE_NAMES
 from scoring.bands import narrative
@@ -79,14 +79,6 @@ class CandidateView:
         return asdict(self)
 
 
-def _num(value: float) -> float | None:
-    return (
-        None
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else round(float(value), 1)
-    )
-
-
 def recommendation_for(
     fit: float | None, band: str | None, failed: list[str], flagged: bool
 ) -> str:
@@ -112,16 +104,15 @@ def recommendation_for(
 
 
 def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
-    """The candidate's whole view; an erased record has none (404)."""
+    """The candidate's whole view from their stored standing; an erased record has none (404)."""
     if assignment.erased_at is not None:
         raise NotFoundError("This record was erased.")
-    pool = pool_service.candidate_pool(engagement)
-    instrument = pool.instrument
+    instrument = standings.candidate_instrument()
     narratives = questionnaires.load_narratives(instrument.key)
     kit = questionnaires.latest(INTERVIEW_KIT)
-    i = pool.row(assignment.id)
-    summary = pool.summary(assignment.id) or {}
-    profile = pool.profile
+    standing = db.session.get(CandidateStanding, assignment.id)
+    stored = standing.scales if standing is not None else {}
+    version, profile = profiles.current_profile(engagement)
     minima = dict(profile.minima) if profile else {}
     weights = dict(profile.weights) if profile else {}
     interviews = candidate_service.interviews_of(assignment)
@@ -131,21 +122,21 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             ratings_by_scale.setdefault(scale, []).append(int(value))
     cluster_names = {c.key: c.name for c in instrument.clusters}
     rows: list[CompetencyRow] = []
-    for s, key in enumerate(pool.scale_keys):
-        scale = instrument.scale(key)
-        pomp = _num(pool.pomp[i, s]) if i is not None else None
-        story = narrative(key, pomp, narratives)
-        minimum = minima.get(key)
-        ratings = ratings_by_scale.get(key, [])
+    for scale in instrument.scales:
+        figures = stored.get(scale.key) or {}
+        pomp = figures.get("pomp")
+        story = narrative(scale.key, pomp, narratives)
+        minimum = minima.get(scale.key)
+        ratings = ratings_by_scale.get(scale.key, [])
         rows.append(
             CompetencyRow(
-                key=key,
+                key=scale.key,
                 name=scale.name,
-                cluster=cluster_names.get(SCALE_CLUSTER.get(key, ""), ""),
+                cluster=cluster_names.get(SCALE_CLUSTER.get(scale.key, ""), ""),
                 pomp=pomp,
-                low=_num(pool.low[i, s]) if i is not None else None,
-                high=_num(pool.high[i, s]) if i is not None else None,
-                percentile=_num(pool.norms.percentile[i, s]) if i is not None else None,
+                low=figures.get("low"),
+                high=figures.get("high"),
+                percentile=figures.get("percentile"),
                 band=story.band,
                 band_label=story.label,
                 minimum=minimum,
@@ -172,12 +163,12 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
         if r.band in ("development", "solid") or (r.gap or 0) > 0
     ]
     guide = _interview_guide(rows, weights, kit)
-    result = db.session.query(Result).filter_by(assignment_id=assignment.id).one_or_none()
+    result = db.session.scalar(select(Result).where(Result.assignment_id == assignment.id))
     data = result.data if result else {}
-    usable = bool(pool.norms.usable.any()) if pool.n else False
-    norm_n = int(pool.norms.norm_n.max()) if pool.n else 0
-    fit = summary.get("fit")
-    profile_values = [_profile_value(k, weights, minima) for k in pool.scale_keys]
+    norm_n = standing.norm_n if standing is not None else 0
+    usable = any(r.percentile is not None for r in rows)
+    failed = [instrument.scale(k).name for k in (standing.failed_minima if standing else [])]
+    flagged = assignment.is_flagged
     return CandidateView(
         assignment_id=assignment.id,
         name=assignment.name or "",
@@ -188,29 +179,26 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
         client_name=engagement.client_name,
         role_title=engagement.role_title,
         profile_name=profile.name if profile else None,
-        profile_version=pool.profile_version.version if pool.profile_version else None,
+        profile_version=version.version if version else None,
         archetype=ARCHETYPE_NAMES.get(profile.archetype or "") if profile else None,
-        fit=_num(fit) if fit is not None else None,
-        fit_low=_num(summary.get("fit_low")) if summary.get("fit_low") is not None else None,
-        fit_high=_num(summary.get("fit_high")) if summary.get("fit_high") is not None else None,
-        fit_band=summary.get("band"),
-        rank=summary.get("rank"),
-        pool_size=pool.n,
-        score_source=summary.get("source"),
+        fit=assignment.score,
+        fit_low=standing.fit_low if standing else None,
+        fit_high=standing.fit_high if standing else None,
+        fit_band=standing.band if standing else None,
+        rank=standings.rank_of(assignment),
+        pool_size=int((engagement.candidate_counts or {}).get("ranked", 0)),
+        score_source=standing.score_source if standing else None,
         interview_weight=engagement.interview_weight,
-        failed_minima=[instrument.scale(k).name for k in summary.get("failed_minima", [])],
+        failed_minima=failed,
         recommendation=recommendation_for(
-            fit,
-            summary.get("band"),
-            [instrument.scale(k).name for k in summary.get("failed_minima", [])],
-            bool(summary.get("flagged")),
+            assignment.score, standing.band if standing else None, failed, flagged
         ),
         competencies=rows,
         strengths=strengths,
         development=development,
         guide=guide,
-        quality_flagged=bool(summary.get("flagged")),
-        quality_notes=list(summary.get("reasons") or []),
+        quality_flagged=flagged,
+        quality_notes=list(standing.quality_reasons) if standing else [],
         experience=list(data.get("experience") or []),
         interviews=[
             {
@@ -227,7 +215,7 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             if usable
             else f"Too few candidates in this engagement for percentiles ({norm_n} so far)."
         ),
-        profile_values=profile_values,
+        profile_values=[_profile_value(s.key, weights, minima) for s in instrument.scales],
     )
 
 

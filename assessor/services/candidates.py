@@ -5,18 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import func, or_, select, true
 
 from assessor.extensions import db
-from assessor.models import Answer, Assignment, Engagement, Interview, User
-from assessor.services import audit, revisions
-from assessor.services import pool as pool_service
+from assessor.models import Answer, Assignment, CandidateStanding, Engagement, Interview, User
+from assessor.services import audit, profiles, standings
 from assessor.services.errors import ServiceError
 from questionnaires import Instrument
+from scoring.fit import rank
 
 PIPELINE_MOVES = {
     "shortlist": "shortlisted",
@@ -36,28 +36,39 @@ STATUS_FILTERS = (
     "revoked",
     "flagged",
 )
+#: What the filters show a count for (stored with the engagement, ``standings.recount``).
+COUNTED = (*STATUS_FILTERS, "ranked")
 
 
-@dataclass
+@dataclass(frozen=True)
 class CandidateRow:
-    assignment: Assignment
+    """One candidate as the listing shows them, from their stored standing."""
+
+    id: int
+    name: str | None
+    email: str | None
+    status: str
     percent: int
-    summary: dict[str, Any] | None
+    #: a stored result (and so a standing) exists
+    has_result: bool
+    rank: int | None
+    score: float | None
+    fit_low: float | None
+    fit_high: float | None
+    band: str | None
+    score_source: str | None
+    failed_minima: list[str]
+    #: names of the highest competencies
+    top: list[str]
+    is_flagged: bool
+    quality_reasons: list[str]
 
 
-@dataclass
+@dataclass(frozen=True)
 class CandidatePage:
-    """One page of the listing: which candidates, in order, and the counts by status.
+    """One page of the listing, in order, with the counts by status."""
 
-    Plain data: the page's ``Assignment`` rows are loaded by :func:`page_rows`
-    only when the page is not already rendered (see :attr:`cache_key`).
-    """
-
-    engagement_id: int
-    revision: str
-    ids: list[int]
-    #: Percent answered, for the page's candidates who are answering now.
-    progress: dict[int, int]
+    rows: list[CandidateRow]
     total: int
     page: int
     pages: int
@@ -66,101 +77,37 @@ class CandidatePage:
     query: str
     counts: dict[str, int]
 
-    @property
-    def cache_key(self) -> tuple[Any, ...]:
-        """Everything the rendered listing depends on: same key, same markup."""
-        return (
-            self.engagement_id,
-            self.revision,
-            self.sort,
-            self.status,
-            self.query,
-            self.page,
-            tuple(sorted(self.progress.items())),
-        )
+
+def _order(sort: str) -> list[Any]:
+    """Each order ends in the listing index's tie-breakers (see ``models.assignment``)."""
+    if sort == "fit":
+        return [
+            Assignment.is_scored.desc(),
+            Assignment.score.desc(),
+            Assignment.name,
+            Assignment.id,
+        ]
+    if sort == "name":
+        return [Assignment.name, Assignment.id]
+    if sort == "status":
+        return [Assignment.status, Assignment.name, Assignment.id]
+    return [Assignment.created_at.desc(), Assignment.id.desc()]
 
 
-@dataclass(frozen=True)
-class _Roster:
-    """The few columns the listing filters and sorts on, for every candidate."""
-
-    rows: list[tuple[Any, ...]]
-    status_of: dict[int, str]
-    counts: dict[str, int]
-
-
-# Columns of a roster row (indexed: attribute access on 5,000 rows shows up in the bench).
-_ID, _NAME, _EMAIL, _STATUS, _CREATED = range(5)
-_ROSTERS = revisions.RevisionCache(size=32)
-_ORDERINGS = revisions.RevisionCache(size=256)
-
-
-def _roster(engagement: Engagement, pool: pool_service.CandidatePool) -> _Roster:
-    def build() -> _Roster:
-        stmt = (
-            select(
-                Assignment.id,
-                Assignment.name,
-                Assignment.email,
-                Assignment.status,
-                Assignment.created_at,
+def _filters(engagement: Engagement, status: str, needle: str) -> list[Any]:
+    conditions = [Assignment.engagement_id == engagement.id, Assignment.kind == "candidate"]
+    if status == "flagged":
+        conditions.append(Assignment.is_flagged == true())
+    elif status != "all":
+        conditions.append(Assignment.status == status)
+    if needle:
+        conditions.append(
+            or_(
+                Assignment.name.icontains(needle, autoescape=True),
+                Assignment.email.icontains(needle, autoescape=True),
             )
-            .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
-            .order_by(Assignment.id)
         )
-        # Core execution on the session's connection: plain rows, no ORM row processing.
-        rows = list(map(tuple, db.session.connection().execute(stmt).all()))
-        counts: dict[str, int] = dict.fromkeys(STATUS_FILTERS, 0)
-        counts.update(Counter(r[_STATUS] for r in rows))
-        counts["all"] = len(rows)
-        counts["flagged"] = len(pool.flagged_ids)
-        return _Roster(rows, {r[_ID]: r[_STATUS] for r in rows}, counts)
-
-    return _ROSTERS.get_or_build((engagement.id, engagement.candidates_revision), build)
-
-
-def _ordering(
-    engagement: Engagement,
-    pool: pool_service.CandidatePool,
-    roster: _Roster,
-    sort: str,
-    status: str,
-    needle: str,
-) -> tuple[int, ...]:
-    """The ids of one view (filter, search, sort), in order."""
-
-    def build() -> tuple[int, ...]:
-        chosen = roster.rows
-        if status == "flagged":
-            flagged_ids = pool.flagged_ids
-            chosen = [r for r in chosen if r[_ID] in flagged_ids]
-        elif status != "all":
-            chosen = [r for r in chosen if r[_STATUS] == status]
-        if needle:
-            chosen = [
-                r
-                for r in chosen
-                if needle in (r[_NAME] or "").lower() or needle in (r[_EMAIL] or "").lower()
-            ]
-        chosen = list(chosen)
-        if sort == "fit":
-            fit_of = pool.fit_by_id
-
-            def by_fit(r: tuple[Any, ...]) -> tuple[bool, float, str]:
-                fit = fit_of.get(r[_ID])
-                return (fit is None, -(fit or 0.0), r[_NAME] or "")
-
-            chosen.sort(key=by_fit)
-        elif sort == "name":
-            chosen.sort(key=lambda r: ((r[_NAME] or "").lower(), r[_ID]))
-        elif sort == "status":
-            chosen.sort(key=lambda r: (r[_STATUS], (r[_NAME] or "").lower()))
-        else:
-            chosen.sort(key=lambda r: r[_CREATED], reverse=True)
-        return tuple(r[_ID] for r in chosen)
-
-    key = (engagement.id, engagement.candidates_revision, sort, status, needle)
-    return _ORDERINGS.get_or_build(key, build)
+    return conditions
 
 
 def list_candidates(
@@ -172,84 +119,92 @@ def list_candidates(
     status: str = "all",
     query: str = "",
 ) -> CandidatePage:
-    """One page of candidates, sorted and filtered, with a fixed number of queries.
+    """One page of candidates, filtered, searched and sorted in SQL.
 
-    The roster (a few columns of every candidate) and each view's order are
-    kept per candidates revision, so a repeated view costs one small query
-    (the progress of the page's candidates who are answering) however large
-    the pool.
+    The same statements at 10 and at 50,000 candidates: the page is read off an
+    index, each row's rank is a count under it on the same index, the totals
+    come from the counts stored with the engagement (a search counts its hits).
     """
     sort = sort if sort in SORTS else "fit"
     status = status if status in STATUS_FILTERS else "all"
-    pool = pool_service.candidate_pool(engagement)
-    roster = _roster(engagement, pool)
-    ordered = _ordering(engagement, pool, roster, sort, status, query.strip().lower())
-    total = len(ordered)
+    needle = query.strip()
+    counts = {key: int((engagement.candidate_counts or {}).get(key, 0)) for key in COUNTED}
+    conditions = _filters(engagement, status, needle)
+    if needle:
+        total = db.session.scalar(select(func.count()).select_from(Assignment).where(*conditions))
+    else:
+        total = counts["all" if status == "all" else status]
+    total = int(total or 0)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    window = list(ordered[(page - 1) * per_page : page * per_page])
-    answering = [i for i in window if roster.status_of.get(i) == "in_progress"]
-    total_items = max(1, len(pool.instrument.items))
-    progress = {
-        aid: min(99, round(100 * n / total_items)) for aid, n in _answer_counts(answering).items()
-    }
-    progress.update({aid: 0 for aid in answering if aid not in progress})
-    return CandidatePage(
-        engagement.id,
-        engagement.candidates_revision,
-        window,
-        progress,
-        total,
-        page,
-        pages,
-        sort,
-        status,
-        query,
-        dict(roster.counts),
-    )
-
-
-def page_rows(engagement: Engagement, listing: CandidatePage) -> list[CandidateRow]:
-    """The page's candidates as rows to show: their assignments, progress and summaries."""
-    pool = pool_service.candidate_pool(engagement)
-    loaded = _assignments_by_id(listing.ids)
-    return [
-        CandidateRow(
-            loaded[i],
-            100 if loaded[i].submitted_at is not None else listing.progress.get(i, 0),
-            pool.summary(i),
-        )
-        for i in listing.ids
-        if i in loaded
-    ]
-
-
-def _light_assignments(engagement: Engagement) -> list[Assignment]:
+    rank_column = standings.higher_scores(engagement.id, Assignment.score).scalar_subquery() + 1
     stmt = (
-        select(Assignment)
-        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
-        .order_by(Assignment.id)
+        select(
+            Assignment.id,
+            Assignment.name,
+            Assignment.email,
+            Assignment.status,
+            Assignment.score,
+            Assignment.is_flagged,
+            rank_column.label("rank"),
+            CandidateStanding.assignment_id.label("standing_of"),
+            CandidateStanding.fit_low,
+            CandidateStanding.fit_high,
+            CandidateStanding.band,
+            CandidateStanding.score_source,
+            CandidateStanding.failed_minima,
+            CandidateStanding.top,
+            CandidateStanding.quality_reasons,
+        )
+        .outerjoin(CandidateStanding, CandidateStanding.assignment_id == Assignment.id)
+        .where(*conditions)
+        .order_by(*_order(sort))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     )
-    return list(db.session.scalars(stmt))
+    found = db.session.execute(stmt).all()
+    answering = [r.id for r in found if r.status == "in_progress"]
+    names = _scale_names()
+    progress = _progress(answering)
+    rows = [
+        CandidateRow(
+            id=r.id,
+            name=r.name,
+            email=r.email,
+            status=r.status,
+            percent=100 if r.status not in ("invited", "in_progress") else progress.get(r.id, 0),
+            has_result=r.standing_of is not None,
+            rank=r.rank if r.score is not None else None,
+            score=r.score,
+            fit_low=r.fit_low,
+            fit_high=r.fit_high,
+            band=r.band,
+            score_source=r.score_source,
+            failed_minima=list(r.failed_minima or []),
+            top=[names.get(k, k) for k in r.top or []],
+            is_flagged=r.is_flagged,
+            quality_reasons=list(r.quality_reasons or []),
+        )
+        for r in found
+    ]
+    return CandidatePage(rows, total, page, pages, sort, status, query, counts)
 
 
-def _assignments_by_id(ids: list[int]) -> dict[int, Assignment]:
-    """The assignments of one page, in one query."""
-    if not ids:
-        return {}
-    stmt = select(Assignment).where(Assignment.id.in_(ids))
-    return {a.id: a for a in db.session.scalars(stmt)}
+def _scale_names() -> dict[str, str]:
+    return {s.key: s.name for s in standings.candidate_instrument().scales}
 
 
-def _answer_counts(assignment_ids: list[int]) -> dict[int, int]:
+def _progress(assignment_ids: list[int]) -> dict[int, int]:
+    """Percent answered of candidates who are answering now (read live: a save moves it)."""
     if not assignment_ids:
         return {}
+    total_items = max(1, len(standings.candidate_instrument().items))
     stmt = (
         select(Answer.assignment_id, func.count(Answer.id))
         .where(Answer.assignment_id.in_(assignment_ids))
         .group_by(Answer.assignment_id)
     )
-    return {aid: int(n) for aid, n in db.session.execute(stmt)}
+    return {aid: min(99, round(100 * n / total_items)) for aid, n in db.session.execute(stmt)}
 
 
 def move(actor: User, assignment: Assignment, action: str) -> Assignment:
@@ -269,7 +224,7 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
         target = "rejected"
     assignment.status = target
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    standings.candidate_changed(assignment)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -318,7 +273,9 @@ def record_interview(
     )
     db.session.add(interview)
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    engagement = db.session.get(Engagement, assignment.engagement_id)
+    assert engagement is not None
+    standings.restate(engagement, [assignment.id])
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -347,7 +304,7 @@ def set_interview_weight(actor: User, engagement: Engagement, percent: int) -> N
         )
     engagement.interview_weight = percent / 100.0
     db.session.flush()
-    revisions.candidates_changed(engagement.id)
+    standings.restate(engagement)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -369,12 +326,13 @@ def safe_cell(value: Any) -> Any:
 
 
 def export_csv(actor: User, engagement: Engagement) -> str:
-    """Every candidate of the engagement with status, fit and scale scores."""
-    pool = pool_service.candidate_pool(engagement)
+    """Every candidate of the engagement with status, fit and scale scores, as stored."""
+    instrument = standings.candidate_instrument()
+    scales = [s.key for s in instrument.scales]
+    version = profiles.current_version(engagement)
+    profile_label = f"v{version.version}" if version else ""
     out = io.StringIO()
     writer = csv.writer(out)
-    scale_names = [pool.instrument.scale(s).name for s in pool.scale_keys]
-    profile_label = f"v{pool.profile_version.version}" if pool.profile_version else ""
     writer.writerow(
         [
             "name",
@@ -389,31 +347,40 @@ def export_csv(actor: User, engagement: Engagement) -> str:
             "score_source",
             "profile_version",
             "quality_flag",
-            *scale_names,
+            *[s.name for s in instrument.scales],
         ]
     )
-    for a in _light_assignments(engagement):
-        i = pool.row(a.id)
-        summary = pool.summary(a.id) if i is not None else None
-        scores = [_fmt(v) for v in pool.pomp[i]] if i is not None else [""] * len(pool.scale_keys)
+    stmt = (
+        select(Assignment, CandidateStanding)
+        .outerjoin(CandidateStanding, CandidateStanding.assignment_id == Assignment.id)
+        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
+        .order_by(Assignment.id)
+    )
+    found = db.session.execute(stmt).all()
+    # the listing's rank (1 + candidates scored higher), for every row at once
+    ranks = rank([np.nan if a.score is None else a.score for a, _ in found])
+    for (a, standing), position in zip(found, ranks, strict=True):
+        stored = standing.scales if standing is not None else {}
         writer.writerow(
             [
                 safe_cell(a.name),
                 safe_cell(a.email),
                 a.status,
                 a.submitted_at.isoformat() if a.submitted_at else "",
-                _fmt(summary and summary["fit"]),
-                _fmt(summary and summary["fit_low"]),
-                _fmt(summary and summary["fit_high"]),
-                (summary or {}).get("band") or "",
-                (summary or {}).get("rank") or "",
-                (summary or {}).get("source") or "",
-                profile_label if summary else "",
-                "yes" if summary and summary["flagged"] else "",
-                *scores,
+                _fmt(a.score),
+                _fmt(standing and standing.fit_low),
+                _fmt(standing and standing.fit_high),
+                (standing and standing.band) or "",
+                int(position) if a.score is not None else "",
+                (standing and standing.score_source) or "",
+                profile_label if standing else "",
+                "yes" if a.is_flagged else "",
+                *[_fmt((stored.get(s) or {}).get("pomp")) for s in scales],
             ]
         )
-    audit.record(actor.organisation_id, actor.id, "export.csv", "engagement", engagement.id)
+    audit.record_after_response(
+        actor.organisation_id, actor.id, "export.csv", "engagement", engagement.id
+    )
     return out.getvalue()
 
 

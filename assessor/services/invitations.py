@@ -6,8 +6,6 @@ import csv
 import io
 import secrets
 from datetime import timedelta
-from functools import lru_cache
-from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -17,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 import questionnaires
 from assessor.extensions import db
 from assessor.models import Assignment, Engagement, Organisation, User, utcnow
-from assessor.services import audit, responses, revisions
+from assessor.services import audit, standings
 from assessor.services.accounts import normalise_email
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned
@@ -88,35 +86,29 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
     return assignment
 
 
-@lru_cache(maxsize=4)
-def _assignment_with_context(dialect: str) -> Any:
-    """Built once per dialect. Three entities in one row rather than joined eager
-    loading, whose per-query loader set-up cost more than the query itself, and
-    the participant's answers folded into a fourth column."""
-    return (
-        select(Assignment, Engagement, Organisation, responses.folded_answers_column(dialect))
-        .join(Engagement, Engagement.id == Assignment.engagement_id)
-        .join(Organisation, Organisation.id == Assignment.organisation_id)
-        .where(Assignment.id == bindparam("assignment_id"))
-    )
+#: Three entities in one row rather than joined eager loading, whose per-query
+#: loader set-up cost more than the query itself.
+_ASSIGNMENT_WITH_CONTEXT = (
+    select(Assignment, Engagement, Organisation)
+    .join(Engagement, Engagement.id == Assignment.engagement_id)
+    .join(Organisation, Organisation.id == Assignment.organisation_id)
+    .where(Assignment.id == bindparam("assignment_id"))
+)
 
 
 def _with_context(assignment_id: int) -> Assignment | None:
-    """The assignment with its engagement, its organisation and its answers, in one query.
+    """The assignment with its engagement and its organisation, in one query.
 
-    Every participant page shows who asks and reads the answers; loading them
-    together saves three round trips on each of those pages. The two rows are
-    set as the assignment's read-only relationships, which also keeps them in
-    the session; the answers are held for the first ``responses.answers_of``.
+    Every participant page shows who asks; loading them together saves two
+    round trips on each of those pages. The two rows are set as the
+    assignment's read-only relationships, which also keeps them in the session.
     """
-    statement = _assignment_with_context(db.session.get_bind().dialect.name)
-    row = db.session.execute(statement, {"assignment_id": assignment_id}).first()
+    row = db.session.execute(_ASSIGNMENT_WITH_CONTEXT, {"assignment_id": assignment_id}).first()
     if row is None:
         return None
-    assignment, engagement, organisation, answers = row
+    assignment, engagement, organisation = row
     set_committed_value(assignment, "engagement", engagement)
     set_committed_value(assignment, "organisation", organisation)
-    responses.keep_preloaded(assignment, answers)
     return assignment
 
 
@@ -172,7 +164,7 @@ def invite(
         raise ServiceError(f"{email} is already invited to this engagement.", field="email")
     assignment = _new_assignment(engagement, kind, name, email, None)
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    standings.candidate_changed(assignment)
     audit.record(
         actor.organisation_id, actor.id, "invitation.create", "assignment", assignment.id, kind=kind
     )
@@ -244,7 +236,7 @@ def import_csv(
     created = [_new_assignment(engagement, kind, name, email, None) for _, name, email in parsed]
     db.session.flush()
     if kind == "candidate":
-        revisions.candidates_changed(engagement.id)
+        standings.recount(engagement.id)
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -271,7 +263,7 @@ def extend(actor: User, assignment: Assignment, days: int) -> Assignment:
     base = max(assignment.expires_at, utcnow())
     assignment.expires_at = base + timedelta(days=days)
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    standings.candidate_changed(assignment)
     audit.record(
         actor.organisation_id, actor.id, "invitation.extend", "assignment", assignment.id, days=days
     )
@@ -285,7 +277,7 @@ def revoke(actor: User, assignment: Assignment) -> Assignment:
     assignment.revoked_at = utcnow()
     assignment.status = "revoked"
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    standings.candidate_changed(assignment)
     audit.record(actor.organisation_id, actor.id, "invitation.revoke", "assignment", assignment.id)
     return assignment
 
@@ -301,6 +293,6 @@ def reissue(actor: User, assignment: Assignment) -> Assignment:
         days=current_app.config.get("INVITATION_MAX_AGE_DAYS", 21)
     )
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    standings.candidate_changed(assignment)
     audit.record(actor.organisation_id, actor.id, "invitation.reissue", "assignment", assignment.id)
     return assignment

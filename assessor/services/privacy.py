@@ -20,7 +20,7 @@ from assessor.models import (
     User,
     utcnow,
 )
-from assessor.services import audit, revisions
+from assessor.services import audit, standings
 from assessor.services.errors import ServiceError
 
 
@@ -48,7 +48,7 @@ def export_personal_data(actor: User, assignment: Assignment) -> dict[str, Any]:
         .where(AuditEvent.object_type == "assignment", AuditEvent.object_id == assignment.id)
         .order_by(AuditEvent.id)
     ).all()
-    audit.record(
+    audit.record_after_response(
         actor.organisation_id,
         actor.id,
         "candidate.export_personal_data",
@@ -118,7 +118,7 @@ def erase(actor: User, assignment: Assignment) -> Assignment:
     assignment.revoked_at = assignment.revoked_at or assignment.erased_at
     assignment.token_nonce = "erased"
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    standings.result_changed(assignment)
     audit.record(actor.organisation_id, actor.id, "candidate.erase", "assignment", assignment.id)
     return assignment
 
@@ -143,7 +143,7 @@ def purge_unanswered(older_than_days: int) -> int:
         db.session.execute(delete(model).where(model.assignment_id.in_(ids)))
     db.session.execute(delete(Assignment).where(Assignment.id.in_(ids)))
     for engagement_id in sorted({r.engagement_id for r in rows}):
-        revisions.candidates_changed(engagement_id)
+        standings.recount(engagement_id)
     per_org: dict[int, int] = {}
     for r in rows:
         per_org[r.organisation_id] = per_org.get(r.organisation_id, 0) + 1

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from assessor.extensions import db
 from assessor.models import Engagement, RoleProfileVersion, User
-from assessor.services import audit, revisions
+from assessor.services import audit, standings
 from assessor.services.errors import ServiceError
 from questionnaires import ARCHETYPES
 from scoring import ScoringError
@@ -60,8 +60,7 @@ def set_profile(
     )
     db.session.add(version)
     db.session.flush()
-    revisions.candidates_changed(engagement.id)
-    db.session.expire_all()
+    standings.restate(engagement)
     audit.record(
         engagement.organisation_id,
         actor.id if actor else None,

@@ -6,20 +6,20 @@ loses at most the page on screen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, select, update
+from sqlalchemy import bindparam, case, cast, delete, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm.attributes import set_committed_value
 
 import questionnaires
-from assessor.database import insert_for, json_object_agg, upsert
+from assessor.database import insert_for
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, PageTiming, utcnow
-from assessor.services import revisions
+from assessor.services import standings
 from assessor.services.errors import ServiceError
 from questionnaires import Instrument, Section
 from questionnaires.flow import (
@@ -67,62 +67,16 @@ def instrument_of(assignment: Assignment) -> Instrument:
     return instrument
 
 
-def _folded_answers(dialect: str, assignment_id: Any) -> Any:
-    """A participant's answers folded into one JSON object by the database:
-    one value to decode instead of a row (and a JSON value) per answer."""
-    return select(json_object_agg(dialect, Answer.item_key, Answer.value)).where(
-        Answer.assignment_id == assignment_id
-    )
-
-
-@lru_cache(maxsize=4)
-def _answers_statement(dialect: str) -> Any:
-    """The fold on its own, built once per dialect."""
-    return _folded_answers(dialect, bindparam("assignment_id"))
-
-
-def folded_answers_column(dialect: str) -> Any:
-    """The fold as a column of a query that loads the assignment, so that a
-    participant's page reads its link and its answers in one statement."""
-    return _folded_answers(dialect, Assignment.id).scalar_subquery()
-
-
-_PRELOADED = "assessor.preloaded_answers"
-_NOT_PRELOADED = object()
-
-
-def keep_preloaded(assignment: Assignment, folded: Any) -> None:
-    """Hold answers read with the assignment for this transaction's first :func:`answers_of`.
-
-    Only the first read gets them, and only in the same transaction: every
-    service that writes answers reads them first, so nothing written since
-    can be missed.
-    """
-    session = db.session()
-    transaction = session.get_transaction()
-    held = session.info.get(_PRELOADED)
-    if held is None or held[0] is not transaction:
-        held = session.info[_PRELOADED] = (transaction, {})
-    held[1][assignment.id] = folded
-
-
-def _take_preloaded(assignment: Assignment) -> Any:
-    session = db.session()
-    held = session.info.get(_PRELOADED)
-    if held is None or held[0] is not session.get_transaction():
-        return _NOT_PRELOADED
-    return held[1].pop(assignment.id, _NOT_PRELOADED)
+#: A participant's answers, one row each; built once (the id comes as a parameter).
+_ANSWERS = select(Answer.item_key, Answer.value).where(
+    Answer.assignment_id == bindparam("assignment_id")
+)
 
 
 def answers_of(assignment: Assignment) -> dict[str, Any]:
     """Item key → stored value, segment answers included (they live on the assignment)."""
-    folded = _take_preloaded(assignment)
-    if folded is _NOT_PRELOADED:
-        statement = _answers_statement(db.session.get_bind().dialect.name)
-        folded = (
-            db.session.connection().execute(statement, {"assignment_id": assignment.id}).scalar()
-        )
-    answers: dict[str, Any] = json.loads(folded) if isinstance(folded, str) else dict(folded or {})
+    rows = db.session.execute(_ANSWERS, {"assignment_id": assignment.id})
+    answers: dict[str, Any] = {key: value for key, value in rows}
     if assignment.segment:
         instrument = questionnaires.load(assignment.instrument_key, assignment.instrument_version)
         for item in instrument.items:
@@ -193,10 +147,14 @@ def save_page(
 
     ``form_data`` maps item key → raw submitted value. Valid answers are
     saved even when others on the page are invalid or missing, so nothing
-    typed is lost; with ``strict`` missing required items are errors. Only
-    answers that changed are written: a page sent again as it was (back and
-    forth, a second tab, a retried request) keeps when each was answered.
-    ``stored`` are the answers the caller already read in this transaction.
+    typed is lost; with ``strict`` missing required items are errors.
+    ``stored`` are the answers the caller already read in this transaction;
+    they decide which items the conditions show and where the participant
+    goes next, never whether a value is written, since another tab may have
+    saved since they were read. Every valid answer of the page goes to the
+    database, which leaves a row already holding the same value as it was (so
+    a page sent again keeps when each was answered); every answer left empty
+    or hidden is deleted.
     """
     if assignment.submitted_at is not None:
         raise AlreadySubmittedError()
@@ -235,12 +193,9 @@ def save_page(
                 result.saved += 1
             continue
         if value is None:
-            if item.key in stored:
-                removals.append(item.key)
+            removals.append(item.key)
             continue
         result.saved += 1
-        if stored.get(item.key) == value:
-            continue  # unchanged: its row, and when it was answered, stay as they are
         upserts.append(
             {
                 "assignment_id": assignment.id,
@@ -257,13 +212,8 @@ def save_page(
             )
         )
     if upserts:
-        upsert(
-            db.session,
-            Answer,
-            upserts,
-            ("assignment_id", "item_key"),
-            {"value": "value", "answered_at": "answered_at", "section_key": "section_key"},
-        )
+        dialect = db.session.get_bind().dialect.name
+        db.session.connection().execute(_answer_upsert(dialect), upserts)
     if strict:
         final = {k: v for k, v in merged.items() if k in shown or k not in parsed}
         for item in missing_required([section], final):
@@ -274,6 +224,29 @@ def save_page(
     db.session.flush()
     db.session.expire(assignment, ["answers"])
     return result
+
+
+@lru_cache(maxsize=4)
+def _answer_upsert(dialect: str) -> Any:
+    """Insert an answer, or update it only where the stored value differs.
+
+    The database compares with the row as it is now, not as the request read
+    it, so a save never skips a value that another tab changed meanwhile.
+    PostgreSQL's ``json`` has no equality, so both sides compare as ``jsonb``.
+    """
+    statement = insert_for(dialect, Answer)
+    stored, sent = Answer.value, statement.excluded.value
+    if dialect == "postgresql":
+        stored, sent = cast(stored, JSONB), cast(sent, JSONB)
+    return statement.on_conflict_do_update(
+        index_elements=["assignment_id", "item_key"],
+        set_={
+            "value": statement.excluded.value,
+            "answered_at": statement.excluded.answered_at,
+            "section_key": statement.excluded.section_key,
+        },
+        where=stored.is_distinct_from(sent),
+    )
 
 
 #: Built once; the values come as parameters (see ``_claim_open``).
@@ -311,7 +284,7 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
     set_committed_value(assignment, "started_at", claimed.started_at)
     set_committed_value(assignment, "status", claimed.status)
     if was_invited:
-        revisions.candidate_changed(assignment)  # listed as in progress now
+        standings.candidate_changed(assignment)  # listed as in progress now
 
 
 def _record_time(assignment: Assignment, section_key: str, seconds: float | None) -> None:
@@ -393,5 +366,5 @@ def submit(assignment: Assignment) -> list[str]:
     if claimed.rowcount != 1:
         raise AlreadySubmittedError()
     db.session.refresh(assignment)
-    revisions.candidate_changed(assignment)
+    standings.candidate_changed(assignment)
     return []

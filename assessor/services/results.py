@@ -14,7 +14,7 @@ from sqlalchemy import select
 import scoring
 from assessor.extensions import db
 from assessor.models import Assignment, Result, utcnow
-from assessor.services import responses, revisions
+from assessor.services import responses, standings
 from questionnaires import Instrument
 
 #: Bumped whenever a change in scoring/ changes any stored number.
@@ -95,7 +95,7 @@ def compute_and_store(assignment: Assignment) -> Result:
         result.instrument_hash = instrument.content_hash
         result.computed_at = utcnow()
     db.session.flush()
-    revisions.candidate_changed(assignment)
+    standings.result_changed(assignment)
     return result
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from assessor.demo import _answer_pages, synthetic_answers
 from assessor.demo.board import OPERATOR_ANSWERS, OPERATOR_WEIGHTS, judgement_steps
 from assessor.extensions import db
-from assessor.services import board, invitations, pool, responses, results
+from assessor.models import Assignment, CandidateStanding, RoleProfileVersion
+from assessor.services import board, invitations, responses, results
 from tests.assessor.test_board_flow import answer_as_member, invite_member, member
 from tests.conftest import Auth
 
@@ -74,9 +76,18 @@ def approve_weights(auth, engagement, weights_percent):
 
 
 def order(engagement):
-    candidates = pool.candidate_pool(engagement)
-    ranked = sorted(candidates.ids, key=lambda i: candidates.summary(i)["rank"])
-    return ranked, candidates.profile_version.version
+    """The stored ranking, and the profile version every standing was computed with."""
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Assignment.id, RoleProfileVersion.version)
+        .join(CandidateStanding, CandidateStanding.assignment_id == Assignment.id)
+        .join(RoleProfileVersion, RoleProfileVersion.id == CandidateStanding.profile_version_id)
+        .where(Assignment.engagement_id == engagement.id)
+        .order_by(Assignment.score.desc())
+    ).all()
+    versions = {version for _id, version in rows}
+    assert len(versions) == 1, versions
+    return [assignment_id for assignment_id, _v in rows], versions.pop()
 
 
 def test_approval_reranks_candidates(app, client, auth, recruiter, board_user, engagement):

@@ -248,7 +248,7 @@ def test_participant_pages_leave_the_session_alone(app, auth, recruiter, engagem
     )
 
 
-def test_a_participant_page_reads_its_link_and_answers_in_one_statement(
+def test_a_participant_page_reads_its_link_and_its_answers_in_two_statements(
     app, recruiter, engagement, instrument
 ):
     from sqlalchemy import event
@@ -271,7 +271,7 @@ def test_a_participant_page_reads_its_link_and_answers_in_one_statement(
         html = app.test_client().get(page).get_data(as_text=True)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    assert statements.count("SELECT") == 1
+    assert statements.count("SELECT") == 2  # link with who asks; the answers
     name = f"q_{section.items[0].key}"
     assert re.search(rf'<input checked id="{name}-\d" name="{name}" type="radio" value="4">', html)
 

@@ -68,3 +68,11 @@ def test_free_text_numbers_and_ticks_render_what_was_given(request_context):
     html = question_html(role_scope, items["numeric"], "12.5", "Enter a number.")
     assert 'value="12.5"' in html and "Enter a number." in html
     assert markup._QUESTION_HTML == {}
+
+
+def test_the_kept_markup_is_bounded(request_context, monkeypatch):
+    monkeypatch.setattr(markup, "_QUESTION_HTML_MAX", 2)
+    item = first_item("likert")
+    for value in [c.value for c in markup.choices(item)] * 2:
+        assert checked_values(question_html(INSTRUMENT, item, value, None)) == [value]
+        assert 1 <= len(markup._QUESTION_HTML) <= 2

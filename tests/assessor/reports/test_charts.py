@@ -188,3 +188,27 @@ def test_heatmap_rejects_ragged_values():
         heatmap(["A"], ["x", "y"], [[1]])
     with pytest.raises(ValueError):
         heatmap(["A", "B"], ["x"], [[1]])
+
+
+def test_the_chart_cache_is_bounded_in_bytes_and_keeps_one_entry_per_owner():
+    from assessor.reports.charts import ChartCache
+
+    cache = ChartCache(max_bytes=25)
+    drawn: list[str] = []
+
+    def draw(text: str):
+        def make() -> tuple[str, ...]:
+            drawn.append(text)
+            return (text,)
+
+        return make
+
+    assert cache.get("a", 1, draw("a" * 10)) == ("a" * 10,)
+    assert cache.get("a", 1, draw("never")) == ("a" * 10,)  # unchanged inputs: kept
+    assert cache.get("a", 2, draw("A" * 10)) == ("A" * 10,)  # new inputs replace it
+    assert (len(cache), cache.bytes) == (1, 10)
+    cache.get("b", 1, draw("b" * 10))
+    cache.get("c", 1, draw("c" * 10))  # 30 bytes > 25: the least recently used goes
+    assert (len(cache), cache.bytes) == (2, 20)
+    assert cache.get("a", 2, draw("A" * 10)) == ("A" * 10,) and drawn[-1] == "A" * 10
+    assert drawn == ["a" * 10, "A" * 10, "b" * 10, "c" * 10, "A" * 10]

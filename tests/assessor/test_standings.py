@@ -1,8 +1,9 @@
-"""The candidates revision and the caches keyed on it: every change shows at once (both databases).
+"""Stored standings: every change is stored in its own transaction, equal to a fresh
+recomputation, and shows on the dashboard at once (both databases).
 
-The pool, roster, per-view order and rendered dashboard rows are cached per
-process under (engagement id, candidates revision); a service that forgets to
-bump the revision leaves the recruiter looking at stale rows.
+The dashboard, candidate page, PDF and exports read the stored standings; a
+service that forgets to store what it changed leaves the recruiter looking at
+stale figures, so each change is checked against a rebuild from scratch.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 import questionnaires
 from assessor.demo import _answer_pages, add_scored_candidates, synthetic_answers
 from assessor.extensions import db
-from assessor.models import Assignment, Engagement, RoleProfileVersion, utcnow
-from assessor.models.engagement import new_candidates_revision
+from assessor.models import (
+    Assignment,
+    CandidateStanding,
+    Engagement,
+    EngagementNorm,
+    Interview,
+    Result,
+    RoleProfileVersion,
+    utcnow,
+)
 from assessor.services import (
     board,
     candidates,
@@ -28,9 +37,10 @@ from assessor.services import (
     profiles,
     responses,
     results,
+    standings,
 )
-from assessor.services import pool as pool_service
-from scoring.profiles import CLUSTERS, default_profile
+from scoring.fit import compute_fit
+from scoring.profiles import CLUSTERS, SCALE_CLUSTER, default_profile
 from tests.assessor.participants import answer_all
 from tests.conftest import Auth
 
@@ -39,11 +49,29 @@ KIT = questionnaires.latest("interview_kit")
 TOP_RATINGS = {i.scale: 5 for i in KIT.items if i.type == "rating"}
 
 
-def revision_of(engagement):
-    """The revision as stored, not as an object in the session remembers it."""
-    return db.session.scalar(
-        select(Engagement.candidates_revision).where(Engagement.id == engagement.id)
-    )
+def stored(engagement):
+    """Everything the pages read about the engagement's candidates, as stored."""
+    db.session.expire_all()
+    counts = db.session.get(Engagement, engagement.id).candidate_counts
+    scores = db.session.execute(
+        select(Assignment.id, Assignment.score, Assignment.is_scored, Assignment.is_flagged)
+        .where(Assignment.engagement_id == engagement.id)
+        .order_by(Assignment.id)
+    ).all()
+    columns = [c for c in CandidateStanding.__table__.columns if c.name != "computed_at"]
+    rows = db.session.execute(
+        select(*columns)
+        .where(CandidateStanding.engagement_id == engagement.id)
+        .order_by(CandidateStanding.assignment_id)
+    ).all()
+    return counts, [tuple(r) for r in scores], [tuple(r) for r in rows]
+
+
+def fresh(engagement):
+    """What a rebuild from scratch stores (norm, every standing, the counts)."""
+    standings.rebuild(db.session.get(Engagement, engagement.id))
+    db.session.flush()
+    return stored(engagement)
 
 
 def dashboard(client, engagement, query=""):
@@ -148,28 +176,17 @@ MUTATIONS = {
 
 
 @pytest.mark.parametrize("mutate", MUTATIONS.values(), ids=MUTATIONS.keys())
-def test_every_change_shown_on_the_dashboard_gives_a_new_revision(world, mutate):
-    """A service that forgets the bump leaves every cached pool, listing and row stale."""
-    before = revision_of(world.engagement)
+def test_every_change_is_stored_as_a_rebuild_would_store_it(world, mutate):
+    """A service that forgets to store what it moved leaves every page stale."""
     mutate(world)
     db.session.commit()
-    assert revision_of(world.engagement) != before
+    assert stored(world.engagement) == fresh(world.engagement)
 
 
-def test_a_later_page_save_keeps_the_revision(world):
-    """Progress is read live, so pages after the first need not throw the caches away."""
-    before = revision_of(world.engagement)
-    _answer_pages(world.started, INSTRUMENT, world.answers, world.rng, pages=2)
-    db.session.commit()
-    assert db.session.get(Assignment, world.started.id).status == "in_progress"
-    assert revision_of(world.engagement) == before
-
-
-def test_other_participants_leave_the_candidates_revision_alone(world):
-    """Board members and readiness respondents are in neither the pool nor the listing:
-    thousands of survey answers must not throw the recruiter's caches away."""
+def test_other_participants_leave_the_candidates_alone(world):
+    """Board members and readiness respondents are not listed: their saves move no count."""
     for kind in ("board_member", "respondent"):
-        before = revision_of(world.engagement)
+        before = stored(world.engagement)
         other = invitations.invite(
             world.recruiter, world.engagement, f"Some {kind}", f"{kind}@example.com", kind=kind
         )
@@ -179,14 +196,41 @@ def test_other_participants_leave_the_candidates_revision_alone(world):
         responses.save_page(other, section, {}, 10.0, strict=False)
         db.session.commit()
         assert db.session.get(Assignment, other.id).status == "in_progress"
-        assert revision_of(world.engagement) == before, kind
+        after = stored(world.engagement)
+        assert after[0] == before[0] and after[2] == before[2], kind
 
 
-def test_a_new_engagement_gets_a_random_revision(make_engagement):
-    """Random, not "0": two databases or a restored backup must never share a cached entry."""
-    tokens = [revision_of(make_engagement()) for _ in range(2)]
-    assert all(re.fullmatch(r"[0-9a-f]{16}", t) for t in tokens), tokens
-    assert tokens[0] != tokens[1]
+def test_the_norm_is_rebuilt_once_the_pool_moved_by_its_share(make_user, make_engagement):
+    """At 40 scored candidates the norm waits for 2 more (5%); each new one is placed
+    against it meanwhile, and the second is counted in its rebuild."""
+    assert standings.NORM_REFRESH_SHARE == 0.05
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    profiles.set_archetype(recruiter, engagement, "operating_executive")
+    add_scored_candidates(engagement, 40)
+    rng = np.random.default_rng(11)
+    built = []
+    for name in ("Ada Late", "Bo Later"):
+        person = invitations.invite(recruiter, engagement, name, f"{name[:2]}@example.com")
+        answers = synthetic_answers(INSTRUMENT, rng, {"_base": 0.7})
+        _answer_pages(person, INSTRUMENT, answers, rng, pages=None)
+        assert responses.submit(person) == []
+        results.compute_and_store(person)
+        db.session.commit()
+        norm = db.session.get(EngagementNorm, engagement.id)
+        standing = db.session.get(CandidateStanding, person.id)
+        built.append((norm.n, standing.norm_n))
+    assert built == [(40, 40), (42, 42)]
+
+
+def test_a_small_pool_rebuilds_its_norm_at_every_submission(completed):
+    _recruiter, engagement, people = completed
+    norm = db.session.get(EngagementNorm, engagement.id)
+    assert norm.n == len(people) == 2
+    for person in people:  # too few to compare with: no percentile, and no NaN stored
+        standing = db.session.get(CandidateStanding, person.id)
+        assert {v["percentile"] for v in standing.scales.values()} == {None}
+        assert all(v["pomp"] is not None for v in standing.scales.values())
 
 
 def test_pipeline_moves_show_at_once(client, auth, completed):
@@ -240,19 +284,41 @@ def test_weight_and_profile_changes_show_the_new_fit(client, auth, completed):
         html = dashboard(client, engagement)
         return html, {a.name: fit_of(row_of(html, a.name)) for a in people}
 
-    def fresh():
-        pool = pool_service.build_pool(db.session.get(Engagement, engagement.id))
-        return {a.name: f"{pool.summary(a.id)['fit']:.0f}" for a in people}
+    def recomputed():
+        """The fit computed here from the stored results, as scoring.fit defines it."""
+        engagement_row = db.session.get(Engagement, engagement.id)
+        _version, profile = profiles.current_profile(engagement_row)
+        scales = [s.key for s in INSTRUMENT.scales]
+        data = {
+            a.id: db.session.scalar(select(Result.data).where(Result.assignment_id == a.id))
+            for a in people
+        }
+        pomp = np.array([[data[a.id]["scales"][s]["pomp"] for s in scales] for a in people])
+        ratings = {}
+        for interview in db.session.scalars(select(Interview)):
+            ratings.setdefault(interview.assignment_id, []).extend(interview.ratings.values())
+        interview = np.array(
+            [np.mean(ratings[a.id]) if a.id in ratings else np.nan for a in people]
+        )
+        fit = compute_fit(
+            pomp,
+            scales,
+            profile,
+            scale_clusters=SCALE_CLUSTER,
+            interview=interview,
+            interview_weight=engagement_row.interview_weight,
+        )
+        return {a.name: f"{round(fit.score[i], 1):.0f}" for i, a in enumerate(people)}
 
     _, blended = shown()
-    assert blended == fresh()
+    assert blended == recomputed()
     post_setting(auth, engagement, "interview-weight", {"weight-interview_weight": "0"})
     _, test_only = shown()
-    assert test_only == fresh() and test_only["Weak Candidate"] != blended["Weak Candidate"]
+    assert test_only == recomputed() and test_only["Weak Candidate"] != blended["Weak Candidate"]
     post_setting(auth, engagement, "profile", {"profile-archetype": "board_strategist"})
     html, strategist = shown()
     assert "role profile v2" in html
-    assert strategist == fresh() and strategist != test_only
+    assert strategist == recomputed() and strategist != test_only
 
 
 def test_erasure_shows_at_once_and_reranks(client, auth, completed):
@@ -270,8 +336,8 @@ def test_erasure_shows_at_once_and_reranks(client, auth, completed):
     assert rank_of(row_of(html, "Weak Candidate")) == "1"
 
 
-def test_progress_is_live_without_a_new_revision(app, client, auth, make_user, make_engagement):
-    """A later page moves "NN% done" on the dashboard although the revision stays."""
+def test_progress_is_live(app, client, auth, make_user, make_engagement):
+    """A later page moves "NN% done" on the dashboard at once."""
     recruiter = make_user("recruiter")
     engagement = make_engagement(owner=recruiter)
     ann = invitations.invite(recruiter, engagement, "Ann Answering", "ann@example.com")
@@ -285,15 +351,13 @@ def test_progress_is_live_without_a_new_revision(app, client, auth, make_user, m
     row = row_of(dashboard(client, engagement), "Ann Answering")
     assert 'status-in_progress">in progress<' in row
     first = int(re.search(r"(\d+)% done", row).group(1))
-    before = revision_of(engagement)
     assert answer_all(candidate, link, INSTRUMENT, answers, stop_after=1)
-    assert revision_of(engagement) == before
     row = row_of(dashboard(client, engagement), "Ann Answering")
     assert int(re.search(r"(\d+)% done", row).group(1)) > first > 0
 
 
 def test_engagements_never_see_each_others_rows(app, make_user, make_engagement):
-    """Two firms' engagements of the same shape, even under one revision, stay apart."""
+    """Two firms' engagements of the same shape stay apart in rows and counts."""
     sides = []
     for own in ("Olga Northwind", "Piet Southgate"):
         recruiter = make_user("recruiter")  # each in an organisation of its own
@@ -305,18 +369,33 @@ def test_engagements_never_see_each_others_rows(app, make_user, make_engagement)
         client = app.test_client()
         Auth(client).login(recruiter.email)
         sides.append((client, engagement, names))
-    # As if both came from before the revision existed: the same token on both.
-    shared = new_candidates_revision()
-    ids = [e.id for _c, e, _n in sides]
-    db.session.execute(
-        update(Engagement).where(Engagement.id.in_(ids)).values(candidates_revision=shared)
-    )
     db.session.commit()
     (_a, _ea, names_a), (_b, _eb, names_b) = sides
     assert len(names_a) == len(names_b) == 3 and not names_a & names_b
-    for _round in range(2):  # the second round comes from the caches
-        for (client, engagement, own), other in zip(sides, (names_b, names_a), strict=True):
-            html = dashboard(client, engagement)
-            assert all(f">{n}</a>" in html for n in own)
-            assert not any(f">{n}</a>" in html for n in other)
-            assert count(html, "All") == 3 and count(html, "Completed") == 2
+    for (client, engagement, own), other in zip(sides, (names_b, names_a), strict=True):
+        html = dashboard(client, engagement)
+        assert all(f">{n}</a>" in html for n in own)
+        assert not any(f">{n}</a>" in html for n in other)
+        assert count(html, "All") == 3 and count(html, "Completed") == 2
+
+
+def test_a_superseded_chart_is_gone_after_a_change(client, auth, completed):
+    """The candidate page's charts are kept per candidate; a change that redraws them
+    replaces the entry at once instead of keeping the old drawing beside it."""
+    from assessor.blueprints import recruiter as recruiter_views
+
+    recruiter, engagement, (strong, _weak) = completed
+    cache = recruiter_views._CHARTS
+    cache.clear()
+    auth.login(recruiter.email)
+    page = f"/engagements/{engagement.id}/candidates/{strong.id}"
+    first = client.get(page).get_data(as_text=True)
+    assert len(cache) == 1
+    radar, bars = cache._entries[strong.id][1]
+    assert radar in first and bars in first
+    assert radar in client.get(page).get_data(as_text=True)  # same inputs: kept
+    assert cache._entries[strong.id][1] == (radar, bars)
+    post_setting(auth, engagement, "profile", {"profile-archetype": "board_strategist"})
+    second = client.get(page).get_data(as_text=True)
+    assert len(cache) == 1 and cache.bytes == sum(len(p) for p in cache._entries[strong.id][1])
+    assert radar not in second and radar not in cache._entries[strong.id][1]
