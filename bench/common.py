@@ -328,7 +328,7 @@ class Server:
         ]  # fmt: skip
         if access_log is not None:
             access_log.write_text("")
-            cmd += ["--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s"]
+            cmd += ["--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s %(D)s"]
         self.proc = subprocess.Popen(
             [*cmd, app_spec], cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": path}
         )
@@ -383,8 +383,9 @@ class Server:
         self.sent += 1
         return fetch(self.port, method, path, cookie=cookie, body=body)
 
-    def last_worker(self) -> int:
-        """The worker that answered the last request sent through ``fetch``.
+    def last_served(self) -> tuple[int, float]:
+        """The worker that answered the last request sent through ``fetch``, and
+        the seconds gunicorn measured it took.
 
         gunicorn writes the access log line after the answer: wait for it.
         """
@@ -395,7 +396,8 @@ class Server:
         while True:
             lines = self.access_log.read_text().splitlines()
             if len(lines) >= self.sent:
-                return int(lines[self.sent - 1].split()[0].strip("<>"))
+                pid, _, micros = lines[self.sent - 1].split()
+                return int(pid.strip("<>")), int(micros) / 1e6
             if time.monotonic() > deadline:
                 raise RuntimeError("the access log did not record the request")
             time.sleep(0.002)

@@ -410,9 +410,9 @@ def on_each_worker(
     views = []
     for _ in range(cap):
         seconds = timed(server, "GET", path, cookie=cookie)
-        pid = server.last_worker()
+        pid, in_server = server.last_served()
         seen[pid] += 1
-        views.append({"worker": pid, "nth": seen[pid], "seconds": seconds})
+        views.append({"worker": pid, "nth": seen[pid], "seconds": seconds, "server": in_server})
         if all(seen[w] >= need for w in workers):
             break
     return views
@@ -424,7 +424,9 @@ def change(server: common.Server, site: Site, rep: int) -> float:
         {"csrf_token": site.csrf, "action": ("shortlist", "reopen")[rep % 2]}
     )
     path = f"{site.candidate(site.moved)}/move"
-    return timed(server, "POST", path, cookie=site.recruiter, body=body)
+    seconds = timed(server, "POST", path, cookie=site.recruiter, body=body)
+    server.last_served()
+    return seconds
 
 
 def warm_load(server: common.Server, site: Site) -> dict[str, Any]:
@@ -448,7 +450,7 @@ def first_views(
 ) -> dict[str, Any]:
     """Changes, each followed by the next views on every worker, and bare page-selects."""
     deadline = time.monotonic() + args.first_view_budget
-    views: dict[str, list[dict[str, Any]]] = {"dashboard": [], "candidate": []}
+    views: dict[str, list[dict[str, Any]]] = {"dashboard": [], "candidate": []}  # by rep
     selects: list[float] = []
     changes: list[float] = []
     reps = 0
@@ -458,7 +460,7 @@ def first_views(
         page = ("dashboard", "candidate")[(rep // 2) % 2]
         path = site.dashboard if page == "dashboard" else site.candidate(site.moved)
         changes.append(change(server, site, rep))
-        views[page] += on_each_worker(server, path, site.recruiter, need=2)
+        views[page].append(on_each_worker(server, path, site.recruiter, need=2))
         selects += [timed(bare_port, "GET", "/page-select") for _ in range(4)]
         reps += 1
     out: dict[str, Any] = {
@@ -466,10 +468,11 @@ def first_views(
         "change_ms": summary(changes),
         "page_select_ms": summary(selects),
     }
-    for page, seen in views.items():
+    for page, reps_seen in views.items():
+        seen = [v for rep_views in reps_seen for v in rep_views]
         first = [v["seconds"] for v in seen if v["nth"] == 1]
         warm = [v["seconds"] for v in seen if v["nth"] >= 2]
-        out[page] = {"first_ms": summary(first), "warm_ms": summary(warm)}
+        out[page] = {"first_ms": summary(first), "warm_ms": summary(warm), "views": reps_seen}
         if first and warm:
             out[page]["first_over_warm"] = statistics.median(first) / statistics.median(warm)
             out[page]["first_over_select"] = statistics.median(first) / statistics.median(selects)
@@ -695,7 +698,7 @@ def print_table(figures: dict[str, Any]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small and short smoke run (SQLite)")
-    ap.add_argument("--databases", default="sqlite,postgresql")
+    ap.add_argument("--databases", help="default sqlite,postgresql (--quick: sqlite)")
     ap.add_argument("--candidates", type=int, default=50_000, help="pool for throughput")
     ap.add_argument("--rss-levels", default="500,5000,50000", help="pools RSS is read at")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS), help=",".join(SCENARIOS))
@@ -714,8 +717,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.candidates, args.rss_levels, args.respondents = 500, "100,500", 10
         args.duration, args.warmup, args.rounds = 2.0, 1.0, 1
         args.first_view_reps, args.first_view_budget = 4, 30.0
-        if "--databases" not in (argv if argv is not None else sys.argv):
-            args.databases = "sqlite"
+    args.databases = args.databases or ("sqlite" if args.quick else "sqlite,postgresql")
     args.rss_levels = [int(x) for x in args.rss_levels.split(",") if x.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(args.scenarios) - set(SCENARIOS)

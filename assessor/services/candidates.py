@@ -219,6 +219,7 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
         )
     if action == "reject" and assignment.status == "revoked":
         raise ServiceError("This invitation was revoked.")
+    standings.lock(assignment.engagement_id)
     previous = assignment.status
     if action == "reject" and assignment.submitted_at is None:
         target = "rejected"

@@ -107,6 +107,7 @@ def erase(actor: User, assignment: Assignment) -> Assignment:
     """
     if assignment.erased_at is not None:
         raise ServiceError("This record is already erased.")
+    standings.lock(assignment.engagement_id)
     for model in (Answer, PageTiming, Result, Interview, PairwiseJudgement):
         db.session.execute(delete(model).where(model.assignment_id == assignment.id))
     assignment.name = None

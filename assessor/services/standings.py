@@ -71,15 +71,21 @@ def candidate_changed(assignment: Assignment) -> None:
         recount(assignment.engagement_id)
 
 
-def recount(engagement_id: int) -> None:
-    """Count the engagement's candidates by status (and flagged, ranked) again.
-
-    The engagement's row is locked first, so on PostgreSQL two changes counted
-    at the same time cannot each store counts that miss the other's change.
-    """
+def lock(engagement_id: int) -> None:
+    """Changes to an engagement's standings and counts go one at a time (on PostgreSQL;
+    SQLite's writers always do): each counts and computes from what the one before
+    stored. A service that changes a scored candidate's row calls it before the change,
+    so that every transaction takes the engagement first and the candidates after."""
+    # FOR NO KEY UPDATE: exclusive among these changes, yet no wait for the key-share
+    # locks that inserting a row referring to the engagement takes
     db.session.execute(
-        select(Engagement.id).where(Engagement.id == engagement_id).with_for_update()
+        select(Engagement.id).where(Engagement.id == engagement_id).with_for_update(key_share=True)
     )
+
+
+def recount(engagement_id: int) -> None:
+    """Count the engagement's candidates by status (and flagged, ranked) again."""
+    lock(engagement_id)
     stmt = (
         select(Assignment.status, Assignment.is_flagged, Assignment.is_scored, func.count())
         .where(Assignment.engagement_id == engagement_id, Assignment.kind == "candidate")
@@ -100,6 +106,7 @@ def result_changed(assignment: Assignment) -> None:
     """A candidate's result was stored or erased: their standing, and the norm when due."""
     if assignment.kind != "candidate":
         return
+    lock(assignment.engagement_id)
     engagement = db.session.get(Engagement, assignment.engagement_id)
     assert engagement is not None
     if _norm_is_due(engagement.id):
@@ -116,6 +123,7 @@ def rebuild(engagement: Engagement) -> None:
 
 def restate(engagement: Engagement, assignment_ids: Collection[int] | None = None) -> None:
     """Compute and store the standings of these candidates (every candidate when None)."""
+    lock(engagement.id)
     instrument = candidate_instrument()
     scale_keys = scoring.compile_key(instrument).scales
     chosen = and_(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
@@ -327,6 +335,7 @@ def build_norm(engagement: Engagement) -> EngagementNorm:
     Reliability (and so the SEM behind every band) pools only the answers given
     to the current instrument version; too few gives the documented default.
     """
+    lock(engagement.id)
     instrument = candidate_instrument()
     key = scoring.compile_key(instrument)
     stmt = (

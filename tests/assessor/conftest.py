@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 import questionnaires
+from assessor.database import upgrade
 from assessor.demo import synthetic_answers
 from assessor.extensions import db
 from assessor.services import invitations, responses, results
+from tests.conftest import POSTGRES_ADMIN_URL, make_test_app, unavailable
 
 
 @pytest.fixture
@@ -43,3 +48,37 @@ def completed(make_user, make_engagement):
         people.append(assignment)
     db.session.commit()
     return recruiter, engagement, people
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_database(request, tmp_path):
+    """A database of this test's own, for requests that really run side by side:
+    a SQLite file, or a PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"assessor_own_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        unavailable(f"PostgreSQL is not reachable: {exc.orig}")
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def own_app(own_database, tmp_path):
+    """The app on :func:`own_database`, its schema built by the migrations."""
+    app = make_test_app(own_database, tmp_path / "instance")
+    with app.app_context():
+        upgrade(db.engine)
+    yield app
+    with app.app_context():
+        db.engine.dispose()

@@ -13,53 +13,17 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
-import pytest
-import sqlalchemy as sa
 from sqlalchemy import select
 
 import questionnaires
-from assessor.database import upgrade
 from assessor.extensions import db
 from assessor.models import Answer
 from assessor.services import accounts, engagements, invitations, responses
-from tests.conftest import POSTGRES_ADMIN_URL, csrf_token_from, make_test_app, unavailable
+from tests.conftest import csrf_token_from
 
 #: How long tab A gets to finish while tab B holds its request open.
 A_MAY_FINISH_WITHIN = 1.5
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def own_database(request, tmp_path):
-    """A database of this test's own: a SQLite file, or a PostgreSQL database dropped after."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tabs.sqlite3'}"
-        return
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"assessor_tabs_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        unavailable(f"PostgreSQL is not reachable: {exc.orig}")
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture
-def own_app(own_database, tmp_path):
-    app = make_test_app(own_database, tmp_path / "instance")
-    with app.app_context():
-        upgrade(db.engine)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_two_tabs_saving_one_answer_lose_no_update(own_app, own_database, monkeypatch):

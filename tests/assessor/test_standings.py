@@ -399,3 +399,86 @@ def test_a_superseded_chart_is_gone_after_a_change(client, auth, completed):
     second = client.get(page).get_data(as_text=True)
     assert len(cache) == 1 and cache.bytes == sum(len(p) for p in cache._entries[strong.id][1])
     assert radar not in second and radar not in cache._entries[strong.id][1]
+
+
+def test_changes_at_the_same_time_keep_the_stored_figures_right(own_app):
+    """A profile change restating everyone, a move, an erasure, an invitation and a
+    submission, all at once and in separate transactions: none fails (no deadlock on
+    PostgreSQL, whose writers run side by side), and what is stored afterwards is
+    what a rebuild from scratch stores."""
+    import threading
+
+    from assessor.database import writing
+    from assessor.services import accounts, engagements
+
+    with own_app.app_context():
+        org = accounts.create_organisation("Busy Search")
+        recruiter = accounts.create_user(org, "busy@example.com", "Busy", "recruiter", "x" * 12)
+        engagement = engagements.create_engagement(recruiter, "Client", "CCO")
+        add_scored_candidates(engagement, 12)
+        people = list(
+            db.session.scalars(
+                select(Assignment.id).where(Assignment.engagement_id == engagement.id)
+            )
+        )
+        rng = np.random.default_rng(21)
+        waiting = []
+        for k in range(3):
+            person = invitations.invite(recruiter, engagement, f"Late {k}", f"late{k}@x.example")
+            _answer_pages(person, INSTRUMENT, synthetic_answers(INSTRUMENT, rng), rng, pages=None)
+            waiting.append(person.id)
+        db.session.commit()
+        ids = SimpleNamespace(recruiter=recruiter.id, engagement=engagement.id)
+
+    def in_transaction(change):
+        def run():
+            with own_app.app_context(), writing():  # as the POST that makes the change
+                try:
+                    actor = db.session.get(type(recruiter), ids.recruiter)
+                    change(actor, db.session.get(Engagement, ids.engagement))
+                    db.session.commit()
+                except BaseException as exc:  # reported below, with the change's name
+                    failures.append((change.__name__, repr(exc)))
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+        return run
+
+    def archetype(actor, e):
+        profiles.set_archetype(actor, e, "board_strategist")
+
+    def weight(actor, e):
+        candidates.set_interview_weight(actor, e, 10)
+
+    def shortlist(actor, _e):
+        candidates.move(actor, db.session.get(Assignment, people[0]), "shortlist")
+
+    def erase(actor, _e):
+        privacy.erase(actor, db.session.get(Assignment, people[1]))
+
+    def invite(actor, e):
+        invitations.invite(actor, e, "New Face", "new@x.example")
+
+    def submit_one(k):
+        def submit(_actor, _e):
+            person = db.session.get(Assignment, waiting[k])
+            assert responses.submit(person) == []
+            results.compute_and_store(person)
+
+        submit.__name__ = f"submit_{k}"
+        return submit
+
+    failures: list[tuple[str, str]] = []
+    changes = [archetype, weight, shortlist, erase, invite, *map(submit_one, range(3))]
+    threads = [threading.Thread(target=in_transaction(c)) for c in changes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    with own_app.app_context():
+        engagement = db.session.get(Engagement, ids.engagement)
+        assert stored(engagement) == fresh(engagement)
+        assert engagement.candidate_counts["completed"] == 12 - 2 + 3
+        db.session.rollback()
