@@ -104,6 +104,24 @@ Index(
     Assignment.id,
 )
 Index(
+    "ix_assignment_listing_flagged_fit",
+    Assignment.engagement_id,
+    Assignment.kind,
+    Assignment.is_flagged,
+    Assignment.is_scored.desc(),
+    Assignment.score.desc(),
+    Assignment.name,
+    Assignment.id,
+)
+Index(
+    "ix_assignment_listing_status_name",
+    Assignment.engagement_id,
+    Assignment.kind,
+    Assignment.status,
+    Assignment.name,
+    Assignment.id,
+)
+Index(
     "ix_assignment_listing_name",
     Assignment.engagement_id,
     Assignment.kind,

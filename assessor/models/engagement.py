@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assessor.models.base import Base, utcnow
@@ -30,6 +30,12 @@ class Engagement(Base):
     #: transaction of every change to a candidate (``services.standings.recount``), so
     #: the dashboard's filters cost no query.
     candidate_counts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: [[score, candidates with it], ...] from the highest stored score down: a rank is
+    #: 1 + the candidates above. Scores are stored to one decimal, so at most 1,001
+    #: pairs; stored with the standings, loaded only by the pages that show ranks.
+    score_counts: Mapped[list[Any]] = mapped_column(
+        JSON, default=list, server_default="[]", deferred=True
+    )
 
 
 class EngagementNorm(Base):

@@ -185,7 +185,7 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
         fit_low=standing.fit_low if standing else None,
         fit_high=standing.fit_high if standing else None,
         fit_band=standing.band if standing else None,
-        rank=standings.rank_of(assignment),
+        rank=standings.rank_of(engagement, assignment),
         pool_size=int((engagement.candidate_counts or {}).get("ranked", 0)),
         score_source=standing.score_source if standing else None,
         interview_weight=engagement.interview_weight,

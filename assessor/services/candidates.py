@@ -8,7 +8,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, or_, select, true
 
 from assessor.extensions import db
@@ -16,7 +15,6 @@ from assessor.models import Answer, Assignment, CandidateStanding, Engagement, I
 from assessor.services import audit, profiles, standings
 from assessor.services.errors import ServiceError
 from questionnaires import Instrument
-from scoring.fit import rank
 
 PIPELINE_MOVES = {
     "shortlist": "shortlisted",
@@ -122,8 +120,8 @@ def list_candidates(
     """One page of candidates, filtered, searched and sorted in SQL.
 
     The same statements at 10 and at 50,000 candidates: the page is read off an
-    index, each row's rank is a count under it on the same index, the totals
-    come from the counts stored with the engagement (a search counts its hits).
+    index, the ranks and the totals come from counts stored with the engagement
+    (a search counts its hits).
     """
     sort = sort if sort in SORTS else "fit"
     status = status if status in STATUS_FILTERS else "all"
@@ -137,7 +135,6 @@ def list_candidates(
     total = int(total or 0)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rank_column = standings.higher_scores(engagement.id, Assignment.score).scalar_subquery() + 1
     stmt = (
         select(
             Assignment.id,
@@ -146,7 +143,6 @@ def list_candidates(
             Assignment.status,
             Assignment.score,
             Assignment.is_flagged,
-            rank_column.label("rank"),
             CandidateStanding.assignment_id.label("standing_of"),
             CandidateStanding.fit_low,
             CandidateStanding.fit_high,
@@ -166,6 +162,7 @@ def list_candidates(
     answering = [r.id for r in found if r.status == "in_progress"]
     names = _scale_names()
     progress = _progress(answering)
+    rank = standings.ranks(engagement, [r.score for r in found])
     rows = [
         CandidateRow(
             id=r.id,
@@ -174,7 +171,7 @@ def list_candidates(
             status=r.status,
             percent=100 if r.status not in ("invited", "in_progress") else progress.get(r.id, 0),
             has_result=r.standing_of is not None,
-            rank=r.rank if r.score is not None else None,
+            rank=rank[i],
             score=r.score,
             fit_low=r.fit_low,
             fit_high=r.fit_high,
@@ -185,7 +182,7 @@ def list_candidates(
             is_flagged=r.is_flagged,
             quality_reasons=list(r.quality_reasons or []),
         )
-        for r in found
+        for i, r in enumerate(found)
     ]
     return CandidatePage(rows, total, page, pages, sort, status, query, counts)
 
@@ -358,8 +355,7 @@ def export_csv(actor: User, engagement: Engagement) -> str:
         .order_by(Assignment.id)
     )
     found = db.session.execute(stmt).all()
-    # the listing's rank (1 + candidates scored higher), for every row at once
-    ranks = rank([np.nan if a.score is None else a.score for a, _ in found])
+    ranks = standings.ranks(engagement, [a.score for a, _ in found])
     for (a, standing), position in zip(found, ranks, strict=True):
         stored = standing.scales if standing is not None else {}
         writer.writerow(
@@ -372,7 +368,7 @@ def export_csv(actor: User, engagement: Engagement) -> str:
                 _fmt(standing and standing.fit_low),
                 _fmt(standing and standing.fit_high),
                 (standing and standing.band) or "",
-                int(position) if a.score is not None else "",
+                position if position is not None else "",
                 (standing and standing.score_source) or "",
                 profile_label if standing else "",
                 "yes" if a.is_flagged else "",

@@ -11,8 +11,9 @@ figures. Each change stores what it moves, in its own transaction:
 - an interview is recorded: :func:`restate` with the candidate's id;
 - the role profile or the interview weight changes: :func:`restate` (everyone).
 
-Rank is not stored: it is 1 + the number of candidates with a higher stored
-score, read with the page. Percentiles and bands compare with the
+Rank is not stored per candidate (one new score would move thousands): it is
+1 + the number of candidates with a higher stored score, read from the
+engagement's counts per score (:func:`ranks`). Percentiles and bands compare with the
 engagement's norm (``EngagementNorm``), which is rebuilt from every result
 when the number of scored candidates has moved by :data:`NORM_REFRESH_SHARE`
 since it was built, so at every submission while a pool is small and about
@@ -22,12 +23,12 @@ once per 2,500 submissions at 50,000.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 from sqlalchemy import and_, delete, func, insert, select, true, update
-from sqlalchemy.orm import aliased
 
 import questionnaires
 import scoring
@@ -162,6 +163,7 @@ def restate(engagement: Engagement, assignment_ids: Collection[int] | None = Non
         db.session.execute(insert(CandidateStanding), standings)
         if scores:
             db.session.execute(update(Assignment), scores)  # by primary key, one batch
+    _count_scores(engagement.id)
     db.session.expire_all()  # objects in the session see the stored scores
     recount(engagement.id)
 
@@ -393,24 +395,35 @@ def backfill() -> int:
     return len(engagements)
 
 
-def rank_of(assignment: Assignment) -> int | None:
-    """1 + the number of the engagement's candidates with a higher stored score."""
-    if assignment.score is None:
-        return None
-    return 1 + (db.session.scalar(higher_scores(assignment.engagement_id, assignment.score)) or 0)
+def ranks(engagement: Engagement, scores: list[float | None]) -> list[int | None]:
+    """The rank of each stored score: 1 + the engagement's candidates scored higher
+    (ties share a rank), read from the stored counts per score."""
+    counts = engagement.score_counts or []
+    above: list[float] = []  # scores, highest first, negated for bisect
+    before: list[int] = [0]  # candidates above each of them
+    for score, n in counts:
+        above.append(-score)
+        before.append(before[-1] + n)
+    return [None if score is None else 1 + before[bisect_left(above, -score)] for score in scores]
 
 
-def higher_scores(engagement_id: Any, score: Any) -> Any:
-    """How many of the engagement's candidates have a stored score above ``score``
-    (read off the listing's index; usable as a correlated subquery of a listing)."""
-    other = aliased(Assignment)
-    return (
-        select(func.count())
-        .select_from(other)
+def rank_of(engagement: Engagement, assignment: Assignment) -> int | None:
+    return ranks(engagement, [assignment.score])[0]
+
+
+def _count_scores(engagement_id: int) -> None:
+    """Store how many candidates have each score (the ranks are read from it)."""
+    stmt = (
+        select(Assignment.score, func.count())
         .where(
-            other.engagement_id == engagement_id,
-            other.kind == "candidate",
-            other.is_scored == true(),
-            other.score > score,
+            Assignment.engagement_id == engagement_id,
+            Assignment.kind == "candidate",
+            Assignment.is_scored == true(),
         )
+        .group_by(Assignment.score)
+        .order_by(Assignment.score.desc())
+    )
+    counts = [[float(score), int(n)] for score, n in db.session.execute(stmt)]
+    db.session.execute(
+        update(Engagement).where(Engagement.id == engagement_id).values(score_counts=counts)
     )

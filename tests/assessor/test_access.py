@@ -195,3 +195,36 @@ def test_every_html_page_of_an_admin_carries_security_headers(app, client, auth,
         response = client.get(build(rule, world.params))
         assert response.status_code < 500, rule.rule
         check_headers(response)
+
+
+def test_a_page_view_writes_nothing_but_its_audit_record(app, client, auth, world):
+    """A GET only reads (on SQLite it takes no write lock); the one write it may cause
+    is the audit record of a view or a download, written after the page is rendered."""
+    from sqlalchemy import event
+
+    auth.login(world.users["admin"].email)
+    writes: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        words = statement.split()
+        if words[0].upper() in ("INSERT", "UPDATE", "DELETE") and words[:3] != [
+            "INSERT",
+            "INTO",
+            "audit_event",
+        ]:
+            writes.append(statement)
+
+    checked = 0
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static" or "GET" not in methods(rule):
+                continue
+            writes.clear()
+            response = client.get(build(rule, world.params))
+            assert response.status_code < 500, rule.rule
+            assert writes == [], (rule.rule, writes)
+            checked += 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert checked > 30

@@ -52,7 +52,8 @@ TOP_RATINGS = {i.scale: 5 for i in KIT.items if i.type == "rating"}
 def stored(engagement):
     """Everything the pages read about the engagement's candidates, as stored."""
     db.session.expire_all()
-    counts = db.session.get(Engagement, engagement.id).candidate_counts
+    row = db.session.get(Engagement, engagement.id)
+    counts = (row.candidate_counts, row.score_counts)
     scores = db.session.execute(
         select(Assignment.id, Assignment.score, Assignment.is_scored, Assignment.is_flagged)
         .where(Assignment.engagement_id == engagement.id)
@@ -482,3 +483,23 @@ def test_changes_at_the_same_time_keep_the_stored_figures_right(own_app):
         assert stored(engagement) == fresh(engagement)
         assert engagement.candidate_counts["completed"] == 12 - 2 + 3
         db.session.rollback()
+
+
+def test_ranks_are_competition_ranks_of_the_stored_scores(make_user, make_engagement):
+    """1 + the candidates scored higher, ties sharing a rank: as scoring.fit.rank has it."""
+    from scoring.fit import rank
+
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    profiles.set_archetype(recruiter, engagement, "operating_executive")
+    add_scored_candidates(engagement, 30)  # 8 answer patterns: many ties
+    scores = list(
+        db.session.scalars(
+            select(Assignment.score).where(Assignment.engagement_id == engagement.id)
+        )
+    )
+    assert len(set(scores)) < len(scores)
+    db.session.expire_all()
+    engagement = db.session.get(Engagement, engagement.id)
+    assert standings.ranks(engagement, scores) == rank(np.array(scores, dtype=float)).tolist()
+    assert standings.ranks(engagement, [None, 101.0, -1.0]) == [None, 1, 31]

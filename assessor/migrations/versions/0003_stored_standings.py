@@ -33,6 +33,16 @@ LISTING_INDEXES = {
         "name",
         "id",
     ),
+    "ix_assignment_listing_flagged_fit": (
+        "engagement_id",
+        "kind",
+        "is_flagged",
+        "is_scored-",
+        "score-",
+        "name",
+        "id",
+    ),
+    "ix_assignment_listing_status_name": ("engagement_id", "kind", "status", "name", "id"),
     "ix_assignment_listing_name": ("engagement_id", "kind", "name", "id"),
     "ix_assignment_listing_invited": ("engagement_id", "kind", "created_at", "id"),
 }
@@ -50,6 +60,9 @@ def upgrade() -> None:
         batch_op.drop_column("candidates_revision")
         batch_op.add_column(
             sa.Column("candidate_counts", sa.JSON(), server_default="{}", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("score_counts", sa.JSON(), server_default="[]", nullable=False)
         )
     with op.batch_alter_table("assignment", schema=None) as batch_op:
         batch_op.add_column(sa.Column("score", sa.Double(), nullable=True))
@@ -136,6 +149,7 @@ def downgrade() -> None:
         batch_op.drop_column("is_scored")
         batch_op.drop_column("score")
     with op.batch_alter_table("engagement", schema=None) as batch_op:
+        batch_op.drop_column("score_counts")
         batch_op.drop_column("candidate_counts")
         batch_op.add_column(
             sa.Column(
