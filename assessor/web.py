@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -12,15 +10,12 @@ from flask import (
     Flask,
     Response,
     g,
-    get_template_attribute,
     render_template,
     request,
 )
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
-from wtforms import Field, SelectChoice
 
 from assessor import database
 from assessor.extensions import db
@@ -223,85 +218,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
 }
 
 
-_FIELD_HTML: dict[tuple[Any, ...], Markup] = {}
-_FIELD_HTML_MAX = 1024
-_PLAIN_DATA = (int, float, Decimal, date)
-
-
-def field_html(field: Field, hint: str | None = None) -> Markup:
-    """``_forms.html``'s ``field`` macro, its markup kept while nothing it shows can differ.
-
-    WTForms' rendering of the recruiter dashboard's five fields is a third of
-    that warm page (``bench/markup.py``). Only a field nobody typed into is
-    kept: no posted value, no error, and a value that is empty, a number, a
-    date or one of its choices; anything else is rendered live. At most
-    ``_FIELD_HTML_MAX`` entries, emptied when full.
-    """
-    key = _field_key(field, hint)
-    if key is None:
-        return Markup(_field_macro()(field, hint))
-    html = _FIELD_HTML.get(key)
-    if html is None:
-        html = Markup(_field_macro()(field, hint))
-        if len(_FIELD_HTML) >= _FIELD_HTML_MAX:
-            _FIELD_HTML.clear()
-        _FIELD_HTML[key] = html
-    return html
-
-
-def _field_key(field: Field, hint: str | None) -> tuple[Any, ...] | None:
-    """Everything the macro and the widget read, compared by value; None: do not keep.
-
-    The widgets are held in the key (WTForms shares one per field class), never
-    their ``id()``, which a later object may reuse.
-    """
-    if field.errors or getattr(field, "raw_data", None):
-        return None
-    data = field.data
-    choices = getattr(field, "choices", None)
-    if not (
-        data is None
-        or data == ""
-        or (isinstance(data, _PLAIN_DATA) and not isinstance(data, bool))
-        or (choices is not None and isinstance(data, str) and _is_choice(choices, data))
-    ):
-        return None
-    return (
-        type(field),
-        field.widget,
-        getattr(field, "option_widget", None),
-        field.id,
-        field.name,
-        field.label.text,
-        hint,
-        type(data),
-        repr(data),
-        repr(choices),
-        repr(field.render_kw),
-        repr(sorted(vars(field.flags).items())),
-    )
-
-
-def _is_choice(choices: Any, value: str) -> bool:
-    """``value`` is one of ``choices``' values (a list of pairs or of plain values)."""
-    if isinstance(choices, dict):  # option groups
-        return any(_is_choice(group, value) for group in choices.values())
-    for choice in choices:
-        if isinstance(choice, SelectChoice):
-            choice = choice.value
-        elif isinstance(choice, tuple | list):
-            choice = choice[0]
-        if str(choice) == value:
-            return True
-    return False
-
-
-def _field_macro() -> Any:
-    return get_template_attribute("_forms.html", "field")
-
-
 def register_template_helpers(app: Flask) -> None:
-    app.add_template_global(field_html)
     # A global, not a context processor: a processor would load the user on every
     # page, participant pages included; base.html reads it only when signed in.
     app.add_template_global(NAVIGATION, "navigation_by_role")

@@ -88,7 +88,10 @@ def items_form_class(
 
 
 _QUESTION_HTML: dict[tuple[str, str, str | None], Markup] = {}
-_QUESTION_HTML_MAX = 4096  # every single-choice state of today's instruments is under 1,000
+#: Bytes of kept markup at the most (every single-choice state of today's instruments
+#: takes about 1 MB); past it the cache starts again empty.
+_QUESTION_HTML_MAX_BYTES = 4 * 1024 * 1024
+_question_html_bytes = 0
 
 
 def question_html(instrument: Instrument, item: Item, value: Any, error: str | None) -> Markup:
@@ -100,8 +103,9 @@ def question_html(instrument: Instrument, item: Item, value: Any, error: str | N
     a questionnaire page's time (``bench/markup.py``). The key is the
     instrument's content hash, the item and one of its own option values, so a
     posted value is never a key; anything else (an error, free text, several
-    ticks) is rendered as it is. At most ``_QUESTION_HTML_MAX`` entries.
+    ticks) is rendered as it is. At most ``_QUESTION_HTML_MAX_BYTES`` are kept.
     """
+    global _question_html_bytes
     if error is None and item.type in SINGLE_CHOICE_TYPES:
         selected = None if value is None or value == "" else str(value)
         key = (instrument.content_hash, item.key, selected)
@@ -113,9 +117,11 @@ def question_html(instrument: Instrument, item: Item, value: Any, error: str | N
             selected = None  # a stale value shows as unanswered, and is not a new cache key
             key = (instrument.content_hash, item.key, None)
         html = _render_question(item, options, selected, None)
-        if len(_QUESTION_HTML) >= _QUESTION_HTML_MAX:
+        if _question_html_bytes + len(html) > _QUESTION_HTML_MAX_BYTES:
             _QUESTION_HTML.clear()
+            _question_html_bytes = 0
         _QUESTION_HTML[key] = html
+        _question_html_bytes += len(html)
         return html
     return _render_question(item, choices(item), value, error)
 

@@ -25,6 +25,7 @@ def checked_values(html: str) -> list[str]:
 def request_context(app):
     with app.test_request_context("/"):
         markup._QUESTION_HTML.clear()
+        markup._question_html_bytes = 0
         yield
 
 
@@ -70,9 +71,14 @@ def test_free_text_numbers_and_ticks_render_what_was_given(request_context):
     assert markup._QUESTION_HTML == {}
 
 
-def test_the_kept_markup_is_bounded(request_context, monkeypatch):
-    monkeypatch.setattr(markup, "_QUESTION_HTML_MAX", 2)
+def test_the_kept_markup_is_bounded_in_bytes(request_context, monkeypatch):
     item = first_item("likert")
+    one = len(question_html(INSTRUMENT, item, None, None))
+    markup._QUESTION_HTML.clear()
+    monkeypatch.setattr(markup, "_question_html_bytes", 0)
+    monkeypatch.setattr(markup, "_QUESTION_HTML_MAX_BYTES", 2 * one + one // 2)
     for value in [c.value for c in markup.choices(item)] * 2:
         assert checked_values(question_html(INSTRUMENT, item, value, None)) == [value]
+        kept = sum(len(html) for html in markup._QUESTION_HTML.values())
         assert 1 <= len(markup._QUESTION_HTML) <= 2
+        assert kept == markup._question_html_bytes <= markup._QUESTION_HTML_MAX_BYTES
