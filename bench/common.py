@@ -318,6 +318,7 @@ class Server:
         self.port = free_port()
         self.access_log = access_log
         self.sent = 0  # requests sent through ``fetch``
+        self.failures: list[dict[str, Any]] = []  # requests that got no answer
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         cmd = [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -401,6 +402,14 @@ class Server:
             if time.monotonic() > deadline:
                 raise RuntimeError("the access log did not record the request")
             time.sleep(0.002)
+
+    def resync(self) -> None:
+        """After a request that got no answer (and so no log line): count anew."""
+        import time
+
+        time.sleep(1)
+        assert self.access_log is not None
+        self.sent = len(self.access_log.read_text().splitlines())
 
     def stop(self) -> None:
         """Stop the master (it stops its workers), killing it after 30 s."""

@@ -407,9 +407,18 @@ def on_each_worker(
     times (at most ``cap`` requests): who answered, the how-manieth, how long."""
     workers = server.workers()
     seen: Counter[int] = Counter()
-    views = []
+    views: list[dict[str, Any]] = []
     for _ in range(cap):
-        seconds = timed(server, "GET", path, cookie=cookie)
+        t0 = time.perf_counter()
+        try:
+            seconds = timed(server, "GET", path, cookie=cookie)
+        except (OSError, RuntimeError) as exc:
+            # e.g. a worker killed by gunicorn's timeout: note it, go on with the rest
+            failed = {"path": path, "seconds": time.perf_counter() - t0, "error": repr(exc)}
+            print(f"    failed: GET {path} after {failed['seconds']:.1f} s: {exc!r}", flush=True)
+            server.failures.append(failed)
+            server.resync()
+            break
         pid, in_server = server.last_served()
         seen[pid] += 1
         views.append({"worker": pid, "nth": seen[pid], "seconds": seconds, "server": in_server})
@@ -578,6 +587,7 @@ def bench_database(name: str, url: str, args: argparse.Namespace, workdir: Path)
                     fv = first_views(product, bare_server.port, site, args)
                     result["first_view"] = fv
                     print_first_views(name, fv)
+                figures["failed_requests"] = product.failures
             if level == args.candidates and any(s in GROUPS for s in args.scenarios):
                 with common.Server("assessor:create_app()", product_env) as product:
                     loads = loads_for(site, product.port, bare_server.port, args)

@@ -260,6 +260,7 @@ def extend(actor: User, assignment: Assignment, days: int) -> Assignment:
         raise ServiceError("This questionnaire is already submitted.")
     if assignment.status == "revoked":
         raise ServiceError("This invitation was revoked; re-issue it instead.")
+    standings.before_changing(assignment)
     base = max(assignment.expires_at, utcnow())
     assignment.expires_at = base + timedelta(days=days)
     db.session.flush()
@@ -274,6 +275,7 @@ def revoke(actor: User, assignment: Assignment) -> Assignment:
     """Withdraw the link at once; answers already given are kept."""
     if assignment.submitted_at is not None:
         raise ServiceError("A submitted questionnaire cannot be revoked.")
+    standings.before_changing(assignment)
     assignment.revoked_at = utcnow()
     assignment.status = "revoked"
     db.session.flush()
@@ -286,6 +288,7 @@ def reissue(actor: User, assignment: Assignment) -> Assignment:
     """A fresh link (the old one stops working) with a fresh expiry; answers are kept."""
     if assignment.submitted_at is not None:
         raise ServiceError("A submitted questionnaire needs no new link.")
+    standings.before_changing(assignment)
     assignment.token_nonce = secrets.token_hex(16)
     assignment.revoked_at = None
     assignment.status = "in_progress" if assignment.started_at else "invited"

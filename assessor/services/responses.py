@@ -172,6 +172,9 @@ def save_page(
     shown = {i.key for i in visible_items(section, merged)}
     now = utcnow()
     _claim_open(assignment, section.key, now)
+    if any(item.segment for item in section.items):
+        # read again under the claim's row lock: another tab may have saved a segment
+        db.session.refresh(assignment, ["segment"])
     segment = dict(assignment.segment or {})
     upserts: list[dict[str, Any]] = []
     removals: list[str] = []
@@ -270,6 +273,8 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
     RETURNING hands back what changed, so nothing is read again.
     """
     was_invited = assignment.status == "invited"
+    if was_invited:  # a candidate's first page moves the engagement's counts
+        standings.before_changing(assignment)
     claimed = (
         db.session.connection()
         .execute(
@@ -345,6 +350,12 @@ def submit(assignment: Assignment) -> list[str]:
     if assignment.submitted_at is not None:
         raise AlreadySubmittedError()
     instrument = instrument_of(assignment)
+    # Lock the row before reading the answers: a save from another tab waits, then finds
+    # the questionnaire submitted, so nothing it writes escapes the checks below.
+    standings.before_changing(assignment)  # the engagement first, as every change does
+    db.session.execute(
+        select(Assignment.id).where(Assignment.id == assignment.id).with_for_update()
+    )
     answers = answers_of(assignment)
     sections = visible_sections(instrument, answers)
     missing = missing_required(sections, answers)

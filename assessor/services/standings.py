@@ -75,13 +75,20 @@ def candidate_changed(assignment: Assignment) -> None:
 def lock(engagement_id: int) -> None:
     """Changes to an engagement's standings and counts go one at a time (on PostgreSQL;
     SQLite's writers always do): each counts and computes from what the one before
-    stored. A service that changes a scored candidate's row calls it before the change,
-    so that every transaction takes the engagement first and the candidates after."""
+    stored. A service that changes a candidate's row takes it first
+    (:func:`before_changing`), so that every transaction takes the engagement before
+    any candidate, and none waits for another in a circle."""
     # FOR NO KEY UPDATE: exclusive among these changes, yet no wait for the key-share
     # locks that inserting a row referring to the engagement takes
     db.session.execute(
         select(Engagement.id).where(Engagement.id == engagement_id).with_for_update(key_share=True)
     )
+
+
+def before_changing(assignment: Assignment) -> None:
+    """Take the engagement before changing a candidate's row (see :func:`lock`)."""
+    if assignment.kind == "candidate":
+        lock(assignment.engagement_id)
 
 
 def recount(engagement_id: int) -> None:

@@ -428,6 +428,10 @@ def test_changes_at_the_same_time_keep_the_stored_figures_right(own_app):
             person = invitations.invite(recruiter, engagement, f"Late {k}", f"late{k}@x.example")
             _answer_pages(person, INSTRUMENT, synthetic_answers(INSTRUMENT, rng), rng, pages=None)
             waiting.append(person.id)
+        invited = [
+            invitations.invite(recruiter, engagement, f"Fresh {k}", f"fresh{k}@x.example").id
+            for k in range(3)
+        ]
         db.session.commit()
         ids = SimpleNamespace(recruiter=recruiter.id, engagement=engagement.id)
 
@@ -470,8 +474,20 @@ def test_changes_at_the_same_time_keep_the_stored_figures_right(own_app):
         submit.__name__ = f"submit_{k}"
         return submit
 
+    def reject(actor, _e):
+        candidates.move(actor, db.session.get(Assignment, invited[0]), "reject")
+
+    def revoke(actor, _e):
+        invitations.revoke(actor, db.session.get(Assignment, invited[1]))
+
+    def first_page(_actor, _e):
+        person = db.session.get(Assignment, invited[2])
+        responses.consent(person)
+        responses.save_page(person, INSTRUMENT.sections[0], {}, 5.0, strict=False)
+
     failures: list[tuple[str, str]] = []
-    changes = [archetype, weight, shortlist, erase, invite, *map(submit_one, range(3))]
+    changes = [archetype, weight, shortlist, erase, invite, reject, revoke, first_page]
+    changes += [submit_one(k) for k in range(3)]
     threads = [threading.Thread(target=in_transaction(c)) for c in changes]
     for thread in threads:
         thread.start()
