@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ import sqlalchemy as sa
 import questionnaires
 from assessor.demo import synthetic_answers
 from questionnaires.flow import parse_answer
-from tests.conftest import IN_CI, OUTPUT_DIR, POSTGRES_ADMIN_URL, unavailable
+from tests.conftest import IN_CI, OUTPUT_DIR
 
 CANDIDATES = 30
 SECRET = "reliability-test-secret-key-0123456789abcdef"
@@ -45,33 +44,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'reliability.sqlite3'}"
-        return
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"assessor_kill_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        unavailable(f"PostgreSQL is not reachable: {exc.orig}")
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture
-def kill_app(fresh_database, tmp_path):
+def kill_app(own_database, tmp_path):
     """The in-process app used to prepare and to check; its pool is closed afterwards."""
     from assessor.extensions import db
 
-    app = make_app(fresh_database, tmp_path)
+    app = make_app(own_database, tmp_path)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -261,7 +239,7 @@ class Candidate:
                 return
 
 
-def test_kill_and_restart_loses_nothing(fresh_database, kill_app, tmp_path):
+def test_kill_and_restart_loses_nothing(own_database, kill_app, tmp_path):
     if sys.platform != "linux":
         pytest.skip("process groups and SIGKILL as on the Linux servers")
     from assessor.extensions import db
@@ -274,7 +252,7 @@ def test_kill_and_restart_loses_nothing(fresh_database, kill_app, tmp_path):
     instrument = questionnaires.latest("cco_candidate")
     rng = np.random.default_rng(99)
     port = free_port()
-    server = Server(fresh_database, port, tmp_path / "gunicorn.log")
+    server = Server(own_database, port, tmp_path / "gunicorn.log")
     server.start()
     acknowledged: list = []
     deadline = time.monotonic() + DEADLINE_SECONDS
@@ -348,7 +326,7 @@ def test_kill_and_restart_loses_nothing(fresh_database, kill_app, tmp_path):
             assert results[0].data["scales"] == fresh["scales"]
             assert results[0].data["matrix"] == fresh["matrix"]
             recomputed += 1
-    backend = fresh_database.split(":", 1)[0]
+    backend = own_database.split(":", 1)[0]
     OUTPUT_DIR.mkdir(exist_ok=True)
     report = OUTPUT_DIR / "reliability.json"
     figures = json.loads(report.read_text()) if report.exists() else {}

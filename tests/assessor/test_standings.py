@@ -240,6 +240,8 @@ def test_pipeline_moves_show_at_once(client, auth, completed):
     auth.login(recruiter.email)
     html = dashboard(client, engagement)
     assert (count(html, "Completed"), count(html, "Shortlisted")) == (2, 0)
+    link = re.search(r'<a href="([^"]+)">Strong Candidate</a>', html).group(1)
+    assert client.get(link).status_code == 200 and link.endswith(f"/{strong.id}")
     assert "Strong Candidate" in dashboard(client, engagement, "?status=completed")
     move(auth, engagement, strong, "shortlist")
     move(auth, engagement, weak, "reject")
