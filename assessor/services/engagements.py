@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from assessor.extensions import db
-from assessor.models import Assignment, Engagement, User
+from assessor.models import PARTICIPANT_KINDS, Assignment, Engagement, User
 from assessor.services import audit, profiles
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned, scoped
@@ -44,16 +44,28 @@ def get_engagement(organisation_id: int, engagement_id: object) -> Engagement:
 
 
 def list_engagements(organisation_id: int) -> list[tuple[Engagement, int]]:
-    """The organisation's engagements with their participant counts, newest first."""
-    counts = (
-        select(Assignment.engagement_id, func.count(Assignment.id).label("n"))
-        .group_by(Assignment.engagement_id)
-        .subquery()
+    """The organisation's engagements with their participant counts, newest first.
+
+    Candidates come from the counts stored with each engagement; the few other
+    participants (board members, respondents, interviewers) are counted off the
+    listing index, so the page does not read every candidate's row.
+    """
+    found = list(
+        db.session.scalars(
+            scoped(Engagement, organisation_id).order_by(
+                Engagement.created_at.desc(), Engagement.id.desc()
+            )
+        )
     )
-    stmt = (
-        scoped(Engagement, organisation_id)
-        .add_columns(func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.engagement_id == Engagement.id)
-        .order_by(Engagement.created_at.desc(), Engagement.id.desc())
-    )
-    return [(row[0], int(row[1])) for row in db.session.execute(stmt)]
+    others: dict[int, int] = {}
+    if found:
+        stmt = (
+            select(Assignment.engagement_id, func.count())
+            .where(
+                Assignment.engagement_id.in_([e.id for e in found]),
+                Assignment.kind.in_([k for k in PARTICIPANT_KINDS if k != "candidate"]),
+            )
+            .group_by(Assignment.engagement_id)
+        )
+        others = {engagement_id: int(n) for engagement_id, n in db.session.execute(stmt)}
+    return [(e, int((e.candidate_counts or {}).get("all", 0)) + others.get(e.id, 0)) for e in found]

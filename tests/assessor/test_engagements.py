@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from assessor.extensions import db
+
 
 def test_recruiter_creates_engagement(client, auth, make_user):
     recruiter = make_user("recruiter")
@@ -61,3 +63,23 @@ def test_service_layer_scopes_by_tenant(app, make_engagement, make_user):
         get_engagement(stranger.organisation_id, engagement.id)
     with pytest.raises(NotFoundError):
         get_engagement(engagement.organisation_id, "not-a-number")
+
+
+def test_the_list_counts_every_participant_of_each_engagement(app, make_user, make_engagement):
+    """Candidates (from the stored counts) plus board members and respondents, per
+    engagement; another firm's participants never count."""
+    from assessor.demo import add_scored_candidates
+    from assessor.services import engagements, invitations
+
+    recruiter = make_user("recruiter")
+    busy = make_engagement(owner=recruiter, client_name="Busy")
+    quiet = make_engagement(owner=recruiter, client_name="Quiet")
+    add_scored_candidates(busy, 3)
+    invitations.invite(recruiter, busy, "Cand Idate", "cand@example.com")
+    invitations.invite(recruiter, busy, "Board One", "b1@example.com", kind="board_member")
+    invitations.invite(recruiter, quiet, "Board Two", "b2@example.com", kind="board_member")
+    elsewhere = make_engagement(client_name="Elsewhere")
+    add_scored_candidates(elsewhere, 2)
+    db.session.commit()
+    counts = {e.client_name: n for e, n in engagements.list_engagements(recruiter.organisation_id)}
+    assert counts == {"Busy": 5, "Quiet": 1}
