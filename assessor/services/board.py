@@ -5,8 +5,8 @@ then compare the six competency clusters two at a time (AHP).  Their answers
 are scored one by one at submission (see :func:`score_board_member`); the
 board view pools every completed member (:func:`build_view`) so the board can
 see where it agrees, and turns the group's answer into a proposed role profile
-that a board user approves.  Approval makes the profile current, and the
-candidate pool re-ranks because its cache keys on the current version.
+that a board user approves.  Approval makes the profile current and, in the
+same transaction, restates every candidate's stored standing against it.
 """
 
 from __future__ import annotations
