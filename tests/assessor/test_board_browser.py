@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from assessor.demo.board import OPERATOR_WEIGHTS, judgement_steps
 from assessor.extensions import db
@@ -31,7 +32,7 @@ def _new_member_link(live_server) -> str:
 def test_board_member_answers_scope_and_priorities(page, live_server, output_dir):
     link = _new_member_link(live_server)
     page.goto(link)
-    assert page.get_by_role("heading", name="Role scope").is_visible()
+    expect(page.get_by_role("heading", name="Role scope")).to_be_visible()
     page.get_by_label("I have read how my answers are used").check()
     page.get_by_role("button", name="Start").click()
 
@@ -67,7 +68,7 @@ def test_board_member_answers_scope_and_priorities(page, live_server, output_dir
     assert "consistency ratio 0.0" in page.locator("table").inner_text()
     page.get_by_role("button", name="Submit my answers").click()
     page.wait_for_url("**/done")
-    assert page.get_by_role("heading", name="Thank you").is_visible()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
 
     # The board user sees the new member among the completed ones.
     page.goto(f"{live_server.url}/login")
@@ -77,6 +78,6 @@ def test_board_member_answers_scope_and_priorities(page, live_server, output_dir
     page.wait_for_url(f"{live_server.url}/")
     page.get_by_role("link", name="Halden Utilities").first.click()
     page.get_by_role("link", name="Open board view").click()
-    assert page.get_by_role("heading", name="What the board says").is_visible()
-    assert page.locator("table.members").get_by_text("Browser Member").is_visible()
+    expect(page.get_by_role("heading", name="What the board says")).to_be_visible()
+    expect(page.locator("table.members").get_by_text("Browser Member")).to_be_visible()
     page.screenshot(path=str(output_dir / "board-view.png"), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -14,8 +15,8 @@ def test_demo_recruiter_logs_in_and_lands_on_dashboard(page, live_server, output
     page.get_by_label("Password").fill("demo-password")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
-    assert page.get_by_role("link", name="Halden Utilities").is_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("link", name="Halden Utilities")).to_be_visible()
     page.screenshot(path=str(output_dir / "dashboard-recruiter.png"), full_page=True)
     assert (output_dir / "dashboard-recruiter.png").stat().st_size > 5_000
 

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 import questionnaires
@@ -46,7 +47,7 @@ def test_respondent_answers_on_a_phone(browser, live_server, output_dir):
     try:
         page = phone.new_page()
         page.goto(link)
-        assert page.get_by_role("heading", name="Your anonymity").is_visible()
+        expect(page.get_by_role("heading", name="Your anonymity")).to_be_visible()
         page.screenshot(path=str(output_dir / "survey-phone-start.png"), full_page=True)
         page.get_by_label(re.compile("I have read how my answers are used")).check()
         page.get_by_role("button", name="Start the survey").click()
@@ -68,11 +69,11 @@ def test_respondent_answers_on_a_phone(browser, live_server, output_dir):
         assert pages == len(instrument.sections)
         page.get_by_role("button", name="Submit my answers").click()
         page.wait_for_url(re.compile(r"/done$"))
-        assert page.get_by_role("heading", name="Thank you").is_visible()
+        expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
 
         # Opening the link again on the same phone does not start a second response.
         page.goto(link)
-        assert page.get_by_role("heading", name="You have already answered").is_visible()
+        expect(page.get_by_role("heading", name="You have already answered")).to_be_visible()
         page.screenshot(path=str(output_dir / "survey-phone-already-answered.png"), full_page=True)
         cookies = [c for c in phone.cookies() if c["name"].startswith("survey_")]
         assert cookies and all(c["httpOnly"] and c["sameSite"] == "Lax" for c in cookies)
@@ -92,7 +93,7 @@ def test_consultant_reads_the_demo_round(browser, live_server, output_dir):
         page.get_by_role("link", name="Halden Utilities").first.click()
         page.get_by_role("link", name="Open readiness surveys").click()
         page.get_by_role("link", name="Results").first.click()
-        assert page.get_by_text("Where the CCO will meet resistance").is_visible()
+        expect(page.get_by_text("Where the CCO will meet resistance")).to_be_visible()
         assert page.locator("svg.chart").count() == 2
         page.screenshot(path=str(output_dir / "readiness-results.png"), full_page=True)
         with page.expect_download() as download:
