@@ -11,7 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import JSON, Engine, cast, event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -102,16 +103,25 @@ def upsert(
     rows: list[dict[str, Any]],
     keys: tuple[str, ...],
     updates: dict[str, str],
+    unless_same: str | None = None,
 ) -> None:
     """INSERT … ON CONFLICT DO UPDATE on SQLite and PostgreSQL alike.
 
     Two tabs (or a retried request) saving the same rows both succeed; the
-    last write wins instead of one of them failing on the unique key.
+    last write wins instead of one of them failing on the unique key. With
+    ``unless_same``, a row whose stored value of that column equals the one
+    sent is left as it is (its other columns, e.g. when it was answered,
+    keep their values): the database compares with the row as it is now, not
+    as the request read it, so no write is skipped on a stale read.
     """
     if not rows:
         return
     statement = upsert_statement(
-        session.get_bind().dialect.name, model, keys, tuple(sorted(updates.items()))
+        session.get_bind().dialect.name,
+        model,
+        keys,
+        tuple(sorted(updates.items())),
+        unless_same,
     )
     # Parameters apart from the statement: compiled once, cached, run as one batch
     # on the session's connection (Core executemany; the ORM's bulk path costs more).
@@ -120,11 +130,23 @@ def upsert(
 
 @lru_cache(maxsize=64)
 def upsert_statement(
-    dialect: str, model: Any, keys: tuple[str, ...], updates: tuple[tuple[str, str], ...]
+    dialect: str,
+    model: Any,
+    keys: tuple[str, ...],
+    updates: tuple[tuple[str, str], ...],
+    unless_same: str | None = None,
 ) -> Any:
     """The upsert construct, built once: building ``excluded`` costs more than running it."""
     statement = insert_for(dialect, model)
+    condition = None
+    if unless_same is not None:
+        stored, sent = getattr(model, unless_same), getattr(statement.excluded, unless_same)
+        if dialect == "postgresql" and isinstance(stored.type, JSON):
+            # PostgreSQL's json has no equality: compare as jsonb
+            stored, sent = cast(stored, JSONB), cast(sent, JSONB)
+        condition = stored.is_distinct_from(sent)
     return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={column: getattr(statement.excluded, source) for column, source in updates},
+        where=condition,
     )

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, cast, delete, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 import questionnaires
-from assessor.database import insert_for
+from assessor.database import insert_for, upsert
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, PageTiming, utcnow
 from assessor.services import standings
@@ -214,9 +213,15 @@ def save_page(
                 Answer.assignment_id == assignment.id, Answer.item_key.in_(removals)
             )
         )
-    if upserts:
-        dialect = db.session.get_bind().dialect.name
-        db.session.connection().execute(_answer_upsert(dialect), upserts)
+    # the database leaves a row already holding the value sent as it was
+    upsert(
+        db.session,
+        Answer,
+        upserts,
+        ("assignment_id", "item_key"),
+        {"value": "value", "answered_at": "answered_at", "section_key": "section_key"},
+        unless_same="value",
+    )
     if strict:
         final = {k: v for k, v in merged.items() if k in shown or k not in parsed}
         for item in missing_required([section], final):
@@ -227,29 +232,6 @@ def save_page(
     db.session.flush()
     db.session.expire(assignment, ["answers"])
     return result
-
-
-@lru_cache(maxsize=4)
-def _answer_upsert(dialect: str) -> Any:
-    """Insert an answer, or update it only where the stored value differs.
-
-    The database compares with the row as it is now, not as the request read
-    it, so a save never skips a value that another tab changed meanwhile.
-    PostgreSQL's ``json`` has no equality, so both sides compare as ``jsonb``.
-    """
-    statement = insert_for(dialect, Answer)
-    stored, sent = Answer.value, statement.excluded.value
-    if dialect == "postgresql":
-        stored, sent = cast(stored, JSONB), cast(sent, JSONB)
-    return statement.on_conflict_do_update(
-        index_elements=["assignment_id", "item_key"],
-        set_={
-            "value": statement.excluded.value,
-            "answered_at": statement.excluded.answered_at,
-            "section_key": statement.excluded.section_key,
-        },
-        where=stored.is_distinct_from(sent),
-    )
 
 
 #: Built once; the values come as parameters (see ``_claim_open``).
