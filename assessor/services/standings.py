@@ -94,6 +94,10 @@ def before_changing(assignment: Assignment) -> None:
 def recount(engagement_id: int) -> None:
     """Count the engagement's candidates by status (and flagged, ranked) again."""
     lock(engagement_id)
+    _recount(engagement_id)
+
+
+def _recount(engagement_id: int) -> None:
     candidates = (Assignment.engagement_id == engagement_id, Assignment.kind == "candidate")
     # two counts, each read off one of the listing's indexes without touching a row
     by_status = (
@@ -122,20 +126,27 @@ def result_changed(assignment: Assignment) -> None:
     engagement = db.session.get(Engagement, assignment.engagement_id)
     assert engagement is not None
     if _norm_is_due(engagement.id):
-        rebuild(engagement)
+        _build_norm(engagement)
+        _restate(engagement, None)
     else:
-        restate(engagement, [assignment.id])
+        _restate(engagement, [assignment.id])
 
 
 def rebuild(engagement: Engagement) -> None:
     """Build the norm from every stored result, then restate every candidate."""
-    build_norm(engagement)
-    restate(engagement)
+    lock(engagement.id)
+    _build_norm(engagement)
+    _restate(engagement, None)
 
 
 def restate(engagement: Engagement, assignment_ids: Collection[int] | None = None) -> None:
     """Compute and store the standings of these candidates (every candidate when None)."""
     lock(engagement.id)
+    _restate(engagement, assignment_ids)
+
+
+def _restate(engagement: Engagement, assignment_ids: Collection[int] | None) -> None:
+    """:func:`restate` under the engagement's lock, which the caller holds."""
     instrument = candidate_instrument()
     scale_keys = scoring.compile_key(instrument).scales
     chosen = and_(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
@@ -176,7 +187,7 @@ def restate(engagement: Engagement, assignment_ids: Collection[int] | None = Non
             db.session.execute(update(Assignment), scores)  # by primary key, one batch
     _count_scores(engagement.id)
     db.session.expire_all()  # objects in the session see the stored scores
-    recount(engagement.id)
+    _recount(engagement.id)
 
 
 def _standings(
@@ -342,13 +353,13 @@ def _norm_is_due(engagement_id: int) -> bool:
     return moved >= max(1, math.ceil(NORM_REFRESH_SHARE * norm.n))
 
 
-def build_norm(engagement: Engagement) -> EngagementNorm:
+def _build_norm(engagement: Engagement) -> EngagementNorm:
     """The engagement's norm from every stored candidate result (scores as stored).
 
     Reliability (and so the SEM behind every band) pools only the answers given
     to the current instrument version; too few gives the documented default.
+    The caller holds the engagement's lock.
     """
-    lock(engagement.id)
     instrument = candidate_instrument()
     key = scoring.compile_key(instrument)
     stmt = (
