@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 import pytest
-import sqlalchemy as sa
 
 import questionnaires
 from assessor.database import upgrade
 from assessor.demo import synthetic_answers
 from assessor.extensions import db
 from assessor.services import invitations, responses, results
-from tests.conftest import POSTGRES_ADMIN_URL, make_test_app, unavailable
+from tests.conftest import fresh_postgres_database, make_test_app
 
 
 @pytest.fixture
@@ -57,20 +54,8 @@ def own_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
         return
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"assessor_own_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        unavailable(f"PostgreSQL is not reachable: {exc.orig}")
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_postgres_database("assessor_own") as url:
+        yield url
 
 
 @pytest.fixture
