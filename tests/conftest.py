@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from hypothesis import settings
 from flask.testing import FlaskClient
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -34,6 +35,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 OUTPUT_DIR = Path(__file__).parent / "output"
 PASSWORD = "correct-horse-battery"
+
+# CI runs every property test on the same examples: a failure there is reproducible,
+# and one it finds is kept as an explicit @example.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def unavailable(reason: str) -> None:

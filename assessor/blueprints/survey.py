@@ -71,7 +71,7 @@ def start(token: str) -> Any:
         if request.form.get("consent") != "yes":
             error = "Please tick the box to agree before you start."
         else:
-            assignment = surveys.start_response(survey, level)
+            assignment = surveys.start_response(survey, {"level": level} if level else None)
             response = _resume(assignment)
             response.set_cookie(
                 surveys.cookie_name(survey),

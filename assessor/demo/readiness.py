@@ -90,7 +90,7 @@ def load_readiness_demo(users: dict[str, User], engagement: Engagement) -> Surve
         p = np.array([weights[n] for n in names], dtype=float)
         for _ in range(count):
             person = {k: float(np.clip(v + rng.normal(0, 0.07), 0, 1)) for k, v in trait.items()}
-            assignment = surveys.start_response(survey, level)
+            assignment = surveys.start_response(survey, {"level": level} if level else None)
             instrument = responses.instrument_of(assignment)
             answers = synthetic_answers(instrument, rng, person)
             answers["level"] = level

@@ -13,7 +13,14 @@ from assessor.models.assignment import (
 )
 from assessor.models.audit import AuditEvent
 from assessor.models.base import Base, utcnow
-from assessor.models.engagement import Engagement, EngagementNorm, RoleProfileVersion, Survey
+from assessor.models.engagement import (
+    Engagement,
+    EngagementNorm,
+    RoleProfileVersion,
+    Survey,
+    SurveyInvitation,
+    SurveyRelease,
+)
 from assessor.models.organisation import ROLES, Organisation, User
 
 __all__ = [
@@ -34,6 +41,8 @@ __all__ = [
     "Result",
     "RoleProfileVersion",
     "Survey",
+    "SurveyInvitation",
+    "SurveyRelease",
     "User",
     "utcnow",
 ]

@@ -57,6 +57,8 @@ class Assignment(Base):
     expires_at: Mapped[datetime]
     #: Segment of an anonymous respondent (level, department, region); never identity.
     segment: Mapped[dict[str, Any] | None]
+    #: The first release of its round's results that covers this submitted response.
+    release_number: Mapped[int | None]
     current_section: Mapped[str | None] = mapped_column(String(80))
     consented_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]

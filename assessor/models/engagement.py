@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assessor.models.base import Base, utcnow
@@ -105,8 +105,70 @@ class Survey(Base):
     closes_at: Mapped[datetime | None]
     #: Target number of responses per level, e.g. {"board": 5, "front_line": 40}.
     targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    #: Anonymity minimum: cells with fewer respondents are never shown.
+    #: Anonymity minimum k: no published figure, and no difference between published
+    #: figures, describes fewer than k respondents.
     min_cell: Mapped[int] = mapped_column(default=5)
+    #: Why k is below the default of 5 (required then, recorded in the audit log too).
+    min_cell_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: "invitation": single-use personal links (nobody can add responses);
+    #: "open": one shared link that anyone holding it may answer any number of times.
+    collection: Mapped[str] = mapped_column(
+        String(20), default="invitation", server_default="invitation"
+    )
+    #: Whether results are broken down by level, department and region. Always on for
+    #: invitation rounds; off on an open link unless the consultant turns it on knowingly.
+    breakdowns: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+
+
+class SurveyInvitation(Base):
+    """One person's single-use link to a readiness round.
+
+    Holds whether the link has been used, never which response it started: the
+    response is created with no reference back, so answers cannot be traced to an
+    address. The address itself is deleted when the round closes.
+    """
+
+    __tablename__ = "survey_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    #: None once the round has closed (or the address was removed).
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: Level / department / region given in the list, so the respondent need not say it;
+    #: cleared when the link is used (the response carries it from then on).
+    segment: Mapped[dict[str, Any] | None]
+    nonce: Mapped[str] = mapped_column(String(32))
+    is_used: Mapped[bool] = mapped_column(default=False, server_default=false())
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyRelease(Base):
+    """What one release of a round's results published, kept for ever.
+
+    Results are never computed live: each release fixes the respondents it covers
+    (``Assignment.release_number``), is checked against every earlier release of the
+    round so that no difference between them describes fewer than k people, and
+    stores exactly what every output (page, CSV, JSON, PDF) then shows.
+    """
+
+    __tablename__ = "survey_release"
+    __table_args__ = (UniqueConstraint("survey_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    #: Responses submitted up to this release (those in the results and those left out).
+    submitted: Mapped[int]
+    #: Responses in the results (attention checks passed, every dimension answered).
+    included: Mapped[int]
+    #: {"result": ReadinessResult.to_dict(), "excluded": {...}, "published": [...]}
+    data: Mapped[dict[str, Any]]
+    is_final: Mapped[bool] = mapped_column(default=False, server_default=false())
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)

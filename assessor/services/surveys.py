@@ -351,9 +351,14 @@ def check_accepting(survey: Survey) -> None:
         )
 
 
-def start_response(survey: Survey, level: str | None = None) -> Assignment:
-    """A new anonymous response: no name, no e-mail, consent given on the survey's own page."""
+def start_response(survey: Survey, segment: Mapping[str, str] | None = None) -> Assignment:
+    """A new anonymous response: no name, no e-mail, consent given on the survey's own page.
+
+    ``segment`` presets what the link already knows (a level link's level, an
+    invitation list's level / department / region); the respondent can correct it.
+    """
     check_accepting(survey)
+    preset = {k: v for k, v in (segment or {}).items() if k in SEGMENTS and v}
     now = utcnow()
     assignment = Assignment(
         organisation_id=survey.organisation_id,
@@ -368,7 +373,7 @@ def start_response(survey: Survey, level: str | None = None) -> Assignment:
         status="invited",
         token_nonce=secrets.token_hex(16),
         expires_at=_response_expiry(survey),
-        segment={"level": level} if level else None,
+        segment=preset or None,
         consented_at=now,
         created_at=now,
     )
