@@ -46,12 +46,15 @@ def init_db_command() -> None:
         upgrade(db.engine)
     except Exception as exc:  # a database that cannot be reached or written
         raise click.ClickException(f"Could not migrate {db.engine.url!r}: {exc}") from None
-    from assessor.services import standings
+    from assessor.services import standings, survey_releases
 
     with cli_boundary():
         filled = standings.backfill()  # engagements scored before standings were stored
+        released = survey_releases.backfill()  # closed rounds from before releases existed
     if filled:
         click.echo(f"Stored the candidates' standings of {filled} engagement(s).")
+    if released:
+        click.echo(f"Released the results of {released} closed readiness round(s).")
     click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}")
 
 

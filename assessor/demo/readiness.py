@@ -74,7 +74,7 @@ DEMO_DEPARTMENTS: dict[str, dict[str, float]] = {
 def load_readiness_demo(users: dict[str, User], engagement: Engagement) -> Survey:
     """Round 1 of the readiness survey, answered page by page through the services, closed."""
     from assessor.demo import _answer_pages, synthetic_answers
-    from assessor.services import responses, results, surveys
+    from assessor.services import responses, results, survey_releases, surveys
 
     consultant = users["consultant"]
     survey = surveys.open_round(
@@ -99,5 +99,5 @@ def load_readiness_demo(users: dict[str, User], engagement: Engagement) -> Surve
             _answer_pages(assignment, instrument, answers, rng, pages=None)
             assert not responses.submit(assignment)
             results.compute_and_store(assignment)
-    surveys.close_round(consultant, survey)
+    survey_releases.close(consultant, survey)
     return survey

@@ -125,7 +125,12 @@ class ReadinessReport(ReportDocument):
         facts = [
             ("Client", v.client_name),
             ("Survey", f"{s.title} (round {s.round})"),
-            ("Responses", f"{v.counts.submitted} submitted"),
+            (
+                "Responses",
+                f"{v.release.included} in the results (release {v.release.number})"
+                if v.release
+                else EN_DASH,
+            ),
             ("Collected", collected),
             ("Anonymity minimum", f"{v.k} respondents per reported group"),
         ]
@@ -135,9 +140,8 @@ class ReadinessReport(ReportDocument):
             "happen first.",
             facts=facts,
             kicker="Organisational readiness survey",
-            notice="Responses were collected anonymously. No figure in this report describes "
-            f"fewer than {v.k} people, and no hidden figure can be worked out from the ones "
-            "shown.",
+            notice="Responses were collected anonymously. No figure in this report, and no "
+            f"difference between it and an earlier release, describes fewer than {v.k} people.",
         )
         glance = [
             self.para("At a glance", "H3"),
@@ -522,7 +526,6 @@ class ReadinessReport(ReportDocument):
 
     def method_page(self) -> list[Flowable]:
         v = self.view
-        c = v.counts
         story: list[Flowable] = [PageBreak(), self.para("Method, anonymity and responses", "H1")]
         story += [
             self.para("How the survey worked", "H2"),
@@ -542,39 +545,50 @@ class ReadinessReport(ReportDocument):
             self.para("How anonymity is kept", "H2"),
             self.bullets(
                 [
-                    "Respondents opened a shared link; no name, e-mail address, IP address or "
-                    "browser detail was stored. Only the level, department and region they "
-                    "chose describe them.",
-                    f"No group of fewer than {v.k} respondents is reported, here or in any "
-                    "export. Where a hidden group could be worked out by subtracting the "
-                    "others from a total, a further group is hidden too.",
+                    (
+                        "Each respondent used a personal link that works once. The database "
+                        "keeps only whether a link was used, never which answers it gave, and "
+                        "the e-mail addresses are deleted when the round closes."
+                        if v.survey.collection == "invitation"
+                        else "Respondents opened one shared link. An open link cannot stop "
+                        "someone answering more than once, so its results are released once."
+                    ),
+                    "No name, e-mail address, IP address or browser detail is stored with the "
+                    "answers; only the level, department and region describe respondents.",
+                    f"No figure in this report describes fewer than {v.k} respondents, and "
+                    "neither does any difference between figures, within this release or "
+                    "against an earlier release of the round: a group is hidden when it, or "
+                    "what it leaves when subtracted from the others, would be smaller.",
+                    "Responses left out of the results (a missed attention check, an "
+                    "unanswered dimension) are counted in totals only.",
                     "Individual answers are never shown or exported.",
                 ]
             ),
         ]
+        if v.release is None:
+            return story
+        r = v.release
         rows = [
-            [
-                lc.label,
-                str(lc.submitted),
-                str(lc.target) if lc.target else EN_DASH,
-                f"{lc.percent}%" if lc.percent is not None else EN_DASH,
-            ]
-            for lc in c.levels
+            ["Responses submitted", str(r.submitted)],
+            ["In the results", str(r.included)],
+            ["Left out: attention check missed", str(r.failed_attention)],
+            ["Left out: a dimension unanswered", str(r.incomplete)],
         ]
-        if c.level_unknown:
-            rows.append(["Level not given", str(c.level_unknown), EN_DASH, EN_DASH])
-        rows.append(["All respondents", str(c.submitted), EN_DASH, EN_DASH])
+        rows += [
+            [f"{row.label}", "hidden" if row.suppressed else str(row.n)] for row in v.level_rows
+        ]
         story += [
             self.para("Responses", "H2"),
             self.table(
-                ["Level", "Submitted", "Target", "Of target"],
+                ["", "Respondents"],
                 rows,
-                [80 * mm, 28 * mm, 28 * mm, 28 * mm],
-                align="lrrr",
+                [110 * mm, 40 * mm],
+                align="lr",
             ),
             self.para(
-                f"{c.started} responses were started and {c.submitted} submitted. Counts by "
-                f"department and level are not given where they fall below {v.k}.",
+                f"Release {r.number} of round {v.survey.round}, published "
+                f"{format_date(r.released_at.date())}. Counts by level are those of the "
+                f"results; a level is hidden where it would describe fewer than {v.k} people.",
                 "Caption",
             ),
         ]

@@ -7,9 +7,9 @@ lays it out.
 The interim-CEO rule (when the brief recommends that the chief executive acts
 as interim CCO) is, in order of preference:
 
-1. **Readiness survey** — if the engagement has a readiness survey with
-   enough responses, the rule of ``scoring.readiness`` decides (readiness
-   index or executive sponsorship below 40).
+1. **Readiness survey** — if a readiness round of the engagement has
+   released results, the latest release's rule of ``scoring.readiness``
+   decides (readiness index or executive sponsorship below 40).
 2. **Otherwise** the rule fires when either the board does not agree on the
    kind of role (archetype agreement below 50%, see ``board.LOW_AGREEMENT``),
    or the candidate pool is weak: at least one candidate has been scored and
@@ -23,19 +23,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select, true
 
 import questionnaires
-import scoring
 from assessor.extensions import db
 from assessor.models import (
     Assignment,
     CandidateStanding,
     Engagement,
-    Result,
     RoleProfileVersion,
     Survey,
+    SurveyRelease,
     User,
 )
 from assessor.services import board, profiles
@@ -253,39 +251,20 @@ def _functions(
 
 
 def _readiness_interim(engagement: Engagement) -> InterimAdvice | None:
-    """The readiness rule, when the latest survey round has enough responses to apply it."""
-    survey = db.session.scalar(
-        select(Survey)
+    """The readiness rule, from the latest released results of the engagement's surveys
+    (never from live answers: the board sees only what a release published)."""
+    from assessor.services import survey_releases
+
+    release = db.session.scalar(
+        select(SurveyRelease)
+        .join(Survey, Survey.id == SurveyRelease.survey_id)
         .where(Survey.engagement_id == engagement.id)
-        .order_by(Survey.round.desc())
+        .order_by(Survey.round.desc(), SurveyRelease.number.desc())
         .limit(1)
     )
-    if survey is None:
+    if release is None:
         return None
-    rows = db.session.execute(
-        select(Result.data, Assignment.segment)
-        .join(Assignment, Assignment.id == Result.assignment_id)
-        .where(Assignment.survey_id == survey.id)
-    ).all()
-    if not rows:
-        return None
-    dims = scoring.readiness.DIMENSIONS
-    scores = np.array(
-        [
-            [
-                np.nan
-                if ((data.get("scales") or {}).get(d) or {}).get("pomp") is None
-                else float(data["scales"][d]["pomp"])
-                for d in dims
-            ]
-            for data, _ in rows
-        ]
-    )
-    levels = [(segment or {}).get("level") for _, segment in rows]
-    try:
-        result = scoring.aggregate_readiness(scores, {"level": levels}, k=survey.min_cell)
-    except scoring.ScoringError:
-        return None
+    result = survey_releases.result_of(release)
     if result.ceo_interim is None:
         return None
     return InterimAdvice(

@@ -1,12 +1,12 @@
-"""Aggregated readiness results of a survey round: one view model for page, CSV, JSON and PDF.
+"""A released readiness result as every output shows it: page, CSV, JSON and PDF.
 
-Everything shown anywhere comes from :func:`build`, which only ever holds
-what :func:`scoring.readiness.aggregate_readiness` published: no value resting
-on fewer than the round's anonymity minimum, and no value that would let a
-hidden one be recovered by subtraction.  Respondent-level data never leaves
-this module.  Texts (bands, actions, stages, the interim-CEO advice) come
-from the instrument's ``narratives.yaml``; the maturity stage *names* are
-the narratives' ones, not the scoring module's working labels.
+Everything shown anywhere comes from :func:`build`, which reads one stored
+release (``services.survey_releases``) and nothing live: no value resting on
+fewer than the round's anonymity minimum, and no combination of values, across
+every release of the round, that would single out a smaller group.  Texts
+(bands, actions, stages, the interim-CEO advice) come from the instrument's
+``narratives.yaml``; the maturity stage *names* are the narratives' ones, not
+the scoring module's working labels.
 """
 
 from __future__ import annotations
@@ -17,17 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-from sqlalchemy import select
-
 import questionnaires
 import scoring
-from assessor.extensions import db
-from assessor.models import Assignment, Engagement, Result, Survey
-from assessor.services import surveys
+from assessor.models import Engagement, Survey, SurveyRelease
+from assessor.services import survey_releases, surveys
 from assessor.services.candidates import safe_cell
 from questionnaires import Instrument
-from scoring.key import VALUE
 from scoring.readiness import (
     CRITICAL_DIMENSIONS as CRITICAL,
 )
@@ -125,17 +120,58 @@ class LevelChange:
     index: float | None
 
 
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """Which release a view shows and the totals it published (totals only, never per group)."""
+
+    number: int
+    released_at: Any
+    is_final: bool
+    submitted: int
+    included: int
+    failed_attention: int
+    incomplete: int
+    breakdowns: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "released_at": self.released_at.isoformat(),
+            "final": self.is_final,
+            "responses": self.submitted,
+            "in_results": self.included,
+            "left_out": {
+                "failed_attention_check": self.failed_attention,
+                "incomplete": self.incomplete,
+            },
+            "breakdowns": self.breakdowns,
+        }
+
+
+@dataclass(frozen=True)
+class CountGrid:
+    """Respondents by department × level as released: a number, "hidden" (None), or 0."""
+
+    levels: tuple[tuple[str, str], ...]
+    departments: tuple[tuple[str, str], ...]
+    cells: Mapping[str, Mapping[str, int | None]]
+
+
 @dataclass
 class SurveyResults:
-    """The readiness results of one round, ready to render (HTML, CSV, JSON, PDF)."""
+    """One release of a round's results, ready to render (HTML, CSV, JSON, PDF)."""
 
     survey: Survey
     client_name: str
     role_title: str
     instrument: Instrument
     k: int
-    counts: surveys.ResponseCounts
+    #: responses submitted in the round now (a total is all a live figure may say)
+    submitted_now: int
+    release: ReleaseInfo | None
+    releases: tuple[int, ...]
     result: ReadinessResult | None
+    grid: CountGrid | None = None
     dimensions: list[DimensionView] = field(default_factory=list)
     index: float | None = None
     stage: int | None = None
@@ -193,9 +229,12 @@ class SurveyResults:
                     "hash": self.survey.instrument_hash,
                 },
                 "status": surveys.state_label(self.survey),
+                "collection": self.survey.collection,
                 "anonymity_minimum": self.k,
             },
-            "counts": self.counts.to_dict(),
+            "release": None if self.release is None else self.release.to_dict(),
+            "releases": list(self.releases),
+            "responses_submitted_now": self.submitted_now,
             "published": self.has_results,
             "index": self.index,
             "stage": self.stage,
@@ -207,6 +246,12 @@ class SurveyResults:
             "by_level": [_row_dict(r, self.dimensions) for r in self.level_rows],
             "by_department": [_row_dict(r, self.dimensions) for r in self.department_rows],
             "by_region": [_row_dict(r, self.dimensions) for r in self.region_rows],
+            "department_by_level": None
+            if self.grid is None
+            else {
+                level: {dept: (SUPPRESSED if n is None else n) for dept, n in row.items()}
+                for level, row in self.grid.cells.items()
+            },
             "level_gaps": [
                 {
                     "dimension": g.dimension,
@@ -253,85 +298,6 @@ def _row_dict(row: HeatRow, dims: Sequence[DimensionView]) -> dict[str, Any]:
     }
 
 
-# ------------------------------------------------------------- aggregation
-
-
-def passed_attention(key: scoring.ScoringKey, matrix: np.ndarray) -> np.ndarray:
-    """True for respondents who answered every attention check they saw as expected."""
-    if not len(key.attention_cols):
-        return np.ones(matrix.shape[0], dtype=bool)
-    answers = matrix[:, key.attention_cols]
-    wrong = ~np.isnan(answers) & (answers != key.attention_expected)
-    return ~wrong.any(axis=1)
-
-
-def aggregate(survey: Survey) -> ReadinessResult | None:
-    """Aggregate the round's submitted responses (two queries, vectorised), or None if none.
-
-    Scale scores and the answer-matrix row stored at submission are used;
-    item-level answers for r_wg come from the matrix's value columns, whose
-    raw 1..5 answers have the same spread whether or not an item is reversed.
-    """
-    instrument = surveys.instrument_of(survey)
-    stmt = (
-        select(Assignment.segment, Result.data)
-        .join(Result, Result.assignment_id == Assignment.id)
-        .where(
-            Assignment.survey_id == survey.id,
-            Assignment.kind == "respondent",
-            Assignment.submitted_at.is_not(None),
-            Result.instrument_hash == survey.instrument_hash,
-        )
-    )
-    rows = db.session.execute(stmt).all()
-    if not rows:
-        return None
-    key = scoring.compile_key(instrument)
-    dims = instrument.scale_keys
-    scores = np.array(
-        [
-            [
-                np.nan if (v := (data["scales"].get(d) or {}).get("pomp")) is None else v
-                for d in dims
-            ]
-            for _segment, data in rows
-        ],
-        dtype=float,
-    )
-    matrix = np.array(
-        [[np.nan if v is None else v for v in data["matrix"]] for _segment, data in rows],
-        dtype=float,
-    )
-    attentive = passed_attention(key, matrix)
-    if not attentive.all():
-        # Someone who failed the attention check did not read the items: leave them out.
-        rows = [row for row, keep in zip(rows, attentive, strict=True) if keep]
-        scores, matrix = scores[attentive], matrix[attentive]
-        if not rows:
-            return None
-    value_items = [
-        i for i in range(key.n_scored) if key.item_kind[i] == VALUE and key.item_scale[i] >= 0
-    ]
-    cols = [int(key.item_col[i]) for i in value_items]
-    item_dims = [key.scales[int(key.item_scale[i])] for i in value_items]
-    points = {int(key.item_points[i]) for i in value_items} or {5}
-    segments = {
-        name: [(segment or {}).get(name) for segment, _data in rows] for name in surveys.SEGMENTS
-    }
-    try:
-        return scoring.aggregate_readiness(
-            scores,
-            segments,
-            dimensions=dims,
-            k=survey.min_cell,
-            item_responses=matrix[:, cols],
-            item_dimensions=item_dims,
-            response_options=max(points),
-        )
-    except scoring.ScoringError:
-        return None
-
-
 # ---------------------------------------------------------------- view model
 
 
@@ -373,19 +339,63 @@ def _heat_rows(
     return rows
 
 
-def build(engagement: Engagement, survey: Survey) -> SurveyResults:
-    """Everything the results page, the CSV, the JSON API and the PDF show for a round."""
+def _release_info(release: SurveyRelease) -> ReleaseInfo:
+    excluded = release.data.get("excluded") or {}
+    return ReleaseInfo(
+        number=release.number,
+        released_at=release.released_at,
+        is_final=bool(release.is_final),
+        submitted=int(release.submitted),
+        included=int(release.included),
+        failed_attention=int(excluded.get("attention", 0)),
+        incomplete=int(excluded.get("incomplete", 0)),
+        breakdowns=bool(release.data.get("breakdowns", False)),
+    )
+
+
+def _grid(result: ReadinessResult, options: Mapping[str, Sequence[tuple[str, str]]]) -> CountGrid:
+    table = result.tables.get("level_department")
+    published = (
+        {}
+        if table is None
+        else {(c.segment["level"], c.segment["department"]): c.n for c in table.cells}
+    )
+    hidden = set() if table is None else {(s["level"], s["department"]) for s in table.suppressed}
+    levels = tuple(options.get("level", ()))
+    departments = tuple(options.get("department", ()))
+    return CountGrid(
+        levels,
+        departments,
+        {
+            lv: {
+                dp: (None if (lv, dp) in hidden else published.get((lv, dp), 0))
+                for dp, _ in departments
+            }
+            for lv, _ in levels
+        },
+    )
+
+
+def build(
+    engagement: Engagement, survey: Survey, release: SurveyRelease | None = None
+) -> SurveyResults:
+    """Everything the results page, the CSV, the JSON API and the PDF show for a release
+    (the round's latest when none is named)."""
     instrument = surveys.instrument_of(survey)
     narratives = questionnaires.load_narratives(survey.instrument_key)
-    counts = surveys.response_counts(survey)
-    result = aggregate(survey)
+    releases = survey_releases.list_releases(survey)
+    if release is None and releases:
+        release = releases[-1]
+    result = None if release is None else survey_releases.result_of(release)
     view = SurveyResults(
         survey=survey,
         client_name=engagement.client_name,
         role_title=engagement.role_title,
         instrument=instrument,
         k=survey.min_cell,
-        counts=counts,
+        submitted_now=surveys.submitted_counts([survey])[survey.id][1],
+        release=None if release is None else _release_info(release),
+        releases=tuple(r.number for r in releases),
         result=result,
         stages=[
             {
@@ -397,21 +407,23 @@ def build(engagement: Engagement, survey: Survey) -> SurveyResults:
         ],
     )
     if result is None:
-        view.flags = ("no submitted responses yet",)
+        view.flags = ("no results released yet",)
         return view
     view.flags = result.flags
-    if result.overall is None:  # fewer than k respondents: nothing at all is published
+    if result.overall is None:  # nothing at all could be published
         return view
     dims = result.dimensions
-    previous = surveys.previous_round(survey)
     comparison: RoundComparison | None = None
+    previous = surveys.previous_round(survey)
     if previous is not None:
-        view.previous_round = previous.round
-        before = aggregate(previous)
-        if before is not None and before.dimensions == dims:
-            comparison = scoring.compare_rounds(before, result)
-            view.index_change = comparison.index_change
-            view.previous_stage_name = _stage_text(narratives, comparison.stage_before)[0]
+        before_release = survey_releases.latest(previous)
+        if before_release is not None:
+            view.previous_round = previous.round
+            before = survey_releases.result_of(before_release)
+            if before.dimensions == dims:
+                comparison = scoring.compare_rounds(before, result)
+                view.index_change = comparison.index_change
+                view.previous_stage_name = _stage_text(narratives, comparison.stage_before)[0]
     actions = narratives.get("actions", {})
     overall = result.overall
     for d in dims:
@@ -454,6 +466,8 @@ def build(engagement: Engagement, survey: Survey) -> SurveyResults:
         result.tables.get("department"), "department", options["department"], dims
     )
     view.region_rows = _heat_rows(result.tables.get("region"), "region", options["region"], dims)
+    if "level_department" in result.tables:
+        view.grid = _grid(result, options)
     level_labels = dict(options["level"])
     names = {d: instrument.scale(d).name for d in dims}
     names["index"] = "Readiness index"
@@ -517,9 +531,21 @@ def export_csv(view: SurveyResults) -> str:
             view.client_name,
             view.survey.title,
             f"round {view.survey.round}",
-            f"cells with fewer than {k} respondents are suppressed",
+            f"release {view.release.number}" if view.release else "not released",
+            f"no figure and no difference between figures describes fewer than {k} people",
         ]
     )
+    if view.release is not None:
+        r = view.release
+        write(
+            [
+                "# responses",
+                f"{r.submitted} submitted",
+                f"{r.included} in the results",
+                f"{r.failed_attention} left out: attention check",
+                f"{r.incomplete} left out: incomplete",
+            ]
+        )
     write(["table", "group", "n", "index", *[d.name for d in dims], "note"])
     if view.has_results:
         overall = view.result.overall if view.result else None
@@ -553,6 +579,21 @@ def export_csv(view: SurveyResults) -> str:
                         _fmt(row.index),
                         *[_fmt(v) for v in row.values],
                         "",
+                    ]
+                )
+    if view.grid is not None:
+        level_labels = dict(view.grid.levels)
+        for level, row in view.grid.cells.items():
+            for dept, label in view.grid.departments:
+                n = row[dept]
+                write(
+                    [
+                        "respondents by level and department",
+                        f"{level_labels[level]} / {label}",
+                        "" if n is None else n,
+                        "",
+                        *["" for _ in dims],
+                        SUPPRESSED if n is None else "",
                     ]
                 )
     if view.has_comparison:

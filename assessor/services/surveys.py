@@ -1,18 +1,20 @@
-"""Readiness survey rounds: opening, collection links, anonymous respondents, live counts.
+"""Readiness survey rounds: opening, collection, anonymous respondents, live counts.
 
-Respondents are anonymous by construction: a collection link is signed for
-a *survey* (not a person), opening it creates an ``Assignment`` with no name
+Respondents are anonymous by construction: a response is created with no name
 or e-mail, and nothing about the request (address, browser) is written
-anywhere.  The only description of a respondent is the segment they choose
-(level, department, region).  Counts shown to staff follow the same rule as
-results: a department × level count below the survey's minimum is never
-shown, nor one that would let it be recovered from a published total.
+anywhere.  The only description of a respondent is their segment (level,
+department, region).  A round collects either through personal single-use
+invitations (``services.survey_invitations``; nobody can add responses) or
+through one open link, which anyone holding it can answer any number of times:
+such a round publishes no breakdown unless the consultant turns them on
+knowingly.  While a round collects, staff see the total number of responses
+and, per segment, only coarsened counts at or above the anonymity minimum;
+results exist only as releases (``services.survey_releases``).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,8 +25,17 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 
 import questionnaires
+import scoring.readiness
 from assessor.extensions import db
-from assessor.models import Assignment, Engagement, Survey, User, utcnow
+from assessor.models import (
+    Assignment,
+    Engagement,
+    Survey,
+    SurveyInvitation,
+    SurveyRelease,
+    User,
+    utcnow,
+)
 from assessor.services import audit
 from assessor.services.errors import NotFoundError, ServiceError
 from assessor.services.tenancy import get_owned
@@ -36,8 +47,13 @@ COLLECTION_SALT = "assessor.survey-collection.v1"
 #: The resume cookie signs (survey id, assignment id, nonce) under this purpose only.
 COOKIE_SALT = "assessor.survey-resume.v1"
 COOKIE_PATH = "/s/"
-DEFAULT_K = 5
-MAX_K = 50
+DEFAULT_K = scoring.readiness.DEFAULT_K
+#: The range of the anonymity minimum k; below DEFAULT_K a reason must be given.
+MIN_K = scoring.readiness.MIN_K
+MAX_K = scoring.readiness.MAX_K
+#: Live counts per segment are shown rounded down to a multiple of this (and never below k).
+COARSE_STEP = 5
+COLLECTIONS: tuple[str, ...] = ("invitation", "open")
 MAX_TARGET = 100_000
 #: A closing date may lie at most this far ahead.
 MAX_CLOSING_DAYS = 366
@@ -161,6 +177,30 @@ def previous_round(survey: Survey) -> Survey | None:
     return db.session.scalar(stmt)
 
 
+def _clean_min_cell(min_cell: object, reason: str) -> tuple[int, str]:
+    try:
+        k = int(str(min_cell))
+    except ValueError:
+        raise ServiceError(
+            "Enter the anonymity minimum as a whole number.", field="min_cell"
+        ) from None
+    if not MIN_K <= k <= MAX_K:
+        raise ServiceError(
+            f"The anonymity minimum must be between {MIN_K} and {MAX_K} respondents.",
+            field="min_cell",
+        )
+    reason = " ".join("".join(c for c in (reason or "") if c.isprintable()).split())
+    if len(reason) > 500:
+        raise ServiceError("Keep the reason under 500 characters.", field="min_cell_reason")
+    if k < DEFAULT_K and len(reason) < 10:
+        raise ServiceError(
+            f"Say why groups smaller than {DEFAULT_K} must be reported (for example, a board "
+            "of four members); the reason is kept with the round.",
+            field="min_cell_reason",
+        )
+    return k, (reason if k < DEFAULT_K else "")
+
+
 def open_round(
     actor: User,
     engagement: Engagement,
@@ -169,13 +209,13 @@ def open_round(
     closes_on: date | None = None,
     targets: Mapping[str, Any] | None = None,
     min_cell: int = DEFAULT_K,
+    min_cell_reason: str = "",
+    collection: str = "invitation",
 ) -> Survey:
     """Open the next round; only one round of an engagement collects answers at a time."""
-    if not DEFAULT_K <= int(min_cell) <= MAX_K:
-        raise ServiceError(
-            f"The anonymity minimum must be between {DEFAULT_K} and {MAX_K} respondents.",
-            field="min_cell",
-        )
+    k, reason = _clean_min_cell(min_cell, min_cell_reason)
+    if collection not in COLLECTIONS:
+        raise ServiceError("Choose how answers are collected.", field="collection")
     rounds = list_rounds(engagement)
     still_open = [s for s in rounds if accepting(s)]
     if still_open:
@@ -197,12 +237,57 @@ def open_round(
         status="open",
         closes_at=_closing_datetime(closes_on),
         targets=_clean_targets(targets or {}),
-        min_cell=int(min_cell),
+        min_cell=k,
+        min_cell_reason=reason,
+        collection=collection,
+        breakdowns=collection == "invitation",
         created_by_id=actor.id,
     )
     db.session.add(survey)
     db.session.flush()
-    audit.record(actor.organisation_id, actor.id, "survey.open", "survey", survey.id, round=number)
+    audit.record(
+        actor.organisation_id,
+        actor.id,
+        "survey.open",
+        "survey",
+        survey.id,
+        round=number,
+        collection=collection,
+        k=k,
+        **({"k_reason": reason} if reason else {}),
+    )
+    return survey
+
+
+def set_breakdowns(actor: User, survey: Survey, *, on: bool, understood: bool = False) -> Survey:
+    """Turn breakdowns by segment on or off for an open-link round (before its release).
+
+    On an open link anyone can add made-up responses to a small group and subtract
+    them again, so turning breakdowns on needs the consultant's explicit
+    acknowledgement, and is recorded in the audit log.
+    """
+    if survey.collection != "open":
+        raise ServiceError("Rounds collected by invitation always show breakdowns.")
+    if db.session.scalar(
+        select(func.count()).select_from(SurveyRelease).where(SurveyRelease.survey_id == survey.id)
+    ):
+        raise ServiceError("The results are already released; breakdowns can no longer change.")
+    if on and not understood:
+        raise ServiceError(
+            "Tick the box to confirm you understand that on an open link someone can add "
+            "made-up responses to a small group and work out a colleague's answers from the "
+            "breakdowns.",
+            field="understood",
+        )
+    survey.breakdowns = bool(on)
+    db.session.flush()
+    audit.record(
+        actor.organisation_id,
+        actor.id,
+        "survey.breakdowns_on" if on else "survey.breakdowns_off",
+        "survey",
+        survey.id,
+    )
     return survey
 
 
@@ -234,6 +319,13 @@ def close_round(actor: User, survey: Survey) -> Survey:
     survey.status = "closed"
     survey.closed_at = utcnow()
     _set_unfinished_expiry(survey, survey.closed_at)
+    # The invitation list has served its purpose: nobody's address outlives the round.
+    db.session.execute(
+        update(SurveyInvitation)
+        .where(SurveyInvitation.survey_id == survey.id)
+        .values(email=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
     audit.record(actor.organisation_id, actor.id, "survey.close", "survey", survey.id)
     return survey
@@ -246,6 +338,13 @@ def reopen_round(actor: User, survey: Survey) -> Survey:
     if survey.closes_at is not None and survey.closes_at <= utcnow():
         raise ServiceError(
             "The closing date has passed. Set a later closing date (or none) to reopen."
+        )
+    if survey.collection == "open" and db.session.scalar(
+        select(func.count()).select_from(SurveyRelease).where(SurveyRelease.survey_id == survey.id)
+    ):
+        raise ServiceError(
+            "The results of this open link are released, and an open link is released only "
+            "once. Open a new round to collect more answers."
         )
     others = [s for s in list_rounds_of(survey) if s.id != survey.id and accepting(s)]
     if others:
@@ -337,6 +436,12 @@ def resolve_collection(token: str) -> tuple[Survey, str | None]:
         raise SurveyLinkError(
             "invalid", "This survey link is not valid any more. Ask the sender for the new link."
         )
+    if survey.collection != "open":
+        raise SurveyLinkError(
+            "invalid",
+            "This survey takes answers through personal invitation links only. Please use "
+            "the link in the invitation you received.",
+        )
     level = payload[2] if len(payload) == 3 else None
     if level is not None and level not in dict(segment_options(instrument_of(survey))["level"]):
         level = None
@@ -426,143 +531,58 @@ def response_from_cookie(survey: Survey, value: str | None) -> Assignment | None
 # ------------------------------------------------------------------ counts
 
 
+def coarsen(count: int, k: int) -> int | None:
+    """A live count as shown while a round collects: None below k, else rounded down to a
+    multiple of COARSE_STEP (never below k), so that one new response rarely shows."""
+    if count < k:
+        return None
+    return max(k, COARSE_STEP * (count // COARSE_STEP))
+
+
 @dataclass(frozen=True)
-class LevelCount:
+class SegmentCount:
+    """One level or department while the round collects: a coarsened count only."""
+
     key: str
     label: str
-    submitted: int
+    at_least: int | None
     target: int | None
 
     @property
     def percent(self) -> int | None:
-        if not self.target:
+        """Progress towards the target, from the coarsened count (never an exact one)."""
+        if not self.target or self.at_least is None:
             return None
-        return min(100, round(100 * self.submitted / self.target))
+        return min(100, round(100 * self.at_least / self.target))
 
 
 @dataclass(frozen=True)
-class ResponseCounts:
-    """Live counts of one round; department × level cells below k are None (never shown)."""
+class LiveCounts:
+    """What staff see while a round collects: the exact total, coarsened segments.
+
+    Nothing here is exact per segment, and the segment counts cover only responses
+    that will be in the results, so that the ones left out (attention checks,
+    unanswered dimensions) are never counted per segment
+    (``survey_releases.live_counts``).
+    """
 
     k: int
-    started: int
     submitted: int
-    levels: tuple[LevelCount, ...]
-    level_unknown: int
-    departments: tuple[tuple[str, str], ...]
-    #: level key → department key → count, or None where suppressed
-    grid: Mapping[str, Mapping[str, int | None]]
-    department_totals: Mapping[str, int | None]
-
-    @property
-    def in_progress(self) -> int:
-        return self.started - self.submitted
+    breakdowns: bool
+    levels: tuple[SegmentCount, ...]
+    departments: tuple[SegmentCount, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "k": self.k,
-            "started": self.started,
             "submitted": self.submitted,
-            "in_progress": self.in_progress,
-            "levels": [
-                {"level": c.key, "submitted": c.submitted, "target": c.target} for c in self.levels
-            ],
-            "level_not_given": self.level_unknown,
-            "department_by_level": {lv: dict(row) for lv, row in self.grid.items()},
-            "departments": dict(self.department_totals),
+            "levels": {c.key: _at_least(c.at_least, self.k) for c in self.levels},
+            "departments": {c.key: _at_least(c.at_least, self.k) for c in self.departments},
         }
 
 
-def suppress_counts(
-    grid: Sequence[Sequence[int]], row_totals_shown: bool, col_totals: Sequence[int], k: int
-) -> tuple[list[list[bool]], list[bool]]:
-    """Which cells (and column totals) of a count table to hide.
-
-    Primary: any count from 1 to k − 1.  Complementary: where a published
-    total covers exactly one hidden non-zero cell, the smallest other
-    non-zero cell is hidden too, so no hidden count is a subtraction away.
-    Zero cells stay visible (an empty cell describes nobody).
-    """
-    rows = len(grid)
-    cols = len(col_totals)
-    hide = [[0 < grid[r][c] < k for c in range(cols)] for r in range(rows)]
-    hide_col = [0 < t < k for t in col_totals]
-    changed = True
-    while changed:
-        changed = False
-        lines: list[list[tuple[int, int]]] = []
-        if row_totals_shown:
-            lines += [[(r, c) for c in range(cols)] for r in range(rows)]
-        lines += [[(r, c) for r in range(rows)] for c in range(cols) if not hide_col[c]]
-        for line in lines:
-            present = [(r, c) for r, c in line if grid[r][c] > 0]
-            hidden = [p for p in present if hide[p[0]][p[1]]]
-            shown = [p for p in present if not hide[p[0]][p[1]]]
-            if len(hidden) == 1 and shown:
-                r, c = min(shown, key=lambda p: grid[p[0]][p[1]])
-                hide[r][c] = True
-                changed = True
-        # the column totals themselves add up to the (published) grand total
-        present_cols = [c for c in range(cols) if col_totals[c] > 0]
-        hidden_cols = [c for c in present_cols if hide_col[c]]
-        shown_cols = [c for c in present_cols if not hide_col[c]]
-        if len(hidden_cols) == 1 and shown_cols:
-            hide_col[min(shown_cols, key=lambda c: col_totals[c])] = True
-            changed = True
-    return hide, hide_col
-
-
-def response_counts(survey: Survey) -> ResponseCounts:
-    """Started and submitted responses, by level and (suppressed) by department × level."""
-    instrument = instrument_of(survey)
-    options = segment_options(instrument)
-    levels = options.get("level", [])
-    departments = options.get("department", [])
-    stmt = select(Assignment.segment, Assignment.submitted_at).where(
-        Assignment.survey_id == survey.id
-    )
-    started = 0
-    by_level: Counter[str] = Counter()
-    by_cell: Counter[tuple[str, str]] = Counter()
-    unknown = 0
-    for segment, submitted_at in db.session.execute(stmt):
-        started += 1
-        if submitted_at is None:
-            continue
-        seg = segment or {}
-        level = seg.get("level")
-        if level is None:
-            unknown += 1
-            continue
-        by_level[level] += 1
-        if seg.get("department") is not None:
-            by_cell[(level, seg["department"])] += 1
-    submitted = sum(by_level.values()) + unknown
-    k = survey.min_cell
-    level_keys_ = [key for key, _ in levels]
-    dept_keys = [key for key, _ in departments]
-    raw = [[by_cell[(lv, dp)] for dp in dept_keys] for lv in level_keys_]
-    col_totals = [sum(raw[r][c] for r in range(len(level_keys_))) for c in range(len(dept_keys))]
-    hide, hide_col = suppress_counts(raw, True, col_totals, k)
-    grid = {
-        lv: {dp: (None if hide[r][c] else raw[r][c]) for c, dp in enumerate(dept_keys)}
-        for r, lv in enumerate(level_keys_)
-    }
-    totals = {dp: (None if hide_col[c] else col_totals[c]) for c, dp in enumerate(dept_keys)}
-    targets = survey.targets or {}
-    return ResponseCounts(
-        k=k,
-        started=started,
-        submitted=submitted,
-        levels=tuple(
-            LevelCount(key, label, by_level[key], int(targets[key]) if key in targets else None)
-            for key, label in levels
-        ),
-        level_unknown=unknown,
-        departments=tuple(departments),
-        grid=grid,
-        department_totals=totals,
-    )
+def _at_least(value: int | None, k: int) -> str:
+    return f"fewer than {k}" if value is None else f"at least {value}"
 
 
 def submitted_counts(surveys: Sequence[Survey]) -> dict[int, tuple[int, int]]:
