@@ -83,7 +83,7 @@ def open_round(engagement_id: int) -> Any:
             targets=form.targets(),
             min_cell=int(form.min_cell.data),
             min_cell_reason=form.min_cell_reason.data or "",
-            collection=form.collection.data,
+            collection=form.collection.data or "invitation",
         )
     except ServiceError as exc:
         _show_error(form, exc)
@@ -380,7 +380,7 @@ def _invitations_page(
     ), status
 
 
-@bp.route("/<int:survey_id>/invitations", methods=["GET", "POST"])
+@bp.route("/<int:survey_id>/invitations", methods=["GET", "POST"], endpoint="invitations")
 @role_required("consultant")
 def invitation_list(engagement_id: int, survey_id: int) -> Any:
     engagement = _engagement(engagement_id)
@@ -409,11 +409,11 @@ def invitation_list(engagement_id: int, survey_id: int) -> Any:
         return _invitations_page(engagement, survey, form, 400)
     flash(report.message, "success")
     return redirect(
-        url_for("consultant.invitation_list", engagement_id=engagement.id, survey_id=survey.id)
+        url_for("consultant.invitations", engagement_id=engagement.id, survey_id=survey.id)
     )
 
 
-@bp.route("/<int:survey_id>/invitations/send", methods=["POST"])
+@bp.route("/<int:survey_id>/invitations/send", methods=["POST"], endpoint="send_invitations")
 @role_required("consultant")
 def invitation_send(engagement_id: int, survey_id: int) -> Any:
     engagement = _engagement(engagement_id)
@@ -421,7 +421,7 @@ def invitation_send(engagement_id: int, survey_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")
     survey_invitations.check_invitation_round(survey)
-    target = url_for("consultant.invitation_list", engagement_id=engagement.id, survey_id=survey.id)
+    target = url_for("consultant.invitations", engagement_id=engagement.id, survey_id=survey.id)
     try:
         report = survey_invitations.send_invitations(current_user, survey, engagement)
     except ServiceError as exc:
@@ -432,7 +432,7 @@ def invitation_send(engagement_id: int, survey_id: int) -> Any:
     return redirect(target, 303)
 
 
-@bp.route("/<int:survey_id>/invitations/print")
+@bp.route("/<int:survey_id>/invitations/print", endpoint="print_invitations")
 @role_required("consultant")
 def invitation_print(engagement_id: int, survey_id: int) -> Any:
     engagement = _engagement(engagement_id)

@@ -1,4 +1,5 @@
-"""The public collection link of a readiness survey round (``/s/<token>``).
+"""The public links of a readiness survey round: the open collection link
+(``/s/<token>``) and personal single-use invitations (``/s/i/<token>``).
 
 Opening the link shows what the survey is and how anonymity is kept; agreeing
 creates an anonymous response and hands over to the participant pages
@@ -17,12 +18,12 @@ from werkzeug.wrappers import Response
 from assessor.extensions import db
 from assessor.forms.questionnaire import ActionForm
 from assessor.models import Assignment, Engagement, Organisation, Survey
-from assessor.services import invitations, surveys
+from assessor.services import invitations, survey_invitations, surveys
 from assessor.services.surveys import SurveyLinkError
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
 
-LINK_ERROR_STATUS = {"invalid": 404, "closed": 410}
+LINK_ERROR_STATUS = {"invalid": 404, "closed": 410, "used": 410}
 
 
 @bp.errorhandler(SurveyLinkError)
@@ -46,10 +47,29 @@ def _resume(assignment: Assignment) -> Response:
     return redirect(url_for("respond.resume", token=invitations.link_token(assignment)))
 
 
-def _answered(survey: Survey, token: str) -> tuple[str, int]:
+def _answered(survey: Survey, token: str, personal: bool = False) -> tuple[str, int]:
     return render_template(
-        "survey/answered.html", token=token, form=ActionForm(), **_context(survey)
+        "survey/answered.html",
+        token=token,
+        form=ActionForm(),
+        personal=personal,
+        **_context(survey),
     ), 200
+
+
+def _started(survey: Survey, assignment: Assignment) -> Response:
+    """Hand over to the participant pages, remembering in this browser which response it is."""
+    response = _resume(assignment)
+    response.set_cookie(
+        surveys.cookie_name(survey),
+        surveys.cookie_value(assignment),
+        max_age=surveys.cookie_max_age(survey),
+        path=surveys.COOKIE_PATH,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
+    return response
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
@@ -72,17 +92,7 @@ def start(token: str) -> Any:
             error = "Please tick the box to agree before you start."
         else:
             assignment = surveys.start_response(survey, {"level": level} if level else None)
-            response = _resume(assignment)
-            response.set_cookie(
-                surveys.cookie_name(survey),
-                surveys.cookie_value(assignment),
-                max_age=surveys.cookie_max_age(survey),
-                path=surveys.COOKIE_PATH,
-                httponly=True,
-                samesite="Lax",
-                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-            )
-            return response
+            return _started(survey, assignment)
     return render_template(
         "survey/start.html",
         token=token,
@@ -92,5 +102,48 @@ def start(token: str) -> Any:
         level_label=dict(surveys.segment_options(surveys.instrument_of(survey))["level"]).get(
             level or ""
         ),
+        **_context(survey),
+    ), (400 if error else 200)
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Any:
+    """One person's single-use link: the same consent page, then the link is used up.
+
+    A browser coming back with the cookie of the response it started is let
+    through before the link is refused as used. The cookie counts only once
+    the link is used: a browser that started someone else's response (a shared
+    device) gets the start page for its own unused link instead.
+    """
+    survey, invite = survey_invitations.resolve_invitation(token)
+    if invite.is_used:
+        earlier = surveys.response_from_cookie(
+            survey, request.cookies.get(surveys.cookie_name(survey))
+        )
+        if earlier is not None:
+            if earlier.submitted_at is not None:
+                return _answered(survey, token, personal=True)
+            if surveys.accepting(survey) and earlier.status != "revoked":
+                return _resume(earlier)
+    surveys.check_accepting(survey)
+    if invite.is_used:
+        raise survey_invitations.used_error()
+    form = ActionForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "The form expired. Reload the page and try again.")
+        if request.form.get("consent") != "yes":
+            error = "Please tick the box to agree before you start."
+        else:
+            return _started(survey, survey_invitations.claim(survey, invite))
+    return render_template(
+        "survey/start.html",
+        token=token,
+        form=form,
+        error=error,
+        fresh=False,
+        personal=True,
+        preset=survey_invitations.preset_labels(survey, invite),
         **_context(survey),
     ), (400 if error else 200)

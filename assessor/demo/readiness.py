@@ -7,7 +7,9 @@ line does, so the results show the level gaps the report is about.
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy import select
 
+from assessor.extensions import db
 from assessor.models import Engagement, Survey, User
 
 #: (level, respondents, trait levels 0–1 per dimension; "_base" for the rest)
@@ -72,9 +74,17 @@ DEMO_DEPARTMENTS: dict[str, dict[str, float]] = {
 
 
 def load_readiness_demo(users: dict[str, User], engagement: Engagement) -> Survey:
-    """Round 1 of the readiness survey, answered page by page through the services, closed."""
+    """Round 1 of the readiness survey: everyone invited by a personal link that works
+    once, answered page by page through the services, then closed (which releases it)."""
     from assessor.demo import _answer_pages, synthetic_answers
-    from assessor.services import responses, results, survey_releases, surveys
+    from assessor.models import SurveyInvitation
+    from assessor.services import (
+        responses,
+        results,
+        survey_invitations,
+        survey_releases,
+        surveys,
+    )
 
     consultant = users["consultant"]
     survey = surveys.open_round(
@@ -84,20 +94,35 @@ def load_readiness_demo(users: dict[str, User], engagement: Engagement) -> Surve
         targets={"board": 6, "executive": 12, "middle_management": 20, "front_line": 30},
     )
     rng = np.random.default_rng(4711)
-    for level, count, trait in DEMO_LEVELS:
+    people: list[tuple[str, str]] = []
+    for level, count, _trait in DEMO_LEVELS:
         weights = DEMO_DEPARTMENTS[level]
         names = list(weights)
         p = np.array([weights[n] for n in names], dtype=float)
-        for _ in range(count):
-            person = {k: float(np.clip(v + rng.normal(0, 0.07), 0, 1)) for k, v in trait.items()}
-            assignment = surveys.start_response(survey, {"level": level} if level else None)
-            instrument = responses.instrument_of(assignment)
-            answers = synthetic_answers(instrument, rng, person)
-            answers["level"] = level
-            answers["department"] = names[int(rng.choice(len(names), p=p / p.sum()))]
-            answers["region"] = "europe" if rng.random() < 0.8 else "north_america"
-            _answer_pages(assignment, instrument, answers, rng, pages=None)
-            assert not responses.submit(assignment)
-            results.compute_and_store(assignment)
+        people += [(level, names[int(rng.choice(len(names), p=p / p.sum()))]) for _ in range(count)]
+    invitees = [
+        survey_invitations.Invitee(
+            line=number, email=f"staff{number:03d}@halden.example", segment={"level": level}
+        )
+        for number, (level, _department) in enumerate(people, start=1)
+    ]
+    survey_invitations.add_invitations(consultant, survey, invitees)
+    invitations = db.session.scalars(
+        select(SurveyInvitation)
+        .where(SurveyInvitation.survey_id == survey.id)
+        .order_by(SurveyInvitation.id)
+    ).all()
+    traits = [trait for _level, count, trait in DEMO_LEVELS for _ in range(count)]
+    for invitation, (level, department), trait in zip(invitations, people, traits, strict=True):
+        person = {k: float(np.clip(v + rng.normal(0, 0.07), 0, 1)) for k, v in trait.items()}
+        assignment = survey_invitations.claim(survey, invitation)
+        instrument = responses.instrument_of(assignment)
+        answers = synthetic_answers(instrument, rng, person)
+        answers["level"] = level
+        answers["department"] = department
+        answers["region"] = "europe" if rng.random() < 0.8 else "north_america"
+        _answer_pages(assignment, instrument, answers, rng, pages=None)
+        assert not responses.submit(assignment)
+        results.compute_and_store(assignment)
     survey_releases.close(consultant, survey)
     return survey

@@ -86,7 +86,8 @@ class OpenRoundForm(RoundSettingsForm):
             ),
         ],
         default="invitation",
-        validators=[InputRequired("Choose how people answer.")],
+        # left out of a hand-made POST, the recommended way is meant
+        validators=[Optional()],
     )
     min_cell = CountField(
         "Anonymity minimum (respondents per reported group)",
