@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from assessor.services.surveys import DEFAULT_K, MAX_K, MAX_TARGET, MIN_K
@@ -76,11 +84,11 @@ class OpenRoundForm(RoundSettingsForm):
     collection = RadioField(
         "How people answer",
         choices=[
-            (
+            SelectChoice(
                 "invitation",
                 "Personal invitations (recommended): each person gets a link that works once",
             ),
-            (
+            SelectChoice(
                 "open",
                 "One open link: anyone holding it can answer, any number of times",
             ),

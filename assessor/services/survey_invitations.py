@@ -6,7 +6,7 @@ Anonymity is kept by what is *not* stored: using a link marks it used and
 clears its preset segment in one conditional UPDATE, and the response it
 starts carries no reference back (no foreign key, no timestamp written on the
 invitation, no audit event naming either). The addresses are deleted when the
-round closes (:func:`forget_addresses`). Staff see only round totals.
+round closes (``surveys.close_round``). Staff see only round totals.
 """
 
 from __future__ import annotations
@@ -584,16 +584,6 @@ def _close(connection: smtplib.SMTP | None) -> None:
 
 
 # ------------------------------------------------------------ life cycle
-
-
-def forget_addresses(survey: Survey) -> int:
-    """Delete every address of the round (when it closes); the links themselves stay."""
-    result = db.session.execute(
-        update(SurveyInvitation)
-        .where(SurveyInvitation.survey_id == survey.id, SurveyInvitation.email.is_not(None))
-        .values(email=None)
-    )
-    return int(result.rowcount or 0)
 
 
 def summary(survey: Survey) -> InvitationSummary:

@@ -234,7 +234,6 @@ class SurveyResults:
             },
             "release": None if self.release is None else self.release.to_dict(),
             "releases": list(self.releases),
-            "responses_submitted_now": self.submitted_now,
             "published": self.has_results,
             "index": self.index,
             "stage": self.stage,

@@ -675,12 +675,13 @@ def test_links_expire_with_their_round(app, consultant, engagement):
     assert len(responses_of(survey)) == 1
 
 
-def test_forgetting_the_addresses_clears_every_one(app, consultant, engagement):
+def test_closing_the_round_deletes_every_address(app, consultant, engagement):
     survey = invitation_round(consultant, engagement)
     invite(consultant, survey, "a@client.example\nb@client.example,board\nc@client.example")
     a, _b, _c = invitations_of(survey)
     accept(app.test_client(), link_of(a))
-    assert survey_invitations.forget_addresses(survey) == 3
+    assert survey_invitations.summary(survey).addresses_deleted is False
+    surveys.close_round(consultant, survey)
     db.session.commit()
     assert [r.email for r in invitations_of(survey)] == [None, None, None]
     assert survey_invitations.summary(survey).addresses_deleted is True
@@ -689,7 +690,6 @@ def test_forgetting_the_addresses_clears_every_one(app, consultant, engagement):
         (None, (("Level", "Board member"),)),
         (None, ()),
     ]
-    assert survey_invitations.forget_addresses(survey) == 0
 
 
 # ------------------------------------------------------------ e-mail and print
