@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from hypothesis import settings
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from assessor import create_app

@@ -126,7 +126,10 @@ def _survey_page(
         gate=survey_releases.check(survey),
         counts_step=surveys.COARSE_STEP,
         link=collection_url(survey) if is_open_link else None,
-        level_links=[(c.label, collection_url(survey, c.key)) for c in counts.levels]
+        level_links=[
+            (label, collection_url(survey, key))
+            for key, label in surveys.segment_options(surveys.instrument_of(survey))["level"]
+        ]
         if is_open_link
         else [],
         form=form,

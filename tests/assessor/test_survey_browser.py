@@ -1,5 +1,6 @@
-"""An anonymous respondent answers the readiness survey on a phone, through the collection
-link, in the system Chromium; then the consultant reads the demo round's results."""
+"""An anonymous respondent answers the readiness survey on a phone, through a personal
+invitation link, in the system Chromium; then the consultant reads the demo round's results
+(round 1, collected by invitation and closed, so published as release 1)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 import numpy as np
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import questionnaires
 from assessor.demo import synthetic_answers
@@ -16,11 +17,12 @@ from assessor.demo import synthetic_answers
 pytestmark = pytest.mark.browser
 
 
-def _open_round(live_server) -> str:
-    """Round 2 of the demo engagement (round 1 is the demo's finished round); its link."""
+def _invitation_link(live_server) -> str:
+    """A personal link to round 2 of the demo engagement (round 1 is the demo's finished
+    round), opened by invitation like every new round; one more person is invited each call."""
     from assessor.extensions import db
-    from assessor.models import Engagement, Survey, User
-    from assessor.services import surveys
+    from assessor.models import Engagement, Survey, SurveyInvitation, User
+    from assessor.services import survey_invitations, surveys
 
     with live_server.app.app_context():
         consultant = db.session.scalar(select(User).where(User.email == "consultant@demo.example"))
@@ -30,13 +32,27 @@ def _open_round(live_server) -> str:
         survey = db.session.scalar(
             select(Survey).where(Survey.engagement_id == engagement.id, Survey.status == "open")
         ) or surveys.open_round(consultant, engagement, title="Pulse check")
-        token = surveys.collection_token(survey)
+        assert survey.collection == "invitation"
+        number = 1 + db.session.scalar(
+            select(func.count(SurveyInvitation.id)).where(SurveyInvitation.survey_id == survey.id)
+        )
+        invitee = survey_invitations.Invitee(
+            line=1, email=f"phone{number}@halden.example", segment={"level": "front_line"}
+        )
+        survey_invitations.add_invitations(consultant, survey, [invitee])
+        invitation = db.session.scalar(
+            select(SurveyInvitation).where(
+                SurveyInvitation.survey_id == survey.id,
+                SurveyInvitation.email == invitee.email,
+            )
+        )
+        token = survey_invitations.invitation_token(invitation)
         db.session.commit()
-    return f"{live_server.url}/s/{token}"
+    return f"{live_server.url}/s/i/{token}"
 
 
 def test_respondent_answers_on_a_phone(browser, live_server, output_dir):
-    link = _open_round(live_server)
+    link = _invitation_link(live_server)
     instrument = questionnaires.latest("readiness")
     answers = synthetic_answers(instrument, np.random.default_rng(21), {"_base": 0.6})
     answers.update({"level": "front_line", "department": "customer_service", "region": "europe"})
@@ -48,6 +64,8 @@ def test_respondent_answers_on_a_phone(browser, live_server, output_dir):
         page = phone.new_page()
         page.goto(link)
         expect(page.get_by_role("heading", name="Your anonymity")).to_be_visible()
+        expect(page.get_by_text("This link is personal and works once")).to_be_visible()
+        expect(page.get_by_text("Front-line employee or individual specialist")).to_be_visible()
         page.screenshot(path=str(output_dir / "survey-phone-start.png"), full_page=True)
         page.get_by_label(re.compile("I have read how my answers are used")).check()
         page.get_by_role("button", name="Start the survey").click()
@@ -80,6 +98,15 @@ def test_respondent_answers_on_a_phone(browser, live_server, output_dir):
     finally:
         phone.close()
 
+    # Anyone else holding the link (another browser, no cookie) is told it is used up.
+    other = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = other.new_page()
+        page.goto(link)
+        expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
+    finally:
+        other.close()
+
 
 def test_consultant_reads_the_demo_round(browser, live_server, output_dir):
     url = live_server.url
@@ -93,11 +120,15 @@ def test_consultant_reads_the_demo_round(browser, live_server, output_dir):
         page.get_by_role("link", name="Halden Utilities").first.click()
         page.get_by_role("link", name="Open readiness surveys").click()
         page.get_by_role("link", name="Results").first.click()
+        expect(page.get_by_role("heading", name=re.compile(r"release 1 \(final\)"))).to_be_visible()
+        expect(
+            page.get_by_text(re.compile(r"Release 1, published .* UTC: 60 responses"))
+        ).to_be_visible()
         expect(page.get_by_text("Where the CCO will meet resistance")).to_be_visible()
-        assert page.locator("svg.chart").count() == 2
+        expect(page.locator("svg.chart")).to_have_count(2)
         page.screenshot(path=str(output_dir / "readiness-results.png"), full_page=True)
         with page.expect_download() as download:
             page.get_by_role("link", name="Report (PDF)").click()
-        assert download.value.suggested_filename.endswith(".pdf")
+        assert download.value.suggested_filename.endswith("-round-1-release-1.pdf")
     finally:
         context.close()
