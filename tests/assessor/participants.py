@@ -77,3 +77,29 @@ def submit(client: FlaskClient, link: str) -> Any:
     page = client.get(f"{link}/review")
     token = csrf_token_from(page.get_data(as_text=True))
     return client.post(f"{link}/review", data={"csrf_token": token})
+
+
+def readiness_respondents(survey: Any, segments: list[dict[str, str]], seed: int = 0) -> list[int]:
+    """Readiness respondents answering through the services (not the subject of a test):
+    one per segment given, random answers, attention checks passed; their assignment ids."""
+    import numpy as np
+
+    from assessor.demo import _answer_pages
+    from assessor.services import responses, results, surveys
+
+    rng = np.random.default_rng(seed)
+    instrument = surveys.instrument_of(survey)
+    ids: list[int] = []
+    for segment in segments:
+        assignment = surveys.start_response(survey, None)
+        answers: dict[str, Any] = {"region": "europe", **segment}
+        for item in instrument.items:
+            if item.attention is not None:
+                answers[item.key] = int(item.attention)
+            elif item.scale:
+                answers[item.key] = int(rng.integers(1, 6))
+        _answer_pages(assignment, instrument, answers, rng, pages=None)
+        assert not responses.submit(assignment)
+        results.compute_and_store(assignment)
+        ids.append(assignment.id)
+    return ids

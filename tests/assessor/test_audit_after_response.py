@@ -11,8 +11,9 @@ from sqlalchemy import event, exc, func, select
 
 from assessor.extensions import db
 from assessor.models import AuditEvent
-from assessor.services import audit, survey_results, surveys
+from assessor.services import audit, survey_releases, survey_results, surveys
 from assessor.services.errors import ServiceError
+from tests.assessor.participants import readiness_respondents
 
 
 @pytest.fixture
@@ -24,6 +25,8 @@ def consultant(make_user):
 def survey(make_engagement, consultant):
     engagement = make_engagement(owner=consultant, client_name="Halden Utilities")
     survey = surveys.open_round(consultant, engagement, title="Spring pulse")
+    readiness_respondents(survey, [{"level": "front_line", "department": "sales"}] * 5)
+    survey_releases.release(consultant, survey)
     db.session.commit()
     return survey
 
