@@ -6,6 +6,7 @@ the formulas, their sources, the missing-data rule and the defaults.
 
 from scoring.ahp import AHPResult, GroupAHPResult, analyse, best_revision, group_ahp
 from scoring.bands import Narrative, band_for, band_index, narrative
+from scoring.disclosure import Disclosure, Plan, isolating_combination, plan_publication
 from scoring.errors import ScoringError
 from scoring.fairness import AdverseImpactResult, adverse_impact
 from scoring.fit import FitResult, compute_fit
@@ -14,7 +15,12 @@ from scoring.matrix import answers_to_matrix, check_matrix, matrix_to_answers
 from scoring.norms import NormScores, norm_scores, percentile_rank, sten_from_z
 from scoring.profiles import RoleProfile, default_profile
 from scoring.quality import QualityReport, longest_run, response_quality
-from scoring.readiness import ReadinessResult, aggregate_readiness, compare_rounds
+from scoring.readiness import (
+    ReadinessResult,
+    aggregate_readiness,
+    compare_rounds,
+    published_sets,
+)
 from scoring.reliability import (
     Reliability,
     ScoreBand,
@@ -35,10 +41,12 @@ from scoring.scales import ScaleScores, item_pool, pomp, required_items, score_s
 __all__ = [
     "AHPResult",
     "AdverseImpactResult",
+    "Disclosure",
     "FitResult",
     "GroupAHPResult",
     "Narrative",
     "NormScores",
+    "Plan",
     "QualityReport",
     "ReadinessResult",
     "Reliability",
@@ -65,6 +73,7 @@ __all__ = [
     "cronbach_alpha",
     "default_profile",
     "group_ahp",
+    "isolating_combination",
     "item_pool",
     "longest_run",
     "matrix_to_answers",
@@ -75,8 +84,10 @@ __all__ = [
     "one_factor",
     "pairwise_cov",
     "percentile_rank",
+    "plan_publication",
     "pomp",
     "pool_reliability",
+    "published_sets",
     "required_items",
     "response_quality",
     "scale_reliability",

@@ -1,12 +1,14 @@
 """Organisational readiness for a CCO: segment aggregates, index, stage, gaps.
 
-Respondents are anonymous, so the first rule here is small-cell
-suppression: no number describing fewer than ``k`` respondents (default 5)
-leaves this module, and a second, complementary suppression stops a hidden
-cell being recovered by subtracting its published neighbours from a
-published total.  The rest turns the eight dimension scores (POMP 0-100)
-into an index, a maturity stage capped by the weakest critical dimension,
-gaps between levels, and the rule for recommending the CEO as interim CCO.
+Respondents are anonymous, so the first rule here is disclosure control: no
+number describing fewer than ``k`` respondents (default 5) leaves this
+module, and no combination of published numbers (totals minus cells, one
+release minus an earlier one, margins of another table) can single out a
+group of fewer than ``k`` either.  That rule lives in
+:mod:`scoring.disclosure`; this module only says which sets it publishes.
+The rest turns the eight dimension scores (POMP 0-100) into an index, a
+maturity stage capped by the weakest critical dimension, gaps between
+levels, and the rule for recommending the CEO as interim CCO.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from scoring.disclosure import plan_publication
 from scoring.errors import ScoringError
 
 DIMENSIONS: tuple[str, ...] = (
@@ -44,6 +47,9 @@ STAGES: tuple[tuple[float, str], ...] = (
     (80.0, "Customer-led"),
 )
 DEFAULT_K = 5
+#: The allowed range of k for a round (the app asks for a reason below DEFAULT_K).
+MIN_K = 3
+MAX_K = 10
 GAP_THRESHOLD = 15.0
 INTERIM_THRESHOLD = 40.0
 #: The tables produced, by segment keys.
@@ -109,6 +115,19 @@ class SegmentCell:
             "index": self.index,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentCell:
+        """Inverse of :meth:`to_dict` (releases are stored as JSON and rendered later)."""
+        rwg_ = data["rwg"]
+        return cls(
+            segment=dict(data["segment"]),
+            n=int(data["n"]),
+            mean=dict(data["mean"]),
+            sd=dict(data["sd"]),
+            rwg=None if rwg_ is None else dict(rwg_),
+            index=data["index"],
+        )
+
 
 @dataclass(frozen=True)
 class SegmentTable:
@@ -132,6 +151,15 @@ class SegmentTable:
             "suppressed_count": len(self.suppressed),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentTable:
+        """Inverse of :meth:`to_dict` (``suppressed_count`` is derived, so ignored)."""
+        return cls(
+            by=tuple(data["by"]),
+            cells=tuple(SegmentCell.from_dict(c) for c in data["cells"]),
+            suppressed=tuple(dict(s) for s in data["suppressed"]),
+        )
+
 
 @dataclass(frozen=True)
 class LevelGap:
@@ -148,10 +176,24 @@ class LevelGap:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LevelGap:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{f: data[f] for f in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class ReadinessResult:
-    """Everything the readiness report shows; no value rests on fewer than k respondents."""
+    """Everything the readiness report shows; no value rests on fewer than k respondents.
+
+    What was published is exactly what is here: the overall set (when
+    ``overall`` is not None) and the set of every cell in ``tables[*].cells``
+    (its ``segment`` labels name it), each with its n; a dimension's mean,
+    SD and r_wg were published over the cell's respondents who answered that
+    dimension wherever ``mean[dimension]`` is not None.  Suppressed cells
+    carry labels only.  :func:`published_sets` turns this back into
+    membership sets over the respondents, for the next release's ``earlier``.
+    """
 
     dimensions: tuple[str, ...]
     k: int
@@ -188,6 +230,28 @@ class ReadinessResult:
             "flags": list(self.flags),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReadinessResult:
+        """Inverse of :meth:`to_dict`: ``from_dict(r.to_dict()).to_dict() == r.to_dict()``."""
+        overall = data["overall"]
+        return cls(
+            dimensions=tuple(data["dimensions"]),
+            k=int(data["k"]),
+            overall=None if overall is None else SegmentCell.from_dict(overall),
+            index=data["index"],
+            stage=data["stage"],
+            stage_name=data["stage_name"],
+            uncapped_stage=data["uncapped_stage"],
+            capped_by=data["capped_by"],
+            strongest=data["strongest"],
+            weakest=data["weakest"],
+            tables={k: SegmentTable.from_dict(t) for k, t in data["tables"].items()},
+            gaps=tuple(LevelGap.from_dict(g) for g in data["gaps"]),
+            ceo_interim=data["ceo_interim"],
+            ceo_interim_reasons=tuple(data["ceo_interim_reasons"]),
+            flags=tuple(data.get("flags", ())),
+        )
+
 
 def _moments(codes: np.ndarray, g: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-group count of observed values, mean and sample variance (two-pass), NaN-aware."""
@@ -216,36 +280,12 @@ def _weighted_index(means: np.ndarray, weights: np.ndarray, used: np.ndarray) ->
     return np.where(ok, np.nan_to_num(m) @ w, np.nan)
 
 
-def _complement(
-    sup: np.ndarray, cnt: np.ndarray, lines: list[np.ndarray], margin_pub: np.ndarray
-) -> None:
-    """Complementary suppression in place.
-
-    ``sup``/``cnt`` are cells × columns (the last column is the row count n);
-    each line is a set of cells whose published margin (``margin_pub`` lines ×
-    columns) equals their sum.  Where exactly one present cell of a line is
-    hidden, the smallest other present cell is hidden too; a cell whose n is
-    hidden is hidden entirely.  Repeats until nothing changes.
-    """
-    ncol = sup.shape[1] - 1
-    changed = True
-    while changed:
-        changed = False
-        for li, cells in enumerate(lines):
-            for c in range(sup.shape[1]):
-                if not margin_pub[li, c]:
-                    continue
-                present = cells[cnt[cells, c] > 0]
-                hidden = sup[present, c]
-                if hidden.sum() == 1 and (~hidden).any():
-                    shown = present[~hidden]
-                    pick = shown[np.argmin(cnt[shown, c])]
-                    sup[pick, c] = True
-                    changed = True
-        full = sup[:, ncol]
-        if np.any(full[:, None] & ~sup):
-            sup[full, :] = True
-            changed = True
+def _label_text(segments: Mapping[str, Sequence[str | None]], b: str, n: int) -> np.ndarray:
+    """Segment ``b``'s labels as text, "" where not given (None or empty)."""
+    arr = np.asarray(segments[b], dtype=object)
+    if arr.shape != (n,):
+        raise ScoringError(f"segment {b!r} has {arr.shape} labels for {n} respondents")
+    return np.where(np.equal(arr, None), "", arr).astype(str)
 
 
 def _labels(
@@ -256,12 +296,8 @@ def _labels(
     uniqs: list[np.ndarray] = []
     codes_per: list[np.ndarray] = []
     for b in by:
-        arr = np.asarray(segments[b], dtype=object)
-        if arr.shape != (n,):
-            raise ScoringError(f"segment {b!r} has {arr.shape} labels for {n} respondents")
-        missing = np.equal(arr, None)
-        text = np.where(missing, "", arr).astype(str)
-        valid &= ~missing & (text != "")
+        text = _label_text(segments, b, n)
+        valid &= text != ""
         u, c = np.unique(text, return_inverse=True)
         uniqs.append(u)
         codes_per.append(c.reshape(-1))
@@ -291,21 +327,19 @@ def _order(groups: list[tuple[str, ...]], by: tuple[str, ...]) -> list[int]:
 
 
 class _Stats:
-    """Moments of one grouping, plus the suppression mask (cells × (dims + 1))."""
+    """Moments of one grouping, plus the suppression mask (cells × (dims + 1), last = n).
 
-    def __init__(
-        self, x: np.ndarray, codes: np.ndarray, g: int, k: int, items: np.ndarray | None
-    ) -> None:
+    The mask starts as "everything hidden" and is opened by the publication plan.
+    """
+
+    def __init__(self, x: np.ndarray, codes: np.ndarray, g: int, items: np.ndarray | None) -> None:
         self.cnt, self.mean, self.var = _moments(codes, g, x)
         self.rows = np.bincount(codes, minlength=g).astype(float)
         self.item_var = None
         self.item_cnt = None
         if items is not None:
             self.item_cnt, _, self.item_var = _moments(codes, g, items)
-        counts = np.column_stack([self.cnt, self.rows])
-        self.counts = counts
-        self.sup = counts < k
-        self.sup[self.sup[:, -1], :] = True
+        self.sup = np.ones((g, x.shape[1] + 1), dtype=bool)
 
 
 def _rwg_table(
@@ -355,6 +389,88 @@ def _cell(
     )
 
 
+def _earlier(sets: ArrayLike | None, n: int, what: str) -> np.ndarray:
+    """Earlier releases' sets as an e × n boolean matrix (validated)."""
+    if sets is None:
+        return np.zeros((0, n), dtype=bool)
+    a = np.asarray(sets)
+    if a.size == 0:
+        return np.zeros((0, n), dtype=bool)
+    if a.ndim != 2 or a.shape[1] != n:
+        raise ScoringError(f"{what} must be a sets × {n} membership matrix, got shape {a.shape}")
+    if a.dtype != bool:
+        if not np.all((a == 0) | (a == 1)):
+            raise ScoringError(f"{what} must be boolean (0/1) membership")
+        a = a.astype(bool)
+    return a
+
+
+def _plan(
+    stats: Mapping[str, tuple[_Stats, list[tuple[str, ...]]]],
+    members: np.ndarray,
+    answered: np.ndarray,
+    dims: tuple[str, ...],
+    k: int,
+    earlier: np.ndarray,
+    earlier_dims: Mapping[str, np.ndarray],
+) -> list[str]:
+    """Decide what is published and open the suppression masks in ``stats``; return flags.
+
+    Candidates are the overall set then every cell of every table, in the
+    order of ``stats``.  Priority: the overall longest, then one-way tables
+    in TABLES order, then two-way tables; within a table larger cells first.
+    The counts (n) are one family of sets; each distinct pattern of who
+    answered a dimension is another (the cells whose n is published,
+    intersected with the answerers).
+    """
+    names = list(stats)
+    listed = list(TABLES)
+    order = sorted(names, key=lambda m: (len(TABLES[m]), listed.index(m)) if m else (0, 0))
+    tier = np.concatenate([np.full(len(stats[m][1]), len(names) - order.index(m)) for m in names])
+    scale = members.shape[1] + 1.0
+    flags: list[str] = []
+
+    def plan(fixed: np.ndarray, cand: np.ndarray, tiers: np.ndarray, what: str) -> np.ndarray:
+        result = plan_publication(fixed, cand, k, tiers * scale + cand.sum(axis=1))
+        if result.fixed_unsafe:
+            flags.append(
+                f"earlier releases already single out fewer than k = {k} respondents "
+                f"({what}): nothing new is published for it"
+            )
+        if result.inexact:
+            flags.append(f"the disclosure check gave up on a hard case ({what}): more is withheld")
+        return result.published
+
+    pub_n = plan(earlier, members, tier, "respondent counts")
+    live = np.flatnonzero(pub_n)
+    pub = np.zeros((len(members), len(dims)), dtype=bool)
+    families: dict[bytes, tuple[np.ndarray, np.ndarray, list[int]]] = {}
+    for j, d in enumerate(dims):
+        mask = answered[:, j]
+        fixed = earlier_dims.get(d, earlier) & mask
+        fixed = fixed[fixed.sum(axis=1) >= k]  # a smaller one was never published (primary rule)
+        key = len(fixed).to_bytes(8, "little") + np.packbits(mask).tobytes()
+        key += np.packbits(fixed).tobytes()
+        families.setdefault(key, (mask, fixed, []))[2].append(j)
+    for mask, fixed, cols in families.values() if len(live) else ():
+        if mask.all() and np.array_equal(fixed, earlier):
+            ok = np.ones(len(live), dtype=bool)  # the very system just checked for the counts
+        else:
+            what = "answers to " + ", ".join(dims[c] for c in cols)
+            if len(earlier) and any(dims[c] not in earlier_dims for c in cols):
+                what += "; earlier means taken as published wherever n was"
+            ok = plan(fixed, members[live] & mask, tier[live], what)
+        pub[np.ix_(live[ok], cols)] = True
+
+    start = 0
+    for name in names:
+        st, groups = stats[name]
+        stop = start + len(groups)
+        st.sup = ~np.column_stack([pub[start:stop], pub_n[start:stop]])
+        start = stop
+    return flags
+
+
 def aggregate_readiness(
     scores: ArrayLike,
     segments: Mapping[str, Sequence[str | None]],
@@ -367,13 +483,25 @@ def aggregate_readiness(
     gap_threshold: float = GAP_THRESHOLD,
     interim_threshold: float = INTERIM_THRESHOLD,
     critical: Sequence[str] = CRITICAL_DIMENSIONS,
+    *,
+    earlier: ArrayLike | None = None,
+    earlier_means: Mapping[str, ArrayLike] | None = None,
 ) -> ReadinessResult:
     """Aggregate n respondents' dimension scores (n × d POMP, NaN = missing).
 
     ``segments`` maps level / department / region to n labels (None = not
     given; such respondents count overall but in no cell of that table).
     Optional raw item responses (n × J on a 1..A scale, with each item's
-    dimension) add r_wg per cell.  See README-b for every rule.
+    dimension) add r_wg per cell.  See scoring/README.md for every rule.
+
+    ``earlier`` (e × n, boolean, over these same n respondents) holds the
+    sets whose n earlier releases of the round published (respondents not
+    yet in an earlier release are simply not members); nothing published
+    now may, together with them, single out fewer than k respondents.
+    Their dimension means count as published over the same sets, which is
+    conservative; ``earlier_means`` (dimension → sets whose mean of that
+    dimension was published) makes it exact.  :func:`published_sets` builds
+    both from stored results.
     """
     try:
         x = np.asarray(scores, dtype=float)
@@ -418,10 +546,30 @@ def aggregate_readiness(
         if np.any((items[ok] < 1) | (items[ok] > response_options)):
             raise ScoringError(f"item responses must lie in 1..{response_options}")
 
+    earlier_sets = _earlier(earlier, n, "earlier")
+    earlier_dims = {
+        d: _earlier(s, n, f"earlier_means[{d!r}]") for d, s in (earlier_means or {}).items()
+    }
+    unknown = sorted(set(earlier_dims) - set(dims))
+    if unknown:
+        raise ScoringError(f"earlier_means for unknown dimensions {unknown}")
+
     flags: list[str] = []
+    ov = _Stats(x, np.zeros(n, dtype=int), 1, items)
+    stats: dict[str, tuple[_Stats, list[tuple[str, ...]]]] = {"": (ov, [()])}
+    members: list[np.ndarray] = [np.ones((1, n), dtype=bool)]
+    for name, by in TABLES.items():
+        if not all(b in segments for b in by):
+            continue
+        valid, codes, groups = _labels(segments, by, n)
+        g = len(groups)
+        stats[name] = (_Stats(x[valid], codes, g, None if items is None else items[valid]), groups)
+        cell_members = np.zeros((g, n), dtype=bool)
+        cell_members[codes, np.flatnonzero(valid)] = True
+        members.append(cell_members)
+    plan_flags = _plan(stats, np.vstack(members), ~np.isnan(x), dims, k, earlier_sets, earlier_dims)
+
     # overall
-    all_codes = np.zeros(n, dtype=int)
-    ov = _Stats(x, all_codes, 1, k, items)
     used = (ov.cnt[0] > 0) & (weights > 0)
     missing_dims = [d for d, c in zip(dims, ov.cnt[0], strict=True) if c == 0]
     if missing_dims:
@@ -432,41 +580,20 @@ def aggregate_readiness(
         overall = _cell(
             {}, ov, 0, dims, None if ov_rwg is None else ov_rwg[0], weights, used & ~ov.sup[0, :-1]
         )
-    else:
+    elif n < k:
         flags.append(f"fewer than k = {k} respondents: every figure is suppressed")
+    else:
+        flags.append(
+            "the overall figures are withheld: with earlier releases they would single out "
+            f"fewer than k = {k} respondents"
+        )
+    flags += plan_flags
 
     # segment tables
     tables: dict[str, SegmentTable] = {}
-    stats: dict[str, tuple[_Stats, list[tuple[str, ...]]]] = {}
-    for name, by in TABLES.items():
-        if not all(b in segments for b in by):
-            continue
-        valid, codes, groups = _labels(segments, by, n)
-        g = len(groups)
-        st = _Stats(x[valid], codes, g, k, None if items is None else items[valid])
-        stats[name] = (st, groups)
-    # complementary suppression, one-way tables against the overall total
-    for name in ("level", "department", "region"):
-        if name in stats:
-            st, groups = stats[name]
-            _complement(st.sup, st.counts, [np.arange(len(groups))], ~ov.sup[0:1, :])
-    if "level_department" in stats:
-        st, groups = stats["level_department"]
-        lines: list[np.ndarray] = []
-        pubs: list[np.ndarray] = []
-        for margin_name, pos in (("level", 0), ("department", 1)):
-            if margin_name not in stats:
-                continue
-            mst, mgroups = stats[margin_name]
-            for mi, mg in enumerate(mgroups):
-                lines.append(
-                    np.array([i for i, gg in enumerate(groups) if gg[pos] == mg[0]], dtype=int)
-                )
-                pubs.append(~mst.sup[mi])
-        if lines:
-            _complement(st.sup, st.counts, lines, np.array(pubs))
-
     for name, (st, groups) in stats.items():
+        if not name:
+            continue
         by = TABLES[name]
         rw = _rwg_table(st, item_dims, dims, response_options) if items is not None else None
         cells: list[SegmentCell] = []
@@ -544,6 +671,47 @@ def aggregate_readiness(
         ceo_interim_reasons=tuple(reasons),
         flags=tuple(flags),
     )
+
+
+def published_sets(
+    result: ReadinessResult,
+    segments: Mapping[str, Sequence[str | None]],
+    included: ArrayLike,
+    dimension: str | None = None,
+) -> np.ndarray:
+    """The sets a stored release published, as membership over today's respondents.
+
+    ``segments`` are the labels of the respondents now being aggregated and
+    ``included`` marks those the release covered.  Rows: the overall set if
+    published, then each published cell of each table.  With ``dimension``,
+    only the sets whose mean of that dimension was published.  Stack the
+    rows of every earlier release to get ``earlier`` (or ``earlier_means``).
+    """
+    inc = np.asarray(included, dtype=bool)
+    if inc.ndim != 1:
+        raise ScoringError("included must be one flag per respondent")
+    n = len(inc)
+    rows: list[np.ndarray] = []
+
+    def shown(cell: SegmentCell) -> bool:
+        return dimension is None or cell.mean.get(dimension) is not None
+
+    if result.overall is not None and shown(result.overall):
+        rows.append(inc.copy())
+    labels: dict[str, np.ndarray] = {}
+    for table in result.tables.values():
+        for cell in table.cells:
+            if not shown(cell):
+                continue
+            member = inc.copy()
+            for b in table.by:
+                if b not in labels:
+                    if b not in segments:
+                        raise ScoringError(f"segment {b!r} is needed to rebuild the release")
+                    labels[b] = _label_text(segments, b, n)
+                member &= labels[b] == cell.segment[b]
+            rows.append(member)
+    return np.array(rows, dtype=bool).reshape(len(rows), n)
 
 
 def _level_gaps(

@@ -13,9 +13,14 @@ from hypothesis import strategies as st
 
 from scoring.errors import ScoringError
 from scoring.readiness import (
+    DEFAULT_K,
     DIMENSIONS,
+    MAX_K,
+    MIN_K,
+    ReadinessResult,
     aggregate_readiness,
     compare_rounds,
+    published_sets,
     rwg,
     stage_name,
     stage_of,
@@ -91,9 +96,9 @@ def test_dimension_weights():
 
 
 def test_small_cells_are_suppressed_with_complement():
-    # board 3 (< 5) is hidden; with only one hidden level, the overall total
-    # minus the others would reveal it, so the smaller remaining level
-    # (executive, 6) is hidden too.  Front line (7) stays.
+    # board 3 (< 5) is hidden; overall - executive - front line would reveal it,
+    # so the least wanted set in that combination, the smaller level
+    # (executive, 6), is hidden too.  Front line (7) stays.
     lv = ["board"] * 3 + ["executive"] * 6 + ["front_line"] * 7
     x = rows(np.linspace(10, 90, 16))
     r = aggregate_readiness(x, {"level": lv})
@@ -126,7 +131,7 @@ def test_dimension_level_suppression():
 
 
 def test_heatmap_complement_against_margins():
-    # executive: ops 6, sales 2 (hidden) -> ops hidden too (the executive row total is published)
+    # executive: ops 6, sales 2 (hidden) -> ops hidden too (executive row total - ops = sales)
     lv = ["executive"] * 8 + ["front_line"] * 12
     dp = ["ops"] * 6 + ["sales"] * 2 + ["ops"] * 6 + ["sales"] * 6
     x = rows(np.linspace(20, 80, 20))
@@ -135,18 +140,103 @@ def test_heatmap_complement_against_margins():
     shown = [tuple(c.segment.values()) for c in heat.cells]
     hidden = [tuple(s.values()) for s in heat.suppressed]
     assert ("executive", "sales") in hidden and ("executive", "ops") in hidden
-    # then the ops column has one hidden cell (executive) with a published total:
-    # front_line/ops is hidden as well, and so the sales column's front line too
+    # the sales column total - front_line/sales = executive/sales: front_line/sales goes;
+    # then executive - ops + front_line/ops = executive/sales again: front_line/ops goes.
     assert shown == []
     assert len(hidden) == 4
+    # the one-way tables are wanted more and all stay
     assert r.tables["level"].cell(level="executive").n == 8
+    assert r.tables["department"].cell(department="sales").n == 8
 
 
 def test_missing_segment_labels_count_overall_only():
+    # three people without a level count overall and in no level.  overall (8) -
+    # executive (5) would single out those three, so executive is withheld.
     lv = ["executive"] * 5 + [None] * 2 + [""]
     r = aggregate_readiness(rows([50] * 8), {"level": lv})
     assert r.overall.n == 8
+    assert r.tables["level"].cells == ()
+    assert r.tables["level"].suppressed == ({"level": "executive"},)
+    # with five unlabelled people the difference is five: both are published
+    lv = ["executive"] * 5 + [None] * 5
+    r = aggregate_readiness(rows([50] * 10), {"level": lv})
+    assert r.overall.n == 10
     assert r.tables["level"].cell(level="executive").n == 5
+
+
+def test_releases_are_checked_together():
+    # release 1: 12 executives; release 2 adds one front-line respondent.  The new overall
+    # minus the old one is that person: the overall of release 2 is withheld.
+    lv = ["executive"] * 12 + ["front_line"]
+    x = rows(np.linspace(10, 90, 13))
+    first = aggregate_readiness(x[:12], {"level": lv[:12]})
+    earlier = published_sets(first, {"level": lv}, np.arange(13) < 12)
+    assert earlier.shape == (2, 13) and earlier.sum(axis=1).tolist() == [12, 12]
+    second = aggregate_readiness(x, {"level": lv}, earlier=earlier)
+    assert second.overall is None and second.index is None
+    assert any("withheld" in f for f in second.flags)
+    assert second.tables["level"].cell(level="executive").n == 12  # same set as before
+    # five newcomers are fine
+    lv5 = ["executive"] * 12 + ["front_line"] * 5
+    x5 = rows(np.linspace(10, 90, 17))
+    earlier5 = published_sets(first, {"level": lv5}, np.arange(17) < 12)
+    third = aggregate_readiness(x5, {"level": lv5}, earlier=earlier5)
+    assert third.overall.n == 17 and third.tables["level"].cell(level="front_line").n == 5
+    # earlier releases that already disclose: nothing new is published, and it says so
+    bad = np.array([np.arange(17) < 12, np.arange(17) < 13])
+    r = aggregate_readiness(x5, {"level": lv5}, earlier=bad)
+    assert r.overall is None and r.tables["level"].cells == ()
+    assert any("earlier releases already" in f for f in r.flags)
+    with pytest.raises(ScoringError, match="membership matrix"):
+        aggregate_readiness(x5, {"level": lv5}, earlier=np.ones((1, 3), dtype=bool))
+    with pytest.raises(ScoringError, match="unknown dimensions"):
+        aggregate_readiness(x5, {"level": lv5}, earlier_means={"vibes": earlier5})
+
+
+def test_dimension_means_use_their_own_earlier_sets():
+    # release 1: 10 respondents, sponsorship answered by 6 executives and 4 front line.
+    lv = ["executive"] * 6 + ["front_line"] * 6 + ["executive"] * 6
+    x = rows([60] * 6 + [40] * 6 + [50] * 6)
+    x[6:8, SP] = np.nan  # two front-line people skipped sponsorship
+    first = aggregate_readiness(x[:12], {"level": lv[:12]})
+    fl = first.tables["level"].cell(level="front_line")
+    ex = first.tables["level"].cell(level="executive")
+    assert fl.mean["sponsorship"] is None  # 4 answers
+    assert ex.mean["sponsorship"] is None  # complement: overall - executive
+    assert first.overall.mean["sponsorship"] is not None
+    seg, inc = {"level": lv}, np.arange(18) < 12
+    earlier = published_sets(first, seg, inc)
+    # conservative: the executive n was published, so its sponsorship set counts as published too,
+    # and overall - executive = the 4 front-line answerers -> no new sponsorship mean at all
+    rough = aggregate_readiness(x, seg, earlier=earlier)
+    assert rough.overall.mean["sponsorship"] is None
+    assert any("answers to sponsorship" in f for f in rough.flags)
+    # exact: the stored release says which sponsorship means were published
+    means = {d: published_sets(first, seg, inc, d) for d in DIMENSIONS}
+    assert len(means["sponsorship"]) == 1 and len(means["education"]) == 3
+    exact = aggregate_readiness(x, seg, earlier=earlier, earlier_means=means)
+    assert exact.overall.mean["sponsorship"] is not None
+    assert exact.overall.mean["education"] is not None
+
+
+def test_result_round_trips_through_json():
+    lv = ["board"] * 3 + ["executive"] * 6 + ["front_line"] * 7
+    dp = ["ops", "sales"] * 8
+    items = np.tile(np.array([[3, 4], [2, 5], [4, 4], [5, 3]], dtype=float), (4, 1))
+    x = rows(np.linspace(10, 90, 16))
+    x[0, 2] = np.nan
+    r = aggregate_readiness(
+        x, {"level": lv, "department": dp}, k=3, item_responses=items,
+        item_dimensions=["sponsorship", "education"],
+    )  # fmt: skip
+    stored = json.loads(json.dumps(r.to_dict()))
+    back = ReadinessResult.from_dict(stored)
+    assert back == r
+    assert back.to_dict() == r.to_dict() == stored
+    assert r.gaps and back.gaps[0] == r.gaps[0]
+    tiny = aggregate_readiness(rows([50]), {"level": ["board"]})
+    assert ReadinessResult.from_dict(json.loads(json.dumps(tiny.to_dict()))) == tiny
+    assert MIN_K == 3 and MAX_K == 10 and MIN_K <= DEFAULT_K <= MAX_K
 
 
 def test_rwg_formula():
@@ -267,9 +357,8 @@ def test_no_small_cell_ever_leaves(data):
             labels = tuple(seg[b][i] for b in table.by)
             if all(v not in (None, "") for v in labels):
                 rows_in[labels].append(i)
-        margin_published = r.overall is not None
-        hidden_per_dim = defaultdict(int)
-        present_per_dim = defaultdict(int)
+        unlabelled = [i for i in range(n) if any(seg[b][i] in (None, "") for b in table.by)]
+        hidden_rows = [i for s in table.suppressed for i in rows_in[tuple(s[b] for b in table.by)]]
         for cell in table.cells:
             members = rows_in[tuple(cell.segment[b] for b in table.by)]
             assert cell.n == len(members) >= k
@@ -278,21 +367,22 @@ def test_no_small_cell_ever_leaves(data):
                 if cell.mean[dim] is not None:
                     assert len(answered) >= k
                     assert cell.mean[dim] == pytest.approx(np.mean(x[answered, d]))
-                if answered:
-                    present_per_dim[dim] += 1
-                    hidden_per_dim[dim] += cell.mean[dim] is None
         for s in table.suppressed:
-            members = rows_in[tuple(s[b] for b in table.by)]
             assert set(s) == set(table.by)
+        if name in ("level", "department", "region") and r.overall is not None:
+            # complementary suppression, one line: the overall minus the published cells is
+            # the hidden cells plus the unlabelled: nobody, or at least k people
+            rest = len(hidden_rows) + len(unlabelled)
+            assert rest == 0 or rest >= k
             for d, dim in enumerate(DIMENSIONS):
-                if any(not np.isnan(x[i, d]) for i in members):
-                    present_per_dim[dim] += 1
-                    hidden_per_dim[dim] += 1
-        if name in ("level", "department", "region") and margin_published:
-            # complementary suppression: never exactly one hidden cell next to a published total
-            for dim in DIMENSIONS:
-                if r.overall.mean[dim] is not None:
-                    assert hidden_per_dim[dim] != 1 or present_per_dim[dim] == 1
+                if r.overall.mean[dim] is None:
+                    continue
+                left = [i for i in range(n) if not np.isnan(x[i, d])]
+                for cell in table.cells:
+                    if cell.mean[dim] is not None:
+                        members = set(rows_in[tuple(cell.segment[b] for b in table.by)])
+                        left = [i for i in left if i not in members]
+                assert len(left) == 0 or len(left) >= k
     # values derived from cells: gaps use published level means only
     level = r.tables.get("level")
     for g in r.gaps:
