@@ -626,9 +626,8 @@ def test_round_with_every_kind_of_gap():
         check_round(x, {"level": lv, "department": dp}, 5, [20, 40, 60], exact)
 
 
-def test_five_thousand_respondents_plan_quickly():
-    import time
-
+def test_five_thousand_respondents_in_five_releases():
+    """Full size, five releases (how long it takes is measured by bench/release.py)."""
     rng = np.random.default_rng(0)
     n = 5000
     seg = {
@@ -641,13 +640,11 @@ def test_five_thousand_respondents_plan_quickly():
             b[i] = None
     x = rng.uniform(0, 100, (n, 8))
     earlier = np.zeros((0, n), dtype=bool)
-    start = time.perf_counter()
     for cut in (1000, 2000, 3000, 4000, 5000):
         included = np.arange(n) < cut
         r = aggregate_readiness(
             x[:cut], {b: v[:cut] for b, v in seg.items()}, k=5, earlier=earlier[:, :cut]
         )
         earlier = np.vstack([earlier, published_sets(r, seg, included)])
-    elapsed = time.perf_counter() - start
     assert r.overall.n == n
-    assert elapsed < 10  # about a second in practice; generous for slow CI machines
+    assert solvable_group(earlier, 5) is None
