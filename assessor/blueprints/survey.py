@@ -10,6 +10,7 @@ answered, without identifying anyone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -72,38 +73,51 @@ def _started(survey: Survey, assignment: Assignment) -> Response:
     return response
 
 
-@bp.route("/<token>", methods=["GET", "POST"])
-def start(token: str) -> Any:
-    survey, level = surveys.resolve_collection(token)
+def _returning(survey: Survey, token: str, personal: bool = False) -> Any:
+    """The page for a browser that already started a response of this round, if it did."""
     earlier = surveys.response_from_cookie(survey, request.cookies.get(surveys.cookie_name(survey)))
-    fresh = request.method == "POST" and request.form.get("fresh") == "yes"
-    if earlier is not None and not fresh:
-        if earlier.submitted_at is not None:
-            return _answered(survey, token)
-        if surveys.accepting(survey) and earlier.status != "revoked":
-            return _resume(earlier)
+    if earlier is None:
+        return None
+    if earlier.submitted_at is not None:
+        return _answered(survey, token, personal=personal)
+    if surveys.accepting(survey) and earlier.status != "revoked":
+        return _resume(earlier)
+    return None
+
+
+def _consent(survey: Survey, token: str, begin: Callable[[], Assignment], **page: Any) -> Any:
+    """The consent page; agreeing calls ``begin`` and hands over to the participant pages."""
     surveys.check_accepting(survey)
     form = ActionForm()
     error = None
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400, "The form expired. Reload the page and try again.")
-        if request.form.get("consent") != "yes":
-            error = "Please tick the box to agree before you start."
-        else:
-            assignment = surveys.start_response(survey, {"level": level} if level else None)
-            return _started(survey, assignment)
+        if request.form.get("consent") == "yes":
+            return _started(survey, begin())
+        error = "Please tick the box to agree before you start."
     return render_template(
-        "survey/start.html",
-        token=token,
-        form=form,
-        error=error,
-        fresh=fresh,
-        level_label=dict(surveys.segment_options(surveys.instrument_of(survey))["level"]).get(
-            level or ""
-        ),
-        **_context(survey),
+        "survey/start.html", token=token, form=form, error=error, **page, **_context(survey)
     ), (400 if error else 200)
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def start(token: str) -> Any:
+    """The open link: anyone holding it may start a response (a colleague on the same
+    device deliberately too, with ``fresh``)."""
+    survey, level = surveys.resolve_collection(token)
+    fresh = request.method == "POST" and request.form.get("fresh") == "yes"
+    returning = None if fresh else _returning(survey, token)
+    if returning is not None:
+        return returning
+    levels = dict(surveys.segment_options(surveys.instrument_of(survey))["level"])
+    return _consent(
+        survey,
+        token,
+        lambda: surveys.start_response(survey, {"level": level} if level else None),
+        fresh=fresh,
+        level_label=levels.get(level or ""),
+    )
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -117,33 +131,16 @@ def invitation(token: str) -> Any:
     """
     survey, invite = survey_invitations.resolve_invitation(token)
     if invite.is_used:
-        earlier = surveys.response_from_cookie(
-            survey, request.cookies.get(surveys.cookie_name(survey))
-        )
-        if earlier is not None:
-            if earlier.submitted_at is not None:
-                return _answered(survey, token, personal=True)
-            if surveys.accepting(survey) and earlier.status != "revoked":
-                return _resume(earlier)
-    surveys.check_accepting(survey)
-    if invite.is_used:
+        returning = _returning(survey, token, personal=True)
+        if returning is not None:
+            return returning
+        surveys.check_accepting(survey)
         raise survey_invitations.used_error()
-    form = ActionForm()
-    error = None
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, "The form expired. Reload the page and try again.")
-        if request.form.get("consent") != "yes":
-            error = "Please tick the box to agree before you start."
-        else:
-            return _started(survey, survey_invitations.claim(survey, invite))
-    return render_template(
-        "survey/start.html",
-        token=token,
-        form=form,
-        error=error,
+    return _consent(
+        survey,
+        token,
+        lambda: survey_invitations.claim(survey, invite),
         fresh=False,
         personal=True,
         preset=survey_invitations.preset_labels(survey, invite),
-        **_context(survey),
-    ), (400 if error else 200)
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from email import message_from_bytes
+
 import numpy as np
 import pytest
 
@@ -67,3 +70,44 @@ def own_app(own_database, tmp_path):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+class Inbox:
+    """Collects what a local SMTP server receives; refuses recipients starting "bounce"."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A local SMTP server (aiosmtpd) that the app sends its e-mail to."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setitem(app.config, "MAIL_FROM", "search@northbridge.example")
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -3,49 +3,12 @@
 from __future__ import annotations
 
 import re
-import socket
-from email import message_from_bytes
 
-import pytest
 from sqlalchemy import select
 
 from assessor.extensions import db
 from assessor.models import Assignment
 from assessor.services import invitations
-
-
-class Inbox:
-    """Collects what a local SMTP server receives."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", port)
-    monkeypatch.setitem(app.config, "MAIL_FROM", "search@northbridge.example")
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def test_invitation_and_reminder_are_emailed(app, client, auth, make_user, make_engagement, smtp):

@@ -1185,20 +1185,17 @@ def test_the_role_brief_interim_advice_uses_the_latest_release(app, consultant, 
     low = [2, 2, 2, 2, 2, 3]  # an index of 29: below 40, the interim rule fires
     high = [4, 4, 4, 4, 4, 5]
 
+    def five_executives(survey, values: list[int]) -> None:
+        for seed in range(5):
+            assignment = surveys.start_response(survey, None)
+            answers = fixed_answers(values, "executive", "sales")
+            _answer_pages(assignment, INSTRUMENT, answers, np.random.default_rng(seed), None)
+            assert not responses.submit(assignment)
+            results.compute_and_store(assignment)
+        db.session.commit()
+
     first = surveys.open_round(consultant, engagement)
-    db.session.commit()
-    for _ in range(5):
-        assignment = surveys.start_response(first, None)
-        _answer_pages(
-            assignment,
-            INSTRUMENT,
-            fixed_answers(low, "executive", "sales"),
-            np.random.default_rng(1),
-            None,
-        )
-        assert not responses.submit(assignment)
-        results.compute_and_store(assignment)
-    db.session.commit()
+    five_executives(first, low)
     assert advice().basis == "board and candidate pool"  # answers alone say nothing
     assert survey_releases.close(consultant, first).release is not None
     db.session.commit()
@@ -1206,19 +1203,7 @@ def test_the_role_brief_interim_advice_uses_the_latest_release(app, consultant, 
     assert fired.basis == "readiness survey" and fired.fires and fired.reasons
 
     second = surveys.open_round(consultant, engagement)
-    db.session.commit()
-    for _ in range(5):
-        assignment = surveys.start_response(second, None)
-        _answer_pages(
-            assignment,
-            INSTRUMENT,
-            fixed_answers(high, "executive", "sales"),
-            np.random.default_rng(2),
-            None,
-        )
-        assert not responses.submit(assignment)
-        results.compute_and_store(assignment)
-    db.session.commit()
+    five_executives(second, high)
     assert advice().fires  # round 2 is not released yet: round 1's release still speaks
     published = survey_releases.release(consultant, second)
     db.session.commit()

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,18 +29,13 @@ import sqlalchemy as sa
 import questionnaires
 from assessor.demo import synthetic_answers
 from questionnaires.flow import parse_answer
+from tests.assessor.conftest import free_port
 from tests.conftest import IN_CI, OUTPUT_DIR
 
 CANDIDATES = 30
 SECRET = "reliability-test-secret-key-0123456789abcdef"
 DEADLINE_SECONDS = 150
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

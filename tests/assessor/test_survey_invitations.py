@@ -24,8 +24,8 @@ from assessor.models import Assignment, AuditEvent, Survey, SurveyInvitation
 from assessor.services import accounts, engagements, survey_invitations, surveys
 from assessor.services.errors import ServiceError
 from assessor.services.surveys import SurveyLinkError
+from tests.assessor.conftest import Inbox, free_port
 from tests.assessor.participants import answer_all, submit
-from tests.assessor.test_mail import Inbox, free_port
 from tests.conftest import csrf_token_from
 
 INSTRUMENT = questionnaires.latest("readiness")
@@ -42,34 +42,6 @@ def consultant(make_user):
 @pytest.fixture
 def engagement(make_engagement, consultant):
     return make_engagement(owner=consultant, client_name="Halden Utilities")
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    """A local SMTP server receiving what the app sends (as in test_mail.py)."""
-    from aiosmtpd.controller import Controller
-
-    inbox = RefusingInbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", port)
-    monkeypatch.setitem(app.config, "MAIL_FROM", "search@northbridge.example")
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-class RefusingInbox(Inbox):
-    """An inbox whose server refuses recipients starting with "bounce"."""
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("bounce"):
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
 
 
 def base(engagement) -> str:
