@@ -111,3 +111,15 @@ def smtp(app, monkeypatch):
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def consultant(make_user):
+    """A consultant of a fresh firm (the readiness tests' user)."""
+    return make_user("consultant")
+
+
+@pytest.fixture
+def engagement(make_engagement, consultant):
+    """The consultant's engagement with Halden Utilities (tests may define their own)."""
+    return make_engagement(owner=consultant, client_name="Halden Utilities")

@@ -17,11 +17,6 @@ from tests.assessor.participants import readiness_respondents
 
 
 @pytest.fixture
-def consultant(make_user):
-    return make_user("consultant")
-
-
-@pytest.fixture
 def survey(make_engagement, consultant):
     engagement = make_engagement(owner=consultant, client_name="Halden Utilities")
     survey = surveys.open_round(consultant, engagement, title="Spring pulse")

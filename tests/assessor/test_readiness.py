@@ -43,16 +43,6 @@ DEPARTMENT_LABELS = dict(surveys.segment_options(INSTRUMENT)["department"])
 # ------------------------------------------------------------------ helpers
 
 
-@pytest.fixture
-def consultant(make_user):
-    return make_user("consultant")
-
-
-@pytest.fixture
-def engagement(make_engagement, consultant):
-    return make_engagement(owner=consultant, client_name="Halden Utilities")
-
-
 def base(engagement) -> str:
     return f"/engagements/{engagement.id}/surveys"
 

@@ -143,16 +143,6 @@ def assert_no_small_group(releases: list[dict[str, Any]], people: list[Person], 
 # ------------------------------------------------------------------ helpers
 
 
-@pytest.fixture
-def consultant(make_user):
-    return make_user("consultant")
-
-
-@pytest.fixture
-def engagement(make_engagement, consultant):
-    return make_engagement(owner=consultant, client_name="Halden Utilities")
-
-
 def base(engagement) -> str:
     return f"/engagements/{engagement.id}/surveys"
 
