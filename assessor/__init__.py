@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from assessor import config as config_module
 from assessor.extensions import csrf, db, login_manager
@@ -26,6 +27,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app in named steps; ``config`` overrides the environment (tests)."""
     app = Flask(__name__, template_folder=_template_folder(), instance_relative_config=True)
     load_config(app, config)
+    install_proxy_fix(app)
+    app.url_map.converters["int"] = DatabaseIntConverter
+    register_resource_limits(app)
     init_extensions(app)
     init_rate_limits(app)
     register_blueprints(app)
@@ -35,6 +39,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     return app
+
+
+#: The largest id a database INTEGER column holds (PostgreSQL's int4, SQLite's fits).
+MAX_DATABASE_ID = 2**31 - 1
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` that only matches ids a database column can hold, so a huge id
+    in a URL is a plain 404 instead of an out-of-range error from PostgreSQL."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_DATABASE_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from ``PROXY_FIX_HOPS`` proxies (0: none), so
+    that behind a reverse proxy rate limits see the client and URLs are https."""
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Host is not taken from the proxy: links in e-mails are built from it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -48,6 +76,12 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     )
     config_module.check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_resource_limits(app: Flask) -> None:
+    from assessor.web import register_resource_limits as register_limits
+
+    register_limits(app)
 
 
 def init_extensions(app: Flask) -> None:
@@ -69,9 +103,9 @@ def init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
-        from assessor.services.accounts import get_user
+        from assessor.services.accounts import load_session_user
 
-        return get_user(int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+        return load_session_user(user_id)  # "<id>:<session version>"; outdated ends the session
 
 
 def init_rate_limits(app: Flask) -> None:

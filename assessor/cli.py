@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,8 +63,20 @@ def init_db_command() -> None:
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Load the demo firm, its users and an engagement (safe to run twice)."""
+    """Load the demo firm, its users and an engagement (safe to run twice).
+
+    Development only: the demo accounts share one published password.
+    """
+    from flask import current_app
+
+    from assessor.config import is_development
     from assessor.demo import DEMO_PASSWORD, load_demo
+
+    if not is_development(current_app.config):
+        raise click.ClickException(
+            f"Demo data is only created in development (ASSESSOR_ENV is "
+            f"{current_app.config.get('ENV_NAME')!r}): its accounts share a published password."
+        )
 
     with cli_boundary():
         summary = load_demo()
@@ -131,12 +145,51 @@ def serve_command(host: str, port: int, setup: bool) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
+    from assessor.config import is_development
+
+    development = is_development(current_app.config)
     if setup:
         click.get_current_context().invoke(init_db_command)
-        click.get_current_context().invoke(demo_command)
+        if development:
+            click.get_current_context().invoke(demo_command)
+        else:
+            click.echo("Not loading the demo data: ASSESSOR_ENV is not development.")
+    if development:
+        install_token_redaction()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"CCO Assessor is running at http://{host}:{port}/  (Ctrl+C to stop)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+#: Paths whose last part is a participant's secret link token.
+TOKEN_PATH = re.compile(r"(/(?:s/i|r|s)/)[^/\s?\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Masks participants' link tokens (``/r/<token>``, ``/s/<token>``, ``/s/i/<token>``)
+    in the development server's request log: whoever reads the console must not be
+    able to answer as a participant."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(
+                TOKEN_PATH.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in args
+            )
+        if isinstance(record.msg, str):
+            record.msg = TOKEN_PATH.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+def install_token_redaction() -> RedactTokens:
+    """Add :class:`RedactTokens` to the werkzeug logger once (idempotent)."""
+    logger = logging.getLogger("werkzeug")
+    for existing in logger.filters:
+        if isinstance(existing, RedactTokens):
+            return existing
+    redactor = RedactTokens()
+    logger.addFilter(redactor)
+    return redactor
 
 
 @click.command("purge-invitations")

@@ -8,6 +8,14 @@ from typing import Any
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
 
+#: The only ASSESSOR_ENV values that are not production (compared case-insensitively):
+#: anything else, a typo included, fails closed and gets production's checks.
+NON_PRODUCTION_ENVS = frozenset({"development", "test"})
+#: A production SECRET_KEY has at least this many characters once stripped of spaces...
+MIN_SECRET_KEY_LENGTH = 32
+#: ...and at least this many distinct characters, so "aaaa…" or "abab…" is refused.
+MIN_SECRET_KEY_DISTINCT = 12
+
 
 class ConfigError(RuntimeError):
     """The app cannot start with this configuration; the message says what to set."""
@@ -26,6 +34,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or default_database_url(instance_path),
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "PROXY_FIX_HOPS": _non_negative_int(env.get("PROXY_FIX_HOPS", "0"), "PROXY_FIX_HOPS"),
         "INVITATION_MAX_AGE_DAYS": int(env.get("INVITATION_MAX_AGE_DAYS", "21")),
         "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
@@ -51,6 +60,12 @@ BASE: dict[str, Any] = {
     # longer gets the 400 page that says to reload it. Sign-out clears the session.
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    # A form has at most 1,000 fields and 500 KB of text (the longest questionnaire
+    # page has about 100): more is refused with 413 before it is parsed, see
+    # assessor.web.register_resource_limits. File uploads count toward
+    # MAX_CONTENT_LENGTH only.
+    "MAX_FORM_PARTS": 1000,
+    "MAX_FORM_MEMORY_SIZE": 500 * 1024,
     "PAGE_SIZE": 50,
 }
 
@@ -62,14 +77,59 @@ def engine_options(database_url: str) -> dict[str, Any]:
     return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
 
 
+def _non_negative_int(value: str, name: str) -> int:
+    """An integer setting that must be 0 or more: a clear ConfigError, never a traceback."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name} must be a whole number, 0 or more (got {value!r}).")
+    return number
+
+
+def is_production(config: dict[str, Any]) -> bool:
+    """Fail closed: only ``development`` and ``test`` (any case) are not production."""
+    name = str(config.get("ENV_NAME") or "").strip().lower()
+    return name not in NON_PRODUCTION_ENVS
+
+
+def is_development(config: dict[str, Any]) -> bool:
+    """Only development may create demo data (its accounts share one known password)."""
+    return str(config.get("ENV_NAME") or "").strip().lower() == "development"
+
+
+def secret_key_problem(key: Any) -> str | None:
+    """Why ``key`` is unfit for production, or None. The rule: not the development
+    default, at least 32 characters once surrounding whitespace is stripped, and at
+    least 12 distinct characters (a token_hex(32) has 16)."""
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key or "")
+    stripped = text.strip()
+    if not stripped:
+        return "SECRET_KEY is missing or blank"
+    if text == DEFAULT_SECRET_KEY or stripped == DEFAULT_SECRET_KEY:
+        return "SECRET_KEY is the development default"
+    if len(stripped) < MIN_SECRET_KEY_LENGTH:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(stripped)) < MIN_SECRET_KEY_DISTINCT:
+        return (
+            f"SECRET_KEY has fewer than {MIN_SECRET_KEY_DISTINCT} distinct characters "
+            "(too easy to guess)"
+        )
+    return None
+
+
 def check_production(config: dict[str, Any]) -> None:
-    """Refuse to run in production with a missing or default secret key."""
-    if config.get("ENV_NAME") != "production":
+    """Refuse to run in production (any ASSESSOR_ENV but development/test) with a
+    missing, default, short, blank or low-entropy secret key: it signs the sessions."""
+    if not is_production(config):
         return
-    key = config.get("SECRET_KEY")
-    if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 32:
+    problem = secret_key_problem(config.get("SECRET_KEY"))
+    if problem is not None:
         raise ConfigError(
-            "SECRET_KEY is missing or is the development default. Set the SECRET_KEY "
-            "environment variable to a random string of at least 32 characters, e.g. "
-            "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+            f"{problem}, and ASSESSOR_ENV={config.get('ENV_NAME')!r} counts as production "
+            "(only 'development' and 'test' do not). Set the SECRET_KEY environment "
+            f"variable to a random string of at least {MIN_SECRET_KEY_LENGTH} characters "
+            f"with at least {MIN_SECRET_KEY_DISTINCT} distinct ones, e.g. the output of: "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
         )

@@ -20,7 +20,12 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 from assessor import database
 from assessor.extensions import db
 from assessor.services import audit
-from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
+from assessor.services.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceError,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -183,6 +188,14 @@ def register_error_handlers(app: Flask) -> None:
     def _service(exc: ServiceError) -> tuple[str, int]:
         return _error_page(400, exc.message)
 
+    @app.errorhandler(ConflictError)
+    def _conflict(exc: ConflictError) -> tuple[str, int]:
+        """The object's state forbids the change (e.g. an erased candidate): 409."""
+        page = render_template(
+            "error.html", code=409, title="Cannot be changed", message=exc.message
+        )
+        return page, 409
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
@@ -197,12 +210,76 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """Headers every response carries (CSP without inline scripts, no framing)."""
+    """Headers every response carries (CSP without inline scripts, no framing).
+
+    HSTS only when cookies are Secure (the site is served over HTTPS). Everything
+    but the static files is ``no-store``: participants' pages, results, exports
+    and PDFs must not stay in a shared or back-button cache, and one rule for every
+    dynamic response cannot miss a page.
+    """
+    from flask import current_app
+
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def register_resource_limits(app: Flask) -> None:
+    """Refuse oversized forms before anything parses them; registered before every
+    other hook (CSRF and rate limits read the form too).
+
+    Werkzeug applies ``MAX_FORM_PARTS`` and ``MAX_FORM_MEMORY_SIZE`` to multipart
+    bodies only; a url-encoded body is parsed whole, so it is measured here first.
+    """
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized_forms)
+
+
+def _too_large(what: str) -> Exception:
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    return RequestEntityTooLarge(
+        f"The form sent {what}, more than this site accepts. Nothing was saved. "
+        "If you pasted a long text, shorten it and send the form again."
+    )
+
+
+def _refuse_oversized_forms() -> None:
+    """A url-encoded body larger than MAX_FORM_MEMORY_SIZE is refused unread; one
+    with more fields than MAX_FORM_PARTS is refused by counting separators, before
+    any field is decoded. A multipart body's limits are Werkzeug's, re-worded."""
+    from flask import current_app
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    if request.mimetype not in FORM_MIMETYPES:
+        return
+    max_bytes = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+    max_fields = current_app.config.get("MAX_FORM_PARTS")
+    if request.mimetype == "multipart/form-data":
+        try:
+            request.form  # noqa: B018 - parse now, inside the limits
+        except RequestEntityTooLarge:
+            raise _too_large(
+                f"more than {max_fields} fields or a text field over {max_bytes} bytes"
+            ) from None
+        return
+    length = request.content_length
+    if max_bytes is not None and length is not None and length > max_bytes:
+        raise _too_large(f"{length} bytes of form data (the limit is {max_bytes})")
+    body = request.get_data(cache=True)  # kept for the form parser
+    if max_bytes is not None and len(body) > max_bytes:
+        raise _too_large(f"{len(body)} bytes of form data (the limit is {max_bytes})")
+    if max_fields is not None and body.count(b"&") + 1 > max_fields:
+        raise _too_large(f"more than {max_fields} fields")
 
 
 NAVIGATION: dict[str, list[tuple[str, str]]] = {

@@ -32,7 +32,7 @@ from flask.testing import FlaskClient  # noqa: E402
 RESULTS_DIR = ROOT / "bench" / "results"
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 RECRUITER = "recruiter@demo.example"
-PASSWORD = "demo-password"
+PASSWORD = "cco-demo-walkthrough"
 POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

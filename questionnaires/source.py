@@ -23,6 +23,8 @@ from .problems import DocPath, Problem, format_path
 MAX_BYTES = 1024 * 1024
 #: Aliases can make a small file expand enormously ("billion laughs"); cap the node count.
 MAX_NODES = 200_000
+#: Deepest nesting of mappings and sequences a definition may use (real ones use < 10).
+MAX_DEPTH = 50
 
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -122,6 +124,17 @@ def parse_text(text: str, file: str) -> tuple[Document, list[Problem]]:
     """Compose YAML ``text`` into a :class:`Document`; see :func:`read_document`."""
     doc = Document(file)
     try:
+        too_deep = _too_deep(text)
+        if too_deep is not None:
+            return doc, [
+                Problem(
+                    file,
+                    too_deep.line + 1,
+                    too_deep.column + 1,
+                    "",
+                    f"YAML nested deeper than {MAX_DEPTH} levels",
+                )
+            ]
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
@@ -148,6 +161,21 @@ def parse_text(text: str, file: str) -> tuple[Document, list[Problem]]:
             Problem(file, 1, 1, "", f"document expands to more than {MAX_NODES} nodes (aliases)")
         ]
     return doc, builder.problems
+
+
+def _too_deep(text: str) -> Mark | None:
+    """Where the YAML first nests deeper than MAX_DEPTH, or None. PyYAML's parser is
+    iterative but its composer recurses, so depth is measured on the event stream
+    first: a deep file becomes one located problem, never a RecursionError."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+    return None
 
 
 class _TooLarge(Exception):
@@ -183,6 +211,11 @@ class _Builder:
         self.doc.marks[path] = node.start_mark
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
+        if len(path) >= MAX_DEPTH:  # reached through aliases; plain nesting is caught earlier
+            self.problems.append(
+                self.doc.problem(path, f"YAML nested deeper than {MAX_DEPTH} levels (aliases)")
+            )
+            return None
         if id(node) in self.active:
             self.problems.append(self.doc.problem(path, "recursive alias"))
             return None

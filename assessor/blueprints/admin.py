@@ -42,6 +42,23 @@ def users() -> Response | str | tuple[str, int]:
     return render_template("admin/users.html", form=form, users=listing), status
 
 
+@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@role_required("admin")
+def disable_user(user_id: int) -> Response:
+    """Disabling ends the person's sessions at once (their session version goes up)."""
+    user = accounts.set_enabled(current_user, user_id, enabled=False)
+    flash(f"{user.name} is disabled and signed out everywhere.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/enable", methods=["POST"])
+@role_required("admin")
+def enable_user(user_id: int) -> Response:
+    user = accounts.set_enabled(current_user, user_id, enabled=True)
+    flash(f"{user.name} can sign in again.", "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/audit")
 @role_required("admin")
 def audit_log() -> str:

@@ -39,9 +39,9 @@ from assessor.services import (
     privacy,
     profiles,
 )
-from assessor.services.errors import NotFoundError, ServiceError
+from assessor.services.errors import ServiceError
 from assessor.services.invitations import CsvImportError
-from assessor.web import download, role_required
+from assessor.web import UNSAFE_METHODS, download, role_required
 
 bp = Blueprint("recruiter", __name__, url_prefix="/engagements/<int:engagement_id>")
 MAX_COMPARE = 4
@@ -52,11 +52,16 @@ def _engagement(engagement_id: int) -> Engagement:
 
 
 def _candidate(engagement: Engagement, assignment_id: int) -> Assignment:
-    """A candidate of this engagement (404 for anything else)."""
-    assignment = invitations.get_assignment(current_user.organisation_id, assignment_id)
-    if assignment.engagement_id != engagement.id or assignment.kind != "candidate":
-        raise NotFoundError("No such candidate in this engagement.")
-    return assignment
+    """A candidate of this engagement (404 for anything else).
+
+    A request that may write gets only a candidate that may still change (409
+    once erased), so no write view, present or future, can forget the rule.
+    """
+    if request.method in UNSAFE_METHODS:
+        return candidates.get_writable_candidate(
+            current_user.organisation_id, engagement, assignment_id
+        )
+    return candidates.get_candidate(current_user.organisation_id, engagement, assignment_id)
 
 
 def link_for(assignment: Assignment) -> str:
@@ -384,6 +389,10 @@ def compare(engagement_id: int) -> Any:
 def interview(engagement_id: int, assignment_id: int) -> Any:
     engagement = _engagement(engagement_id)
     assignment = _candidate(engagement, assignment_id)
+    if assignment.erased_at is not None:  # nothing to rate: show the tombstone
+        return render_template(
+            "recruiter/erased.html", engagement=engagement, assignment=assignment
+        )
     kit = questionnaires.latest(candidate_view.INTERVIEW_KIT)
     form = items_form_class(kit, InterviewFormBase)()
     rating_items = [i for i in kit.items if i.type == "rating"]

@@ -15,7 +15,7 @@ from questionnaires import Instrument, Item
 from questionnaires.flow import condition_holds
 
 DEMO_ORG_SLUG = "demo"
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "cco-demo-walkthrough"
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("admin@demo.example", "Alex Admin", "admin"),
     ("recruiter@demo.example", "Rita Recruiter", "recruiter"),

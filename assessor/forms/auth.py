@@ -7,7 +7,7 @@ from wtforms import EmailField, PasswordField, SelectChoice, SelectField, String
 from wtforms.validators import DataRequired, Email, Length
 
 from assessor.models import ROLES
-from assessor.services.accounts import MIN_PASSWORD_LENGTH
+from assessor.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -38,8 +38,49 @@ class UserForm(FlaskForm):
             DataRequired("Set an initial password."),
             Length(
                 min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=f"Use {MIN_PASSWORD_LENGTH} to 200 characters.",
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
             ),
         ],
+    )
+
+
+def _new_password(label: str) -> PasswordField:
+    """Length is checked here for a quick answer; the full policy is the service's."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired("Enter the new password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=200)],
+    )
+    password = _new_password("New password")
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired("Type the new password a second time."), Length(max=200)],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password("New password")
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired("Type the new password a second time."), Length(max=200)],
     )

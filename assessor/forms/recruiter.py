@@ -5,15 +5,29 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
+
+
+def single_line(form: FlaskForm, field: StringField) -> None:
+    """Refuse line breaks in a name: it goes into the invitation e-mail's To header,
+    where a CR or LF could add headers of its own."""
+    if any(ch in (field.data or "") for ch in "\r\n"):
+        raise ValidationError("Enter the name on one line (no line breaks).")
 
 
 class InviteForm(FlaskForm):
     name = StringField(
         "Candidate's name",
-        validators=[DataRequired("Enter the candidate's name."), Length(max=200)],
+        validators=[DataRequired("Enter the candidate's name."), Length(max=200), single_line],
     )
     email = EmailField(
         "E-mail",

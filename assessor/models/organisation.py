@@ -40,12 +40,18 @@ class User(UserMixin, Base):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: Part of every session's user id: raising it ends every session (and reset link) at once.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts through this
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """Id and session version: the user loader refuses a session whose version is old."""
+        return f"{self.id}:{self.session_version}"
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, true
@@ -13,7 +14,8 @@ from sqlalchemy import func, or_, select, true
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, CandidateStanding, Engagement, Interview, User
 from assessor.services import audit, profiles, standings
-from assessor.services.errors import ServiceError
+from assessor.services.errors import ConflictError, NotFoundError, ServiceError
+from assessor.services.tenancy import get_owned
 from questionnaires import Instrument
 
 PIPELINE_MOVES = {
@@ -204,8 +206,54 @@ def _progress(assignment_ids: list[int]) -> dict[int, int]:
     return {aid: min(99, round(100 * n / total_items)) for aid, n in db.session.execute(stmt)}
 
 
+def erased_message(erased_at: datetime) -> str:
+    """What every refused write on an erased record says (the date, without the time)."""
+    return (
+        f"This candidate's data was erased on {erased_at.day} {erased_at:%b %Y}; "
+        "nothing can be added or changed."
+    )
+
+
+def ensure_not_erased(assignment: Assignment) -> Assignment:
+    """Refuse any change to an erased record: erasure is final (issue #15).
+
+    Every service that changes a participant calls this, so that a write added
+    later cannot bring data back to a tombstone. When the loaded row says "not
+    erased", the database is asked again: another request may have erased it
+    since this one loaded it (call it after ``standings.lock``, so that such an
+    erasure has committed and is seen).
+    """
+    erased_at = assignment.erased_at
+    if erased_at is None and assignment.id is not None:
+        erased_at = db.session.scalar(
+            select(Assignment.erased_at).where(Assignment.id == assignment.id)
+        )
+    if erased_at is not None:
+        raise ConflictError(erased_message(erased_at))
+    return assignment
+
+
+def get_candidate(
+    organisation_id: int, engagement: Engagement, assignment_id: object
+) -> Assignment:
+    """A candidate of this engagement and firm, erased or not (reads show the tombstone)."""
+    assignment = get_owned(Assignment, assignment_id, organisation_id)
+    if assignment.engagement_id != engagement.id or assignment.kind != "candidate":
+        raise NotFoundError("No such candidate in this engagement.")
+    return assignment
+
+
+def get_writable_candidate(
+    organisation_id: int, engagement: Engagement, assignment_id: object
+) -> Assignment:
+    """A candidate that may still change: the lookup of every write view (409 once erased)."""
+    return ensure_not_erased(get_candidate(organisation_id, engagement, assignment_id))
+
+
 def move(actor: User, assignment: Assignment, action: str) -> Assignment:
     """Shortlist, reject, hire or reopen a candidate, with an audit event."""
+    standings.lock(assignment.engagement_id)
+    ensure_not_erased(assignment)
     if action not in PIPELINE_MOVES:
         raise ServiceError(f"Unknown action '{action}'.")
     target = PIPELINE_MOVES[action]
@@ -216,7 +264,6 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
         )
     if action == "reject" and assignment.status == "revoked":
         raise ServiceError("This invitation was revoked.")
-    standings.lock(assignment.engagement_id)
     previous = assignment.status
     if action == "reject" and assignment.submitted_at is None:
         target = "rejected"
@@ -244,6 +291,8 @@ def record_interview(
     notes: str,
 ) -> Interview:
     """Store one interviewer's ratings (scale → 1..5) of a candidate."""
+    standings.before_changing(assignment)
+    ensure_not_erased(assignment)
     name = " ".join((interviewer_name or "").split())
     if not name:
         raise ServiceError("Enter the interviewer's name.", field="interviewer_name")

@@ -18,3 +18,7 @@ class NotFoundError(ServiceError):
 
 class PermissionDeniedError(ServiceError):
     """The user's role does not allow the operation."""
+
+
+class ConflictError(ServiceError):
+    """The object's state forbids the change (e.g. an erased candidate); answered with 409."""

@@ -17,6 +17,7 @@ from assessor.extensions import db
 from assessor.models import Assignment, Engagement, Organisation, User, utcnow
 from assessor.services import audit, standings
 from assessor.services.accounts import normalise_email
+from assessor.services.candidates import ensure_not_erased
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned
 
@@ -69,6 +70,12 @@ def resolve_token(token: str, *, allow_completed: bool = False) -> Assignment:
             "invalid", "This link is not valid. Check that it was copied whole."
         ) from None
     assignment = _with_context(assignment_id) if isinstance(assignment_id, int) else None
+    if assignment is not None and assignment.erased_at is not None:
+        # Erasure is final: no link of an erased record opens, whatever its nonce.
+        raise LinkError(
+            "revoked",
+            "This link no longer works: the answers given through it were erased on request.",
+        )
     if assignment is None or not secrets.compare_digest(str(nonce), assignment.token_nonce):
         if assignment is not None and assignment.revoked_at is not None:
             raise LinkError("revoked", "This link was withdrawn by the organisation that sent it.")
@@ -256,11 +263,12 @@ def extend(actor: User, assignment: Assignment, days: int) -> Assignment:
     """Give the participant more time; the same link keeps working."""
     if not 1 <= days <= 90:
         raise ServiceError("Extend by 1 to 90 days.", field="days")
+    standings.before_changing(assignment)
+    ensure_not_erased(assignment)
     if assignment.submitted_at is not None:
         raise ServiceError("This questionnaire is already submitted.")
     if assignment.status == "revoked":
         raise ServiceError("This invitation was revoked; re-issue it instead.")
-    standings.before_changing(assignment)
     base = max(assignment.expires_at, utcnow())
     assignment.expires_at = base + timedelta(days=days)
     db.session.flush()
@@ -273,9 +281,10 @@ def extend(actor: User, assignment: Assignment, days: int) -> Assignment:
 
 def revoke(actor: User, assignment: Assignment) -> Assignment:
     """Withdraw the link at once; answers already given are kept."""
+    standings.before_changing(assignment)
+    ensure_not_erased(assignment)
     if assignment.submitted_at is not None:
         raise ServiceError("A submitted questionnaire cannot be revoked.")
-    standings.before_changing(assignment)
     assignment.revoked_at = utcnow()
     assignment.status = "revoked"
     db.session.flush()
@@ -286,9 +295,10 @@ def revoke(actor: User, assignment: Assignment) -> Assignment:
 
 def reissue(actor: User, assignment: Assignment) -> Assignment:
     """A fresh link (the old one stops working) with a fresh expiry; answers are kept."""
+    standings.before_changing(assignment)
+    ensure_not_erased(assignment)
     if assignment.submitted_at is not None:
         raise ServiceError("A submitted questionnaire needs no new link.")
-    standings.before_changing(assignment)
     assignment.token_nonce = secrets.token_hex(16)
     assignment.revoked_at = None
     assignment.status = "in_progress" if assignment.started_at else "invited"

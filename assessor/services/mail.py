@@ -14,7 +14,14 @@ from flask import current_app, render_template
 
 import questionnaires
 from assessor.extensions import db
-from assessor.models import Assignment, Engagement, Organisation, Survey, SurveyInvitation
+from assessor.models import (
+    Assignment,
+    Engagement,
+    Organisation,
+    Survey,
+    SurveyInvitation,
+    User,
+)
 
 
 def is_configured() -> bool:
@@ -116,3 +123,19 @@ def connect() -> smtplib.SMTP:
 def _send(message: EmailMessage) -> None:
     with connect() as smtp:
         smtp.send_message(message)
+
+
+def send_password_reset(user: User, link: str) -> bool:
+    """E-mail a staff user their single-use reset link; False when e-mail is not configured."""
+    if not is_configured():
+        return False
+    message = EmailMessage()
+    message["Subject"] = "Reset your CCO Assessor password"
+    message["From"] = formataddr(
+        ("CCO Assessor", current_app.config.get("MAIL_FROM", "no-reply@localhost"))
+    )
+    message["To"] = formataddr((user.name, user.email))
+    message["Message-ID"] = make_msgid(domain="cco-assessor")
+    message.set_content(render_template("email/password_reset.txt", user=user, link=link))
+    _send(message)
+    return True

@@ -21,13 +21,15 @@ from assessor.models import (
     utcnow,
 )
 from assessor.services import audit, standings
-from assessor.services.errors import ServiceError
+from assessor.services.candidates import ensure_not_erased
+from assessor.services.errors import NotFoundError, ServiceError
 
 
 def export_personal_data(actor: User, assignment: Assignment) -> dict[str, Any]:
     """Everything stored about one participant, as they would receive it."""
     if assignment.erased_at is not None:
-        raise ServiceError("This record was erased; nothing is left to export.")
+        # like the profile's other downloads (``candidate_view.build``): nothing left, 404
+        raise NotFoundError("This record was erased; nothing is left to export.")
     engagement = db.session.get(Engagement, assignment.engagement_id)
     answers = db.session.execute(
         select(Answer.section_key, Answer.item_key, Answer.value, Answer.answered_at)
@@ -105,9 +107,8 @@ def erase(actor: User, assignment: Assignment) -> Assignment:
     The tombstone says an erased record existed (for the audit trail and
     counts) and holds no personal data.
     """
-    if assignment.erased_at is not None:
-        raise ServiceError("This record is already erased.")
     standings.lock(assignment.engagement_id)
+    ensure_not_erased(assignment)  # a second erasure is a write on a tombstone too
     for model in (Answer, PageTiming, Result, Interview, PairwiseJudgement):
         db.session.execute(delete(model).where(model.assignment_id == assignment.id))
     assignment.name = None

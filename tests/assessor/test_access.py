@@ -35,8 +35,9 @@ def record_coverage():
     (OUTPUT_DIR / "access.json").write_text(json.dumps(COVERAGE, indent=2, sort_keys=True))
 
 
-#: Routes anyone may reach: the sign-in page and the participant links (signed tokens).
-PUBLIC_PREFIXES = ("/login", "/static/", "/r/", "/s/")
+#: Routes anyone may reach: the sign-in and password reset pages and the participant
+#: links (signed tokens).
+PUBLIC_PREFIXES = ("/login", "/forgot-password", "/reset-password/", "/static/", "/r/", "/s/")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -67,6 +68,7 @@ def world(app: Flask, make_user, completed) -> World:
         "survey_id": survey.id,
         "token": invitations.link_token(board_member),
         "section_key": "scope",
+        "user_id": users["board"].id,
     }
     outsider = make_user("admin")
     return World(params, users, outsider)

@@ -58,7 +58,7 @@ def test_short_password_and_missing_name_are_reported(client, auth, make_user):
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Enter the person&#39;s name." in html
-    assert "Use 10 to 200 characters." in html
+    assert "Use 12 to 200 characters." in html
 
 
 def test_unknown_role_is_rejected(client, auth, make_user):

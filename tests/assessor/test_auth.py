@@ -150,3 +150,166 @@ def test_a_csrf_token_within_the_time_limit_is_accepted(app, client, auth, make_
     )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+# Sessions that end on the server: a copied cookie is worth nothing afterwards.
+
+NEW_PASSWORD = "plum-lantern-orbit-canvas"
+
+
+def session_cookie(app, client) -> str:
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"], domain=app.config["SERVER_NAME"])
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def replay(app, value: str):
+    """A second browser presenting a copy of the session cookie."""
+    other = app.test_client()
+    other.set_cookie(app.config["SESSION_COOKIE_NAME"], value, domain=app.config["SERVER_NAME"])
+    return other.get("/")
+
+
+def assert_sent_to_sign_in(response) -> None:
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_a_cookie_replayed_after_logout_is_sent_to_sign_in(app, client, auth, make_user):
+    user = make_user("recruiter")
+    auth.login(user.email)
+    copied = session_cookie(app, client)
+    assert replay(app, copied).status_code == 200  # the copy works while the session lives
+    assert auth.logout().status_code == 302
+    assert_sent_to_sign_in(replay(app, copied))
+
+
+def test_a_session_made_before_this_release_is_sent_to_sign_in(app, make_user):
+    """A cookie holding the plain user id (no session version) no longer signs anyone in."""
+    user = make_user("recruiter")
+    other = app.test_client()
+    with other.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    assert_sent_to_sign_in(other.get("/"))
+
+
+def test_a_cookie_replayed_after_a_password_change_is_sent_to_sign_in(app, client, auth, make_user):
+    user = make_user("recruiter")
+    auth.login(user.email)
+    copied = session_cookie(app, client)
+    response = auth.post(
+        "/account/password",
+        {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # the session that changed it goes on
+    assert_sent_to_sign_in(replay(app, copied))
+    assert auth.logout().status_code == 302
+    assert auth.login(user.email, PASSWORD).status_code == 401
+    assert auth.login(user.email, NEW_PASSWORD).status_code == 302
+
+
+def test_a_cookie_replayed_after_the_admin_disables_the_user_is_sent_to_sign_in(
+    app, client, auth, make_user
+):
+    admin = make_user("admin")
+    user = make_user("recruiter", organisation=admin.organisation)
+    auth.login(user.email)
+    copied = session_cookie(app, client)
+    admin_client = app.test_client()
+    from tests.conftest import Auth
+
+    admin_auth = Auth(admin_client)
+    admin_auth.login(admin.email)
+    response = admin_auth.post(f"/admin/users/{user.id}/disable", {}, form_page="/admin/users")
+    assert response.status_code == 302
+    assert "is disabled and signed out everywhere" in admin_client.get("/admin/users").get_data(
+        as_text=True
+    )
+    assert_sent_to_sign_in(client.get("/"))
+    assert_sent_to_sign_in(replay(app, copied))
+    assert auth.login(user.email).status_code == 401
+    response = admin_auth.post(f"/admin/users/{user.id}/enable", {}, form_page="/admin/users")
+    assert response.status_code == 302
+    assert auth.login(user.email).status_code == 302
+
+
+def test_an_admin_cannot_disable_themselves(auth, make_user):
+    admin = make_user("admin")
+    auth.login(admin.email)
+    response = auth.post(f"/admin/users/{admin.id}/disable", {}, form_page="/admin/users")
+    assert response.status_code == 400
+    assert "You cannot disable your own account" in response.get_data(as_text=True)
+
+
+# Changing one's password.
+
+
+def change(auth, current: str, new: str, confirm: str | None = None):
+    return auth.post(
+        "/account/password",
+        {
+            "current_password": current,
+            "password": new,
+            "confirm": new if confirm is None else confirm,
+        },
+    )
+
+
+def test_change_password_page_has_three_labelled_fields_and_csrf(client, auth, make_user):
+    auth.login(make_user("recruiter").email)
+    response = client.get("/account/password")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'name="csrf_token"' in html
+    for label in ("Current password", "New password", "New password again"):
+        assert f">{label}</label>" in html
+
+
+def test_change_password_refuses_a_wrong_current_password(client, auth, make_user):
+    user = make_user("recruiter")
+    auth.login(user.email)
+    response = change(auth, "not-my-password", NEW_PASSWORD)
+    assert response.status_code == 400
+    assert "Your current password is not correct." in response.get_data(as_text=True)
+    assert auth.logout().status_code == 302
+    assert auth.login(user.email, PASSWORD).status_code == 302  # unchanged
+
+
+def test_change_password_refuses_a_weak_new_password_with_the_policy_message(auth, make_user):
+    auth.login(make_user("recruiter").email)
+    response = change(auth, PASSWORD, "Password123456")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This password is too easy to guess" in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_change_password_refuses_short_and_differing_new_passwords(auth, make_user):
+    auth.login(make_user("recruiter").email)
+    short = change(auth, PASSWORD, "short-pw")
+    assert short.status_code == 400
+    assert "Use 12 to 200 characters." in short.get_data(as_text=True)
+    differ = change(auth, PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x")
+    assert differ.status_code == 400
+    assert "The two new passwords differ." in differ.get_data(as_text=True)
+    same = change(auth, PASSWORD, PASSWORD)
+    assert same.status_code == 400
+    assert "different from the current one" in same.get_data(as_text=True)
+
+
+def test_change_password_needs_a_signed_in_user_and_a_csrf_token(client, auth, make_user):
+    assert_sent_to_sign_in(client.get("/account/password"))
+    auth.login(make_user("recruiter").email)
+    response = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert response.status_code == 400
+    assert "The form could not be accepted" in response.get_data(as_text=True)
+
+
+def test_login_page_links_to_the_password_reset(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'href="/forgot-password"' in html and "Forgot your password?" in html

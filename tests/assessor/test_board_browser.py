@@ -73,7 +73,7 @@ def test_board_member_answers_scope_and_priorities(page, live_server, output_dir
     # The board user sees the new member among the completed ones.
     page.goto(f"{live_server.url}/login")
     page.get_by_label("E-mail").fill("board@demo.example")
-    page.get_by_label("Password").fill("demo-password")
+    page.get_by_label("Password").fill("cco-demo-walkthrough")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
     page.get_by_role("link", name="Halden Utilities").first.click()

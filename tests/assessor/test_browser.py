@@ -12,7 +12,7 @@ def test_demo_recruiter_logs_in_and_lands_on_dashboard(page, live_server, output
     page.goto(f"{live_server.url}/")
     assert "/login" in page.url
     page.get_by_label("E-mail").fill("recruiter@demo.example")
-    page.get_by_label("Password").fill("demo-password")
+    page.get_by_label("Password").fill("cco-demo-walkthrough")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 def sign_in(page, url, email="recruiter@demo.example"):
     page.goto(f"{url}/login")
     page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("demo-password")
+    page.get_by_label("Password").fill("cco-demo-walkthrough")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{url}/")
 

@@ -416,7 +416,9 @@ def test_changes_at_the_same_time_keep_the_stored_figures_right(own_app):
 
     with own_app.app_context():
         org = accounts.create_organisation("Busy Search")
-        recruiter = accounts.create_user(org, "busy@example.com", "Busy", "recruiter", "x" * 12)
+        recruiter = accounts.create_user(
+            org, "busy@example.com", "Busy", "recruiter", "busy-plum-lantern"
+        )
         engagement = engagements.create_engagement(recruiter, "Client", "CCO")
         add_scored_candidates(engagement, 12)
         people = list(

@@ -115,7 +115,7 @@ def test_consultant_reads_the_demo_round(browser, live_server, output_dir):
         page = context.new_page()
         page.goto(f"{url}/login")
         page.get_by_label("E-mail").fill("consultant@demo.example")
-        page.get_by_label("Password").fill("demo-password")
+        page.get_by_label("Password").fill("cco-demo-walkthrough")
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("link", name="Halden Utilities").first.click()
         page.get_by_role("link", name="Open readiness surveys").click()

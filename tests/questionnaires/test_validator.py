@@ -16,7 +16,7 @@ import pytest
 
 import questionnaires as q
 from questionnaires.problems import Problem, ValidationError, format_path
-from questionnaires.source import MAX_BYTES
+from questionnaires.source import MAX_BYTES, MAX_DEPTH
 
 BROKEN = Path(__file__).parent / "broken"
 
@@ -290,6 +290,59 @@ def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
     problems = q.validate_file(path, check_name=False)
     assert [p.message for p in problems] == ["document expands to more than 200000 nodes (aliases)"]
+
+
+def test_deep_nesting_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """100,000 nested lists: one located problem, not a RecursionError."""
+    import io
+
+    path = tmp_path / "deep.yaml"
+    path.write_text("key: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    out = io.StringIO()
+    assert q.main([path], out) == 1
+    assert out.getvalue().splitlines() == [
+        f"{path}:1:{5 + MAX_DEPTH}: YAML nested deeper than {MAX_DEPTH} levels"
+    ]
+
+
+def test_deep_mappings_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("".join("  " * i + "a:\n" for i in range(MAX_DEPTH + 5)) + "  " * 60 + "b\n")
+    problems = q.validate_file(path, check_name=False)
+    assert [p.message for p in problems] == [f"YAML nested deeper than {MAX_DEPTH} levels"]
+
+
+def test_depth_at_the_limit_is_not_a_depth_problem(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text("key: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n")
+    problems = q.validate_file(path, check_name=False)
+    assert not any("nested deeper" in p.message for p in problems)
+
+
+def test_deep_nesting_through_aliases_is_refused(tmp_path: Path) -> None:
+    """Each anchor nests the previous one 40 levels deeper: no plain nesting is too
+    deep, but the document is, and it must not recurse without end."""
+    lines = ["a0: &a0 " + "[" * 40 + "x" + "]" * 40]
+    for i in range(1, 30):
+        lines.append(f"a{i}: &a{i} " + "[" * 40 + f"*a{i - 1}" + "]" * 40)
+    path = tmp_path / "alias-deep.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    problems = q.validate_file(path, check_name=False)
+    assert f"YAML nested deeper than {MAX_DEPTH} levels (aliases)" in {p.message for p in problems}
+
+
+def test_assessor_validate_reports_deep_yaml_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from assessor.cli import validate_command
+
+    path = tmp_path / "deep.yaml"
+    path.write_text("[" * 5_000 + "]" * 5_000 + "\n")
+    result = CliRunner().invoke(validate_command, [str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}:1:{MAX_DEPTH + 1}: YAML nested deeper than {MAX_DEPTH} levels"
+    ]
 
 
 def _copy_mini(dest: Path, *, title: str = "Mini") -> Path:
