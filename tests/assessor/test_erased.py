@@ -9,7 +9,6 @@ the write views' lookup and every service that changes a candidate call.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ from assessor.models import (
 )
 from assessor.services import candidates, invitations, privacy, responses
 from assessor.services.errors import ConflictError
+from tests.assessor.test_access import build, methods
 from tests.conftest import csrf_token_from
 
 #: The URL arguments that name a candidate (checked against the real routes below).
@@ -128,19 +128,6 @@ def candidate_rules(app: Flask) -> list[Rule]:
     # the floor: the walk cannot pass by walking nothing (profile, exports, moves, links...)
     assert len(rules) >= 8, [r.rule for r in rules]
     return rules
-
-
-def build(rule: Rule, params: dict[str, Any]) -> str:
-    missing = [a for a in rule.arguments if a not in params]
-    assert not missing, f"add a test value for {missing} (route {rule.rule})"
-    path = rule.rule
-    for name in rule.arguments:
-        path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(params[name]), path)
-    return path
-
-
-def methods(rule: Rule) -> list[str]:
-    return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
 
 
 def form_variants(token: str) -> list[dict[str, Any]]:
