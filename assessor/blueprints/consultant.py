@@ -114,7 +114,8 @@ def _survey_page(
             closes_on=survey.closes_at.date() if survey.closes_at else None,
             **{f"target_{k}": (survey.targets or {}).get(k) for k, _ in TARGET_LEVELS},
         )
-    counts = survey_releases.live_counts(survey)
+    people = survey_releases.respondents(survey)  # read once for the counts and the gate
+    counts = survey_releases.live_counts(survey, people)
     is_open_link = survey.collection == "open"
     return render_template(
         "consultant/survey.html",
@@ -123,7 +124,7 @@ def _survey_page(
         state=surveys.state_label(survey),
         counts=counts,
         releases=survey_releases.list_releases(survey),
-        gate=survey_releases.check(survey),
+        gate=survey_releases.check(survey, people),
         counts_step=surveys.COARSE_STEP,
         link=collection_url(survey) if is_open_link else None,
         level_links=[

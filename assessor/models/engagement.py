@@ -167,7 +167,8 @@ class SurveyRelease(Base):
     submitted: Mapped[int]
     #: Responses in the results (attention checks passed, every dimension answered).
     included: Mapped[int]
-    #: {"result": ReadinessResult.to_dict(), "excluded": {...}, "published": [...]}
+    #: {"result": ReadinessResult.to_dict(), "excluded": {...}, "breakdowns": bool}; the
+    #: sets it published follow from the result (``scoring.readiness.published_sets``).
     data: Mapped[dict[str, Any]]
     is_final: Mapped[bool] = mapped_column(default=False, server_default=false())
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import select, update
@@ -35,7 +34,7 @@ from assessor.models import Assignment, Result, Survey, SurveyRelease, User
 from assessor.services import audit, surveys
 from assessor.services.errors import ServiceError
 from scoring.key import VALUE
-from scoring.readiness import ReadinessResult
+from scoring.readiness import ReadinessResult, published_sets
 
 #: How many assignment ids go into one ``IN (...)`` when marking a release.
 _ID_CHUNK = 5_000
@@ -101,9 +100,8 @@ def result_of(release: SurveyRelease) -> ReadinessResult:
     return ReadinessResult.from_dict(release.data["result"])
 
 
-def respondents(survey: Survey, *, up_to: int | None = None) -> list[Respondent]:
-    """The round's submitted responses (those covered by release ``up_to`` or earlier, or
-    every submitted one), with what decides whether each is in the results."""
+def respondents(survey: Survey) -> list[Respondent]:
+    """The round's submitted responses, with what decides whether each is in the results."""
     instrument = surveys.instrument_of(survey)
     key = scoring.compile_key(instrument)
     dims = instrument.scale_keys
@@ -121,12 +119,7 @@ def respondents(survey: Survey, *, up_to: int | None = None) -> list[Respondent]
         )
         .order_by(Assignment.id)
     )
-    if up_to is not None:
-        stmt = stmt.where(Assignment.release_number <= up_to)
-    value_items = [
-        i for i in range(key.n_scored) if key.item_kind[i] == VALUE and key.item_scale[i] >= 0
-    ]
-    cols = [int(key.item_col[i]) for i in value_items]
+    cols = [int(key.item_col[i]) for i in _value_items(key)]
     out: list[Respondent] = []
     for assignment_id, release_number, segment, data in db.session.execute(stmt):
         scored = data is not None and isinstance(data.get("matrix"), list)
@@ -160,6 +153,11 @@ def respondents(survey: Survey, *, up_to: int | None = None) -> list[Respondent]
     return out
 
 
+def _value_items(key: scoring.ScoringKey) -> list[int]:
+    """The scored items whose raw 1..A answers feed r_wg (value items of a dimension)."""
+    return [i for i in range(key.n_scored) if key.item_kind[i] == VALUE and key.item_scale[i] >= 0]
+
+
 def passed_attention(key: scoring.ScoringKey, matrix: np.ndarray) -> np.ndarray:
     """True for respondents who answered every attention check they saw as expected."""
     if not len(key.attention_cols):
@@ -172,11 +170,11 @@ def passed_attention(key: scoring.ScoringKey, matrix: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------- live counts
 
 
-def live_counts(survey: Survey) -> surveys.LiveCounts:
+def live_counts(survey: Survey, people: Sequence[Respondent] | None = None) -> surveys.LiveCounts:
     """The round's responses while it collects: the exact total of submitted responses,
     and per level and department only coarsened counts of those in the results."""
     options = surveys.segment_options(surveys.instrument_of(survey))
-    people = respondents(survey)
+    people = respondents(survey) if people is None else people
     k = survey.min_cell
     targets = survey.targets or {}
     show = bool(survey.breakdowns)
@@ -269,8 +267,10 @@ def release(actor: User | None, survey: Survey, *, final: bool = False) -> Surve
             .values(release_number=number)
             .execution_options(synchronize_session=False)
         )
-    covered = [p if p.release_number is not None else _with_release(p, number) for p in people]
-    result, published = _aggregate(survey, covered, earlier)
+    covered = [
+        p if p.release_number is not None else replace(p, release_number=number) for p in people
+    ]
+    result = _aggregate(survey, covered, earlier)
     excluded_attention = sum(p.failed_attention for p in covered)
     record = SurveyRelease(
         organisation_id=survey.organisation_id,
@@ -280,7 +280,6 @@ def release(actor: User | None, survey: Survey, *, final: bool = False) -> Surve
         included=sum(p.included for p in covered),
         data={
             "result": result.to_dict(),
-            "published": published,
             "breakdowns": bool(survey.breakdowns),
             "excluded": {
                 "attention": excluded_attention,
@@ -304,67 +303,29 @@ def release(actor: User | None, survey: Survey, *, final: bool = False) -> Surve
     return record
 
 
-def _with_release(person: Respondent, number: int) -> Respondent:
-    return Respondent(
-        person.id,
-        number,
-        person.segment,
-        person.included,
-        person.failed_attention,
-        person.scores,
-        person.items,
-    )
-
-
-def _published_sets(result: ReadinessResult) -> list[dict[str, Any]]:
-    """What a release published, as respondent sets: the overall and each shown cell."""
-    sets: list[dict[str, Any]] = []
-    if result.overall is not None:
-        sets.append({"table": "overall", "segment": {}})
-    for name, table in result.tables.items():
-        sets += [{"table": name, "segment": dict(cell.segment)} for cell in table.cells]
-    return sets
-
-
-def _mask(
-    people: Sequence[Respondent], entry: Mapping[str, Any], release_number: int
-) -> np.ndarray:
-    """The respondents a published set of an earlier release summed over."""
-    wanted = dict(entry.get("segment") or {})
-    return np.array(
-        [
-            p.release_number is not None
-            and p.release_number <= release_number
-            and all(p.segment.get(name) == value for name, value in wanted.items())
-            for p in people
-        ],
-        dtype=bool,
-    )
-
-
 def _aggregate(
     survey: Survey, covered: Sequence[Respondent], earlier: Sequence[SurveyRelease]
-) -> tuple[ReadinessResult, list[dict[str, Any]]]:
+) -> ReadinessResult:
+    """This release's result, planned against the sets every earlier release published
+    (rebuilt from their stored results over today's respondents)."""
     instrument = surveys.instrument_of(survey)
     key = scoring.compile_key(instrument)
     dims = instrument.scale_keys
     people = [p for p in covered if p.included]
     scores = np.array([p.scores for p in people], dtype=float).reshape(len(people), len(dims))
     items = np.array([p.items for p in people], dtype=float)
-    value_items = [
-        i for i in range(key.n_scored) if key.item_kind[i] == VALUE and key.item_scale[i] >= 0
-    ]
+    value_items = _value_items(key)
     item_dims = [key.scales[int(key.item_scale[i])] for i in value_items]
     points = {int(key.item_points[i]) for i in value_items} or {5}
     segments: dict[str, list[str | None]] = {}
     if survey.breakdowns:
         segments = {name: [p.segment.get(name) for p in people] for name in surveys.SEGMENTS}
+    covered_by = np.array([p.release_number for p in people], dtype=int)
     known = [
-        _mask(people, entry, release.number)
+        published_sets(result_of(release), segments, covered_by <= release.number)
         for release in earlier
-        for entry in release.data.get("published", [])
     ]
-    result = scoring.aggregate_readiness(
+    return scoring.aggregate_readiness(
         scores,
         segments,
         dimensions=dims,
@@ -372,9 +333,8 @@ def _aggregate(
         item_responses=items.reshape(len(people), len(item_dims)),
         item_dimensions=item_dims,
         response_options=max(points),
-        earlier=np.array(known, dtype=bool).reshape(len(known), len(people)),
+        earlier=np.vstack(known) if known else np.zeros((0, len(people)), dtype=bool),
     )
-    return result, _published_sets(result)
 
 
 # --------------------------------------------------------------- closing

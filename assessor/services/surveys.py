@@ -572,18 +572,6 @@ class LiveCounts:
     levels: tuple[SegmentCount, ...]
     departments: tuple[SegmentCount, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "k": self.k,
-            "submitted": self.submitted,
-            "levels": {c.key: _at_least(c.at_least, self.k) for c in self.levels},
-            "departments": {c.key: _at_least(c.at_least, self.k) for c in self.departments},
-        }
-
-
-def _at_least(value: int | None, k: int) -> str:
-    return f"fewer than {k}" if value is None else f"at least {value}"
-
 
 def submitted_counts(surveys: Sequence[Survey]) -> dict[int, tuple[int, int]]:
     """Survey id → (started, submitted), for a list of rounds, in one query."""
