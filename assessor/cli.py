@@ -108,6 +108,12 @@ def create_org_command(name: str, slug: str | None) -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES), help="The user's role.")
 @click.option("--org", "org_slug", required=True, help="Short name of the organisation.")
 @click.option(
+    "--client",
+    "client_name",
+    default=None,
+    help="For a board member or viewer: the client company they belong to (created if new).",
+)
+@click.option(
     "--password",
     prompt=True,
     hide_input=True,
@@ -115,8 +121,11 @@ def create_org_command(name: str, slug: str | None) -> None:
     help="Initial password (prompted for when omitted).",
 )
 @with_appcontext
-def create_user_command(email: str, name: str, role: str, org_slug: str, password: str) -> None:
-    """Add a staff user to an organisation."""
+def create_user_command(
+    email: str, name: str, role: str, org_slug: str, client_name: str | None, password: str
+) -> None:
+    """Add a user to an organisation: the firm's staff, or a client's board member or viewer."""
+    from assessor.services import clients
     from assessor.services.accounts import create_user, find_organisation
 
     with cli_boundary():
@@ -126,7 +135,8 @@ def create_user_command(email: str, name: str, role: str, org_slug: str, passwor
                 f"No organisation with the short name '{org_slug}'. "
                 "Create it with: assessor create-org NAME"
             )
-        user = create_user(org, email, name, role, password)
+        client = clients.client_for(org.id, client_name) if client_name else None
+        user = create_user(org, email, name, role, password, client=client)
     click.echo(f"User {user.email} ({user.role}) added to {org.name}.")
 
 

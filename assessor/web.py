@@ -19,7 +19,8 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from assessor import database
 from assessor.extensions import db
-from assessor.services import audit
+from assessor.models import Engagement
+from assessor.services import audit, engagements
 from assessor.services.errors import (
     ConflictError,
     NotFoundError,
@@ -46,11 +47,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
-    """Log-in required, and one of ``roles`` (admins may do everything): 403 otherwise."""
+    """Log-in required, and one of ``roles`` (admins may do everything): 403 otherwise.
+
+    On a route of one engagement (an ``engagement_id`` in the URL) the user must
+    first be able to open that engagement (``engagements.get_engagement``: a
+    member, or an admin of the firm); anything else answers 404 before the role
+    is looked at, so a non-member learns nothing. Checked on every request, so
+    removing a member takes effect on their next one.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if "engagement_id" in kwargs:
+                g.engagement = engagements.get_engagement(current_user, kwargs["engagement_id"])
             if current_user.role != "admin" and current_user.role not in roles:
                 raise Forbidden("Your role does not give access to this page.")
             return view(*args, **kwargs)
@@ -60,6 +70,12 @@ def role_required(*roles: str) -> Callable[[F], F]:
         return guarded
 
     return decorator
+
+
+def current_engagement() -> Engagement:
+    """The engagement of this request, opened by :func:`role_required` (membership checked)."""
+    engagement: Engagement = g.engagement
+    return engagement
 
 
 def download(body: str | bytes, mimetype: str, filename: str) -> Response:
@@ -287,10 +303,12 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("main.dashboard", "Dashboard"),
         ("main.engagements", "Engagements"),
         ("admin.users", "Users"),
+        ("admin.clients", "Clients"),
         ("admin.audit_log", "Audit log"),
     ],
     "recruiter": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],
     "board": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],
+    "viewer": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],
     "consultant": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],
 }
 

@@ -225,15 +225,33 @@ def make_user(app: Flask, make_org: Callable[..., Any]) -> Callable[..., Any]:
         organisation: Any = None,
         email: str | None = None,
         name: str | None = None,
+        member_of: Any = (),
+        client: Any = None,
     ) -> Any:
-        org = organisation or make_org()
+        """A user; ``member_of`` (an engagement or several) makes them a member, and a
+        board member or viewer belongs to the client of those engagements (or ``client``,
+        or a client named "Acme Retail")."""
+        from assessor.models import CLIENT_ROLES, Organisation
+        from assessor.services import clients, engagements
+
+        joined = [member_of] if hasattr(member_of, "id") else list(member_of)
+        org = (
+            organisation
+            or (db.session.get(Organisation, joined[0].organisation_id) if joined else None)
+            or make_org()
+        )
+        if role in CLIENT_ROLES and client is None:
+            client = joined[0].client if joined else clients.client_for(org.id, "Acme Retail")
         user = create_user(
             org,
             email or f"{role}-{uuid.uuid4().hex[:8]}@example.com",
             name or f"Test {role.capitalize()}",
             role,
             PASSWORD,
+            client=client if role in CLIENT_ROLES else None,
         )
+        for engagement in joined:
+            engagements.add_member(user, engagement, user.id)
         db.session.commit()
         return user
 

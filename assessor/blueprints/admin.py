@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from assessor.forms.auth import UserForm
-from assessor.services import accounts, audit
+from assessor.forms.audit import filter_form
+from assessor.forms.auth import ClientForm, UserForm
+from assessor.services import accounts, audit, clients
 from assessor.services.errors import ServiceError
 from assessor.web import role_required
 
@@ -18,8 +19,17 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @role_required("admin")
 def users() -> Response | str | tuple[str, int]:
     form = UserForm()
+    firm_clients = clients.list_clients(current_user.organisation_id)
+    form.client.choices = [("", "None: one of the firm's staff")] + [
+        (str(c.id), c.name) for c, _engagements, _people in firm_clients
+    ]
     if form.validate_on_submit():
         try:
+            client = (
+                clients.get_client(current_user.organisation_id, form.client.data)
+                if form.client.data
+                else None
+            )
             user = accounts.create_user(
                 current_user.organisation,
                 form.email.data or "",
@@ -27,6 +37,7 @@ def users() -> Response | str | tuple[str, int]:
                 form.role.data or "",
                 form.password.data or "",
                 actor=current_user,
+                client=client,
             )
         except ServiceError as exc:
             target = getattr(form, exc.field or "", None)
@@ -35,11 +46,37 @@ def users() -> Response | str | tuple[str, int]:
             else:
                 form.form_errors.append(exc.message)
         else:
-            flash(f"{user.name} can now sign in as {user.role}.", "success")
+            where = f" for {client.name}" if client else ""
+            flash(f"{user.name} can now sign in as {user.role}{where}.", "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
     listing = accounts.list_users(current_user.organisation_id)
-    return render_template("admin/users.html", form=form, users=listing), status
+    names = {c.id: c.name for c, _engagements, _people in firm_clients}
+    return render_template("admin/users.html", form=form, users=listing, client_names=names), status
+
+
+@bp.route("/clients", methods=["GET", "POST"], endpoint="clients")
+@role_required("admin")
+def clients_page() -> Response | str | tuple[str, int]:
+    """The firm's clients; their engagements and people belong to them."""
+    form = ClientForm()
+    if form.validate_on_submit():
+        try:
+            client = clients.create_client(
+                current_user.organisation_id, form.name.data or "", current_user
+            )
+        except ServiceError as exc:
+            form.name.errors = [*form.name.errors, exc.message]
+        else:
+            flash(
+                f"{client.name} is a client. Add its board members and viewers under Users.",
+                "success",
+            )
+            return redirect(url_for("admin.clients"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "admin/clients.html", form=form, clients=clients.list_clients(current_user.organisation_id)
+    ), status
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
@@ -61,5 +98,16 @@ def enable_user(user_id: int) -> Response:
 
 @bp.route("/audit")
 @role_required("admin")
-def audit_log() -> str:
-    return render_template("admin/audit.html", events=audit.recent(current_user.organisation_id))
+def audit_log() -> tuple[str, int]:
+    """The firm's whole trail as sentences, filtered by GET parameters (400 with the
+    form's errors when one is wrong). Reading it is not audited, on purpose."""
+    form, engagement = filter_form(current_user, request.args)
+    page = None
+    if form.validate():
+        try:
+            page = audit.search(current_user, engagement=engagement, **form.filters())
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+    return render_template(
+        "admin/audit.html", form=form, page=page, engagement=engagement, query=form.query()
+    ), (200 if page is not None else 400)

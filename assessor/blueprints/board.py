@@ -1,5 +1,6 @@
-"""The board's pages: the board view and profile approval (staff), and the priorities
-page of a board member's invitation link (under ``/r`` like the rest of the link flow)."""
+"""The board's pages: the board view and profile approval (staff, the engagement's board
+members; the client's viewers read), and the priorities page of a board member's
+invitation link (under ``/r`` like the rest of the link flow)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from flask_login import current_user
 
 from assessor.blueprints.respond import participant_context
 from assessor.forms.board import (
+    ApprovalRuleForm,
     BoardInviteForm,
     PrioritiesForm,
+    RejectForm,
     minimum_field,
     profile_form_class,
     weight_field,
@@ -30,11 +33,10 @@ from assessor.forms.board import (
 from assessor.forms.questionnaire import ActionForm
 from assessor.models import Assignment, Engagement, RoleProfileVersion
 from assessor.reports.charts import priority_bars, to_svg
-from assessor.services import audit, board, board_brief, engagements, invitations, mail, responses
-from assessor.services import profiles as profile_service
+from assessor.services import audit, board, board_brief, invitations, mail, responses
 from assessor.services.errors import ServiceError
 from assessor.services.invitations import LinkError
-from assessor.web import download, keep_changes, role_required
+from assessor.web import current_engagement, download, keep_changes, role_required
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 from questionnaires.flow import visible_sections
 from scoring.ahp import CR_THRESHOLD, random_index
@@ -43,6 +45,8 @@ from scoring.profiles import CLUSTERS, SCALES, RoleProfile
 bp = Blueprint("board", __name__)
 
 STAFF = ("board", "recruiter")
+#: Who may read the board view, the profile history and the role brief (viewers only read).
+READERS = (*STAFF, "viewer")
 LINK_ERROR_STATUS = {"invalid": 404, "expired": 410, "revoked": 410, "completed": 409}
 
 
@@ -62,7 +66,10 @@ def board_priorities(assignment: Assignment) -> board.Consistency | None:
 
 # ------------------------------------------------------------ staff side
 def _engagement(engagement_id: int) -> Engagement:
-    return engagements.get_engagement(current_user.organisation_id, engagement_id)
+    """The engagement ``role_required`` opened for this request (membership checked)."""
+    engagement = current_engagement()
+    assert engagement.id == engagement_id
+    return engagement
 
 
 def link_for(assignment: Assignment) -> str:
@@ -96,11 +103,21 @@ def _charts(view: board.BoardView) -> dict[str, str]:
 
 
 def _board_page(
-    engagement: Engagement, invite_form: BoardInviteForm | None = None, status: int = 200
+    engagement: Engagement,
+    invite_form: BoardInviteForm | None = None,
+    status: int = 200,
+    reject_form: RejectForm | None = None,
+    rule_form: ApprovalRuleForm | None = None,
 ) -> tuple[str, int]:
     view = board.build_view(engagement)
-    current, current_profile = profile_service.current_profile(engagement)
-    pending = board.proposal(engagement)
+    state = board.profile_state(engagement)
+    quorum = int(engagement.approval_quorum or 1)
+    if rule_form is None:
+        rule_form = ApprovalRuleForm(
+            prefix="rule",
+            data={"rule": "any" if quorum <= 1 else "quorum", "quorum": quorum},
+        )
+    tally = state.pending_tally
     return render_template(
         "board/view.html",
         engagement=engagement,
@@ -108,10 +125,16 @@ def _board_page(
         charts=_charts(view),
         invite_form=invite_form or BoardInviteForm(prefix="invite"),
         action_form=ActionForm(),
-        current=current,
-        current_profile=current_profile,
-        pending=pending,
-        pending_profile=RoleProfile.from_dict(pending.data) if pending else None,
+        current=state.current,
+        current_profile=state.current_profile,
+        in_use=state.in_use,
+        pending=state.pending,
+        pending_profile=state.pending_profile,
+        tally=tally,
+        approvers=board.board_approvers(engagement),
+        rule_text=board.rule_text(quorum),
+        reject_form=reject_form or RejectForm(prefix="reject"),
+        rule_form=rule_form,
         cluster_names=board.cluster_names(),
         scale_names=board.scale_names(),
         archetype_names=ARCHETYPE_NAMES,
@@ -119,12 +142,23 @@ def _board_page(
         clusters=CLUSTERS,
         link_for=link_for,
         cr_threshold=CR_THRESHOLD,
-        can_approve=current_user.role in ("board", "admin"),
+        can_decide=tally is not None and tally.may_decide(current_user),
+        can_act=current_user.role in ("admin", *STAFF),
+        can_set_rule=current_user.role in ("admin", "recruiter"),
     ), status
 
 
+def _board_link(engagement: Engagement) -> str:
+    return url_for("board.view", engagement_id=engagement.id, _external=True) + "#profile"
+
+
+def _check_form(form: Any) -> None:
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+
+
 @bp.route("/engagements/<int:engagement_id>/board")
-@role_required(*STAFF)
+@role_required(*READERS)
 def view(engagement_id: int) -> Any:
     return _board_page(_engagement(engagement_id))
 
@@ -163,9 +197,11 @@ def propose(engagement_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")
     version = board.propose(current_user, engagement)
+    sent = board.notify(current_user, version, "propose", _board_link(engagement))
     flash(
-        f"Role profile v{version.version} is proposed. Adjust it if needed; a board member "
-        "approves it before candidates are ranked against it.",
+        f"Role profile v{version.version} is proposed. Adjust it if needed; the board "
+        f"({board.rule_text(engagement.approval_quorum)}) approves it before candidates are "
+        "ranked against it." + (" The board members were told by e-mail." if sent else ""),
         "success",
     )
     return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
@@ -183,8 +219,10 @@ def _version(engagement: Engagement, version_id: int) -> RoleProfileVersion:
 def adjust(engagement_id: int, version_id: int) -> Any:
     engagement = _engagement(engagement_id)
     version = _version(engagement, version_id)
-    if version.status != "proposed":
-        abort(400, f"Version {version.version} is {version.status}; only a proposal can change.")
+    try:
+        board.check_adjustable(version)
+    except ServiceError as exc:
+        abort(400, exc.message)
     profile = RoleProfile.from_dict(version.data)
     form_class = profile_form_class(board.cluster_names(), board.scale_names())
     if request.method == "POST":
@@ -249,15 +287,94 @@ def adjust(engagement_id: int, version_id: int) -> Any:
 def approve(engagement_id: int, version_id: int) -> Any:
     engagement = _engagement(engagement_id)
     version = _version(engagement, version_id)
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
-    board.approve(current_user, version)
+    _check_form(ActionForm())
+    result = board.decide(current_user, version, "approve")
+    _announce(engagement, version, result)
+    return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
+
+
+@bp.route(
+    "/engagements/<int:engagement_id>/board/profiles/<int:version_id>/reject", methods=["POST"]
+)
+@role_required("board")
+def reject(engagement_id: int, version_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    version = _version(engagement, version_id)
+    form = RejectForm(prefix="reject")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400, "The form expired; reload the page and try again.")
+        return _board_page(engagement, status=400, reject_form=form)
+    try:
+        result = board.decide(current_user, version, "reject", form.note.data or "")
+    except ServiceError as exc:
+        if exc.field != "note":
+            raise
+        form.note.errors = [*form.note.errors, exc.message]
+        return _board_page(engagement, status=400, reject_form=form)
+    _announce(engagement, version, result, reason=form.note.data or "")
+    return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
+
+
+def _announce(
+    engagement: Engagement,
+    version: RoleProfileVersion,
+    result: board.DecisionResult,
+    reason: str = "",
+) -> None:
+    """Tell the page and, by e-mail, the others what a decision did."""
+    event = {"approved": "adopted", "rejected": "rejected"}.get(result.outcome, "decision")
+    sent = board.notify(
+        current_user,
+        version,
+        event,
+        _board_link(engagement),
+        decision=result.decision,
+        reason=reason,
+    )
+    told = " The others were told by e-mail." if sent else ""
+    tally = result.tally
+    if result.outcome == "approved":
+        message = (
+            f"Role profile v{version.version} is approved and current: every candidate's fit "
+            "is now computed against it."
+        )
+    elif result.outcome == "rejected":
+        message = (
+            f"Role profile v{version.version} is rejected; candidates stay ranked against the "
+            "profile in use."
+        )
+    else:
+        word = "approval" if result.decision == "approve" else "rejection"
+        message = (
+            f"Your {word} of v{version.version} is recorded: {tally.approvals} of "
+            f"{tally.needed} approvals so far. Candidates stay ranked against the profile in "
+            "use until the board approves it."
+        )
+    flash(message + told, "success")
+
+
+@bp.route("/engagements/<int:engagement_id>/board/approval-rule", methods=["POST"])
+@role_required("recruiter")
+def approval_rule(engagement_id: int) -> Any:
+    engagement = _engagement(engagement_id)
+    form = ApprovalRuleForm(prefix="rule")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400, "The form expired; reload the page and try again.")
+        return _board_page(engagement, status=400, rule_form=form)
+    try:
+        board.set_approval_quorum(current_user, engagement, form.chosen)
+    except ServiceError as exc:
+        if exc.field != "quorum":
+            raise
+        form.quorum.errors = [*form.quorum.errors, exc.message]
+        return _board_page(engagement, status=400, rule_form=form)
     flash(
-        f"Role profile v{version.version} is approved and current: every candidate's fit "
-        "is now computed against it.",
+        f"A proposed role profile is now approved by {board.rule_text(form.chosen)}.",
         "success",
     )
-    return redirect(url_for("board.view", engagement_id=engagement.id) + "#profile")
+    return redirect(url_for("board.view", engagement_id=engagement.id) + "#approval-rule")
 
 
 @bp.route(
@@ -275,7 +392,7 @@ def withdraw(engagement_id: int, version_id: int) -> Any:
 
 
 @bp.route("/engagements/<int:engagement_id>/board/profiles")
-@role_required(*STAFF)
+@role_required(*READERS)
 def history(engagement_id: int) -> Any:
     engagement = _engagement(engagement_id)
     return render_template(
@@ -289,7 +406,7 @@ def history(engagement_id: int) -> Any:
 
 
 @bp.route("/engagements/<int:engagement_id>/board/brief.pdf")
-@role_required(*STAFF)
+@role_required(*READERS)
 def brief(engagement_id: int) -> Response:
     from assessor.reports.role_brief import build_role_brief
 

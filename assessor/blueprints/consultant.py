@@ -16,15 +16,18 @@ from assessor.forms.consultant import (
 )
 from assessor.forms.questionnaire import ActionForm
 from assessor.models import Engagement, Survey, SurveyRelease
-from assessor.services import audit, engagements, survey_releases, survey_results, surveys
+from assessor.services import audit, survey_releases, survey_results, surveys
 from assessor.services.errors import ServiceError
-from assessor.web import download, role_required
+from assessor.web import current_engagement, download, role_required
 
 bp = Blueprint("consultant", __name__, url_prefix="/engagements/<int:engagement_id>/surveys")
 
 
 def _engagement(engagement_id: int) -> Engagement:
-    return engagements.get_engagement(current_user.organisation_id, engagement_id)
+    """The engagement ``role_required`` opened for this request (membership checked)."""
+    engagement = current_engagement()
+    assert engagement.id == engagement_id
+    return engagement
 
 
 def _round(engagement: Engagement, survey_id: int) -> Survey:

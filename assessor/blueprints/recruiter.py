@@ -31,24 +31,26 @@ from assessor.models import Assignment, Engagement
 from assessor.reports import charts
 from assessor.services import (
     audit,
+    board,
     candidate_view,
     candidates,
-    engagements,
     invitations,
     mail,
     privacy,
-    profiles,
 )
 from assessor.services.errors import ServiceError
 from assessor.services.invitations import CsvImportError
-from assessor.web import UNSAFE_METHODS, download, role_required
+from assessor.web import UNSAFE_METHODS, current_engagement, download, role_required
 
 bp = Blueprint("recruiter", __name__, url_prefix="/engagements/<int:engagement_id>")
 MAX_COMPARE = 4
 
 
 def _engagement(engagement_id: int) -> Engagement:
-    return engagements.get_engagement(current_user.organisation_id, engagement_id)
+    """The engagement ``role_required`` opened for this request (membership checked)."""
+    engagement = current_engagement()
+    assert engagement.id == engagement_id
+    return engagement
 
 
 def _candidate(engagement: Engagement, assignment_id: int) -> Assignment:
@@ -86,12 +88,15 @@ def _dashboard(
         status=request.args.get("status", "all"),
         query=request.args.get("q", "")[:100],
     )
-    version, profile = profiles.current_profile(engagement)
+    state = board.profile_state(engagement)
+    version, profile = state.current, state.current_profile
     all_forms = {
         "invite": InviteForm(prefix="invite"),
         "csv": CsvInviteForm(prefix="csv"),
+        # Preselect the archetype in use (keyword arguments would not reach the field).
         "archetype": ArchetypeForm(
-            prefix="profile", archetype=(profile.archetype if profile else None)
+            prefix="profile",
+            data={"archetype": profile.archetype if profile and profile.archetype else None},
         ),
         "weight": InterviewWeightForm(
             prefix="weight", interview_weight=round(engagement.interview_weight * 100)
@@ -104,6 +109,7 @@ def _dashboard(
         listing=listing,
         profile=profile,
         profile_version=version,
+        profile_state=state,
         forms=all_forms,
         import_problems=import_problems or [],
     ), status
@@ -168,10 +174,18 @@ def set_profile(engagement_id: int) -> Any:
     form = ArchetypeForm(prefix="profile")
     if not form.validate_on_submit():
         return _dashboard(engagement, {"archetype": form}, 400)
-    version = profiles.set_archetype(current_user, engagement, form.archetype.data or "")
+    try:
+        version = board.propose_archetype(current_user, engagement, form.archetype.data or "")
+    except ServiceError as exc:
+        form.archetype.errors = [*form.archetype.errors, exc.message]
+        return _dashboard(engagement, {"archetype": form}, 400)
+    link = url_for("board.view", engagement_id=engagement.id, _external=True) + "#profile"
+    sent = board.notify(current_user, version, "propose", link)
     flash(
-        f"Role profile v{version.version} ({version.data['name']}) is now used for every "
-        "candidate's fit.",
+        f"Role profile v{version.version} ({version.data['name']}) is proposed. The board "
+        f"({board.rule_text(engagement.approval_quorum)}) approves it before it ranks anyone; "
+        "until then candidates stay ranked against the profile in use."
+        + (" The board members were told by e-mail." if sent else ""),
         "success",
     )
     return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from assessor.models import Engagement, User
-from assessor.services import accounts, engagements, standings
+from assessor.models import CLIENT_ROLES, Engagement, User
+from assessor.services import accounts, clients, engagements, standings
 from questionnaires import Instrument, Item
 from questionnaires.flow import condition_holds
 
@@ -19,9 +19,11 @@ DEMO_PASSWORD = "cco-demo-walkthrough"
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("admin@demo.example", "Alex Admin", "admin"),
     ("recruiter@demo.example", "Rita Recruiter", "recruiter"),
-    ("board@demo.example", "Bruno Board", "board"),
     ("consultant@demo.example", "Chloé Consultant", "consultant"),
+    ("board@demo.example", "Bruno Board", "board"),
+    ("viewer@demo.example", "Vera Viewer", "viewer"),
 )
+DEMO_CLIENT = "Halden Utilities"
 
 
 @dataclass
@@ -40,13 +42,24 @@ def load_demo() -> DemoSummary:
     org = accounts.create_organisation("Northbridge Executive Search (demo)", DEMO_ORG_SLUG)
     users: dict[str, User] = {}
     for email, name, role in DEMO_USERS:
-        users[role] = accounts.create_user(org, email, name, role, DEMO_PASSWORD)
+        client = None
+        if role in CLIENT_ROLES:
+            client = clients.client_for(org.id, DEMO_CLIENT, users["admin"])
+        users[role] = accounts.create_user(org, email, name, role, DEMO_PASSWORD, client=client)
     engagement = engagements.create_engagement(
         users["recruiter"],
-        "Halden Utilities",
+        DEMO_CLIENT,
         "Chief Customer Officer",
         "Regional energy retailer, 2.1 million households and 40,000 business accounts. "
         "The board wants one executive to own the customer relationship end to end.",
+    )
+    for role in ("consultant", "board", "viewer"):
+        engagements.add_member(users["recruiter"], engagement, users[role].id)
+    engagements.create_engagement(
+        users["recruiter"],
+        "Marlow Rail",
+        "Chief Customer Officer",
+        "Intercity rail operator; search starts next quarter. Halden's people never see it.",
     )
     _demo_candidates(users["recruiter"], engagement)
     from assessor.demo.board import load_board_demo

@@ -118,4 +118,6 @@ def load_board_demo(users: Mapping[str, User], engagement: Engagement) -> None:
         assert not responses.submit(assignment)
         results.compute_and_store(assignment)
     proposal = board.propose(users["recruiter"], engagement)
-    board.approve(users["board"], proposal)
+    # Bruno Board is a board member of this engagement; its rule is "any one board member".
+    decided = board.decide(users["board"], proposal, "approve")
+    assert decided.outcome == "approved", decided.outcome

@@ -32,6 +32,8 @@ class UserForm(FlaskForm):
         ],
     )
     role = SelectField("Role", choices=[SelectChoice(r, r.capitalize()) for r in ROLES])
+    #: "" for the firm's staff; a client's id for its board members and viewers (set by the view)
+    client = SelectField("Client", choices=[], validate_choice=False)
     password = PasswordField(
         "Initial password",
         validators=[
@@ -83,4 +85,11 @@ class ResetPasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again",
         validators=[DataRequired("Type the new password a second time."), Length(max=200)],
+    )
+
+
+class ClientForm(FlaskForm):
+    name = StringField(
+        "Client company",
+        validators=[DataRequired("Name the client company."), Length(max=200)],
     )

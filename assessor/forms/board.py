@@ -1,4 +1,5 @@
-"""Forms of the board pages: invitations, the priorities page, the profile adjustment."""
+"""Forms of the board pages: invitations, the priorities page, the profile adjustment,
+the board's decisions and the approval rule."""
 
 from __future__ import annotations
 
@@ -6,12 +7,21 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     HiddenField,
+    IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from assessor.forms.recruiter import InviteForm
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
@@ -74,3 +84,49 @@ def profile_form_class(cluster_names: dict[str, str], scale_names: dict[str, str
             render_kw={"inputmode": "decimal", "placeholder": "none"},
         )
     return type("ProfileForm", (ProfileFormBase,), fields)
+
+
+class RejectForm(FlaskForm):
+    """A board member's rejection: the reason is required, the proposer reads it."""
+
+    note = TextAreaField(
+        "Why you reject it",
+        validators=[
+            DataRequired("Say briefly why you reject the proposal."),
+            Length(max=500, message="Keep the reason under 500 characters."),
+        ],
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+
+
+class ApprovalRuleForm(FlaskForm):
+    """Who approves the engagement's role profile: any one board member, or a quorum."""
+
+    rule = RadioField(
+        "Who approves a proposed role profile",
+        choices=[
+            SelectChoice("any", "Any one board member"),
+            SelectChoice("quorum", "A quorum of board members"),
+        ],
+        default="any",
+        validators=[InputRequired("Choose who approves.")],
+    )
+    quorum = IntegerField(
+        "Board members who must approve",
+        render_kw={"inputmode": "numeric"},
+    )
+
+    def validate_quorum(self, field: IntegerField) -> None:
+        """Needed only for a quorum; the board's size is the service's to check."""
+        if self.rule.data != "quorum":
+            field.errors = []  # a stray number beside "any one member" is ignored
+            return
+        if field.data is None:
+            raise ValidationError("Enter how many board members must approve.")
+        if field.data < 1:
+            raise ValidationError("At least one board member must approve.")
+
+    @property
+    def chosen(self) -> int:
+        """The quorum the form asks for (1 for any one member)."""
+        return 1 if self.rule.data == "any" else int(self.quorum.data or 0)

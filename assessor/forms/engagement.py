@@ -24,3 +24,15 @@ class EngagementForm(FlaskForm):
         default="operating_executive",
         choices=[SelectChoice(a, ARCHETYPE_NAMES[a]) for a in ARCHETYPES],
     )
+
+
+class MemberForm(FlaskForm):
+    """Add one person; the choices are the people who may join (set by the view)."""
+
+    user_id = SelectField(
+        "Person",
+        coerce=int,
+        choices=[],
+        validate_choice=False,  # the service says why a person cannot join
+        validators=[DataRequired("Choose a person to add.")],
+    )

@@ -58,8 +58,10 @@ class ExtendForm(FlaskForm):
 
 
 class ArchetypeForm(FlaskForm):
+    """A recruiter's archetype choice: proposed to the board, not used at once."""
+
     archetype = SelectField(
-        "Role profile",
+        "Archetype's default profile",
         choices=[SelectChoice(a, ARCHETYPE_NAMES[a] + " (default weights)") for a in ARCHETYPES],
     )
 

@@ -15,29 +15,43 @@ from assessor.models.audit import AuditEvent
 from assessor.models.base import Base, utcnow
 from assessor.models.engagement import (
     Engagement,
+    EngagementMember,
     EngagementNorm,
+    ProfileDecision,
     RoleProfileVersion,
     Survey,
     SurveyInvitation,
     SurveyRelease,
 )
-from assessor.models.organisation import ROLES, Organisation, User
+from assessor.models.organisation import (
+    CLIENT_ROLES,
+    ROLES,
+    STAFF_ROLES,
+    Client,
+    Organisation,
+    User,
+)
 
 __all__ = [
+    "CLIENT_ROLES",
     "PARTICIPANT_KINDS",
     "ROLES",
+    "STAFF_ROLES",
     "STATUSES",
     "Answer",
     "Assignment",
     "AuditEvent",
     "Base",
     "CandidateStanding",
+    "Client",
     "Engagement",
+    "EngagementMember",
     "EngagementNorm",
     "Interview",
     "Organisation",
     "PageTiming",
     "PairwiseJudgement",
+    "ProfileDecision",
     "Result",
     "RoleProfileVersion",
     "Survey",

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assessor.models.base import Base, utcnow
+from assessor.models.organisation import Client
 
 
 class Engagement(Base):
@@ -18,10 +19,13 @@ class Engagement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    client_name: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     role_title: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="open")
+    #: Board members of this engagement who must approve a proposed role profile
+    #: before it ranks anyone: 1 = any one of them.
+    approval_quorum: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Share of the final score that comes from interview ratings (0 = test only).
     interview_weight: Mapped[float] = mapped_column(default=0.4)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -36,6 +40,35 @@ class Engagement(Base):
     score_counts: Mapped[list[Any]] = mapped_column(
         JSON, default=list, server_default="[]", deferred=True
     )
+
+    client: Mapped[Client] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def client_name(self) -> str:
+        """The client's name (kept on the client, so renaming it renames it everywhere)."""
+        return self.client.name
+
+
+class EngagementMember(Base):
+    """A person assigned to an engagement: what they may open, with their role.
+
+    Firm staff see the engagements they are members of (admins see all); client
+    users see nothing else. Checked on every request, so a removal takes effect
+    on the member's next request.
+    """
+
+    __tablename__ = "engagement_member"
+    __table_args__ = (UniqueConstraint("engagement_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagement.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class EngagementNorm(Base):
@@ -83,6 +116,23 @@ class RoleProfileVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     approved_at: Mapped[datetime | None]
+
+
+class ProfileDecision(Base):
+    """One board member's approval or rejection of a proposed profile version."""
+
+    __tablename__ = "profile_decision"
+    __table_args__ = (UniqueConstraint("version_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("role_profile_version.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: "approve" or "reject"
+    decision: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Survey(Base):

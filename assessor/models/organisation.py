@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assessor.models.base import Base, utcnow
 
-ROLES: tuple[str, ...] = ("admin", "recruiter", "board", "consultant")
+#: The firm's own staff: they work on engagements for its clients.
+STAFF_ROLES: tuple[str, ...] = ("admin", "recruiter", "consultant")
+#: People of a client company: board members (who approve the role profile) and
+#: viewers (the client's HR or CEO); they see only engagements they are members of.
+CLIENT_ROLES: tuple[str, ...] = ("board", "viewer")
+ROLES: tuple[str, ...] = STAFF_ROLES + CLIENT_ROLES
 
 
 class Organisation(Base):
@@ -26,13 +31,27 @@ class Organisation(Base):
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
 
+class Client(Base):
+    """A company the firm works for; its engagements and its people belong to it."""
+
+    __tablename__ = "client"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class User(UserMixin, Base):
-    """A staff member of one organisation with one role."""
+    """A person who signs in: the firm's staff, or a client's board member or viewer."""
 
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: Set for client users (``CLIENT_ROLES``), None for the firm's staff.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))
@@ -55,3 +74,7 @@ class User(UserMixin, Base):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+    @property
+    def is_client_user(self) -> bool:
+        return self.role in CLIENT_ROLES

@@ -49,8 +49,12 @@ class RoleBrief(ReportDocument):
             ("Prepared by", d.organisation or "—"),
             ("Board members", f"{d.completed} answered of {d.invited} invited"),
             ("Recommended archetype", d.recommended_name),
-            ("Role profile", d.profile_label),
+            ("Profile in use", d.in_use_label or "—"),
         ]
+        if d.pending_label:
+            facts.append(("Waiting for the board", d.pending_label))
+        if d.profile_label not in (d.in_use_label, d.pending_label):
+            facts.append(("Weights in this brief", d.profile_label))
         return self.cover(
             d.role_title,
             subtitle=f"What {d.client}'s board needs from the role, and what matters most",

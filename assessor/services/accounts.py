@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from assessor.extensions import db
-from assessor.models import ROLES, Organisation, User, utcnow
+from assessor.models import CLIENT_ROLES, ROLES, Client, Organisation, User, utcnow
 from assessor.services import audit
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned
@@ -33,6 +33,16 @@ RESET_MAX_AGE_SECONDS = 3600
 PASSWORDS_DIFFER = "The two new passwords differ. Type the same one twice."
 #: Checked against when the e-mail is unknown, so timing does not reveal which accounts exist.
 _DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
+#: What ends a line for ``str.splitlines`` (CR, LF, VT, FF, FS, GS, RS, NEL, LS, PS): a name
+#: goes into e-mail headers (a reset link's To), where such a character could start a header.
+LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+ONE_LINE_NAME = "Enter the name on one line (no line breaks)."
+
+
+def ensure_single_line(text: str, field: str = "name") -> None:
+    """Refuse a line break inside a name at input, before it can reach a mail header."""
+    if not LINE_BREAKS.isdisjoint(text):
+        raise ServiceError(ONE_LINE_NAME, field=field)
 
 
 def normalise_email(email: str) -> str:
@@ -53,6 +63,7 @@ def create_organisation(name: str, slug: str | None = None) -> Organisation:
     name = (name or "").strip()
     if not name:
         raise ServiceError("The organisation needs a name.", field="name")
+    ensure_single_line(name)  # the From of every invitation the firm sends
     slug = slug or slugify(name)
     if db.session.scalar(select(Organisation).where(Organisation.slug == slug)) is not None:
         raise ServiceError(f"An organisation with the short name '{slug}' already exists.")
@@ -73,16 +84,32 @@ def create_user(
     role: str,
     password: str,
     actor: User | None = None,
+    client: Client | None = None,
 ) -> User:
-    """Add a staff account to ``organisation``; every rule broken is a ServiceError."""
+    """Add an account to ``organisation``; every rule broken is a ServiceError.
+
+    A board member or viewer belongs to one of the firm's clients (``client``);
+    the firm's own staff belong to none.
+    """
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
         raise ServiceError("The user needs a name.", field="name")
+    ensure_single_line(name)
     if role not in ROLES:
         raise ServiceError(
             f"Unknown role '{role}'; choose one of: {', '.join(ROLES)}.", field="role"
         )
+    if role in CLIENT_ROLES and client is None:
+        raise ServiceError(
+            f"A {role} belongs to one of the firm's clients: choose the client.", field="client"
+        )
+    if role not in CLIENT_ROLES and client is not None:
+        raise ServiceError(
+            f"A {role} is one of the firm's own staff: leave the client empty.", field="client"
+        )
+    if client is not None and client.organisation_id != organisation.id:
+        raise ServiceError("Choose one of the firm's clients.", field="client")
     check_password_policy(password, email, name)
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise ServiceError(f"A user with the e-mail {email} already exists.", field="email")
@@ -91,6 +118,7 @@ def create_user(
         email=email,
         name=name,
         role=role,
+        client_id=client.id if client else None,
         password_hash=generate_password_hash(password),
     )
     db.session.add(user)

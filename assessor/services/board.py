@@ -4,9 +4,11 @@ Board members answer the role-scope questionnaire through their own link and
 then compare the six competency clusters two at a time (AHP).  Their answers
 are scored one by one at submission (see :func:`score_board_member`); the
 board view pools every completed member (:func:`build_view`) so the board can
-see where it agrees, and turns the group's answer into a proposed role profile
-that a board user approves.  Approval makes the profile current and, in the
-same transaction, restates every candidate's stored standing against it.
+see where it agrees, and turns the group's answer into a proposed role profile.
+A proposal (the board's, or a recruiter's archetype choice) ranks nobody until
+the engagement's board members approve it, up to its quorum (:func:`decide`);
+approval makes it current and, in the same transaction, restates every
+candidate's stored standing against it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from flask import render_template
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 import questionnaires
 import scoring
@@ -30,17 +34,25 @@ from assessor.models import (
     Assignment,
     Engagement,
     PairwiseJudgement,
+    ProfileDecision,
     Result,
     RoleProfileVersion,
     User,
     utcnow,
 )
-from assessor.services import audit, standings
+from assessor.services import audit, mail, profiles, standings
+from assessor.services import engagements as engagement_service
 from assessor.services.errors import NotFoundError, PermissionDeniedError, ServiceError
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES, Instrument
 from questionnaires.flow import visible_items, visible_sections
 from scoring.ahp import AHPResult, GroupAHPResult, Revision
-from scoring.profiles import CLUSTERS, SCALES, RoleProfile, profile_from_weights
+from scoring.profiles import (
+    CLUSTERS,
+    SCALES,
+    RoleProfile,
+    default_profile,
+    profile_from_weights,
+)
 from scoring.rolescope import RoleScopeResult
 
 KIND = "board_member"
@@ -67,7 +79,11 @@ INTENSITY_WORDS: Mapping[int, str] = {
 LOW_AGREEMENT = 0.5
 #: A candidate at or above this fit (the "good fit" band) counts as a real prospect.
 GOOD_FIT = 65.0
-PROFILE_STATUSES = ("proposed", "approved", "superseded", "withdrawn")
+#: "default": an archetype's default weights, set when the engagement was created;
+#: current (candidates are ranked from the start) but approved by nobody.
+PROFILE_STATUSES = ("default", "proposed", "approved", "rejected", "superseded", "withdrawn")
+#: What one board member may say about a proposal.
+DECISIONS = ("approve", "reject")
 
 
 # ---------------------------------------------------------------- vocabulary
@@ -665,13 +681,54 @@ def propose(actor: User, engagement: Engagement) -> RoleProfileVersion:
     """
     view = build_view(engagement)
     profile = profile_from_view(view)
+    return _add_proposal(
+        actor,
+        engagement,
+        profile,
+        f"Proposed from {len(view.completed)} board member(s)",
+        members=len(view.completed),
+    )
+
+
+def propose_archetype(actor: User, engagement: Engagement, archetype: str) -> RoleProfileVersion:
+    """A recruiter's choice of an archetype's default weights, as a proposal.
+
+    It ranks nobody until the engagement's board approves it (issue #15): the
+    recruiter may suggest a change, the board's approval governs the ranking.
+    """
+    if archetype not in ARCHETYPES:
+        raise ServiceError("Choose one of the three archetypes.", field="archetype")
+    profile = default_profile(archetype)
+    current = profiles.current_version(engagement)
+    if current is not None and _same_profile(RoleProfile.from_dict(current.data), profile):
+        raise ServiceError(
+            f"The {profile.name} default weights are already in use (v{current.version}); "
+            "choose another archetype to propose a change.",
+            field="archetype",
+        )
+    return _add_proposal(
+        actor, engagement, profile, f"Proposed by {actor.name}: {profile.name} default weights"
+    )
+
+
+def _same_profile(a: RoleProfile, b: RoleProfile) -> bool:
+    def close(x: Mapping[str, float], y: Mapping[str, float]) -> bool:
+        return set(x) == set(y) and all(math.isclose(x[k], y[k], abs_tol=1e-9) for k in x)
+
+    return a.archetype == b.archetype and close(a.weights, b.weights) and close(a.minima, b.minima)
+
+
+def _add_proposal(
+    actor: User, engagement: Engagement, profile: RoleProfile, note: str, **detail: Any
+) -> RoleProfileVersion:
+    """A new pending version (never current) that supersedes any earlier pending one."""
     _supersede_pending(engagement)
     version = RoleProfileVersion(
         engagement_id=engagement.id,
         version=_next_version_number(engagement),
         data=profile.to_dict(),
-        source="board",
-        note=f"Proposed from {len(view.completed)} board member(s)",
+        source=profile.source,
+        note=note,
         status="proposed",
         is_current=False,
         created_by_id=actor.id,
@@ -685,7 +742,8 @@ def propose(actor: User, engagement: Engagement) -> RoleProfileVersion:
         "engagement",
         engagement.id,
         version=version.version,
-        members=len(view.completed),
+        source=version.source,
+        **detail,
     )
     return version
 
@@ -707,7 +765,21 @@ def _pending(version: RoleProfileVersion) -> None:
     if version.status != "proposed":
         raise ServiceError(
             f"Version {version.version} is {version.status}; only a proposed profile can be "
-            "changed or approved."
+            "changed, approved or rejected."
+        )
+
+
+def check_adjustable(version: RoleProfileVersion) -> None:
+    """A proposal can change only before any board member decided on it: an approval
+    given to other weights must not carry over to the changed ones."""
+    _pending(version)
+    decided = db.session.scalar(
+        select(func.count(ProfileDecision.id)).where(ProfileDecision.version_id == version.id)
+    )
+    if decided:
+        raise ServiceError(
+            f"Board members have already decided on proposal v{version.version}, so it can no "
+            "longer change; propose again and adjust the new proposal instead."
         )
 
 
@@ -721,10 +793,10 @@ def adjust(
 ) -> RoleProfileVersion:
     """Change a pending proposal's weights (percent, must total 100) and minima.
 
-    A proposal has never ranked anyone, so it is changed in place; once
-    approved it is frozen like every other version.
+    A proposal has never ranked anyone, so it is changed in place (until a board
+    member decides on it); it stays a proposal until the board approves it.
     """
-    _pending(version)
+    check_adjustable(version)
     if archetype not in ARCHETYPES:
         raise ServiceError("Choose one of the three archetypes.", field="archetype")
     cleaned: dict[str, float] = {}
@@ -765,8 +837,6 @@ def adjust(
     note = " ".join((note or "").split())[:500]
     version.note = f"Adjusted by {actor.name}" + (f": {note}" if note else "")
     db.session.flush()
-    if version.is_current:  # a proposal moves no candidate until it is approved
-        standings.restate(db.session.get(Engagement, version.engagement_id))
     audit.record(
         actor.organisation_id,
         actor.id,
@@ -780,18 +850,222 @@ def adjust(
     return version
 
 
-def approve(actor: User, version: RoleProfileVersion) -> RoleProfileVersion:
-    """A board user approves the proposal: it becomes current and every fit is recomputed.
+# ------------------------------------------------------------ approval
+def needed_approvals(quorum: int, board_size: int) -> int:
+    """Approvals a proposal needs: the engagement's quorum, capped at the board it has now.
 
-    The earlier versions stay as they were, so a ranking made before can
-    still be explained by the version it used.
+    The rule form refuses a quorum above the board's size; if members leave
+    later, the quorum shrinks with the board, so a proposal can still be decided.
     """
-    if actor.role not in ("board", "admin"):
-        raise PermissionDeniedError("Only a board member or an administrator may approve.")
+    return max(1, min(int(quorum), board_size)) if board_size > 0 else max(1, int(quorum))
+
+
+def quorum_outcome(approvals: int, rejections: int, board_size: int, quorum: int) -> str:
+    """'approved', 'rejected' or 'pending': the whole approval rule in one place.
+
+    Approved once ``needed_approvals`` members approved. Rejected once it can
+    no longer get there (members − rejections < needed), which for "any one
+    board member" (needed 1) is the first rejection. Only decisions of the
+    current board members are counted (see :func:`tally`).
+    """
+    needed = needed_approvals(quorum, board_size)
+    if approvals >= needed:
+        return "approved"
+    if rejections > 0 and (needed == 1 or board_size - rejections < needed):
+        return "rejected"
+    return "pending"
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One member's decision as the pages show it."""
+
+    user_id: int
+    name: str
+    decision: str
+    note: str
+    created_at: datetime
+    #: False when the member is no longer on the engagement's board (not counted)
+    counted: bool
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Where a proposal stands with the engagement's board."""
+
+    version: RoleProfileVersion
+    quorum: int
+    board: list[User]
+    decisions: list[DecisionRow]
+
+    @property
+    def approvals(self) -> int:
+        return sum(1 for d in self.decisions if d.counted and d.decision == "approve")
+
+    @property
+    def rejections(self) -> int:
+        return sum(1 for d in self.decisions if d.counted and d.decision == "reject")
+
+    @property
+    def needed(self) -> int:
+        return needed_approvals(self.quorum, len(self.board))
+
+    @property
+    def outcome(self) -> str:
+        return quorum_outcome(self.approvals, self.rejections, len(self.board), self.quorum)
+
+    @property
+    def undecided(self) -> list[User]:
+        decided = {d.user_id for d in self.decisions}
+        return [u for u in self.board if u.id not in decided]
+
+    def may_decide(self, user: User) -> bool:
+        """True for a board member of the engagement who has not decided yet."""
+        return self.version.status == "proposed" and any(u.id == user.id for u in self.undecided)
+
+
+def board_approvers(engagement: Engagement) -> list[User]:
+    """The people who approve the engagement's role profile: its enabled board members."""
+    return engagement_service.member_users(engagement, "board")
+
+
+def decisions_of(version_ids: Sequence[int]) -> dict[int, list[tuple[ProfileDecision, str]]]:
+    """version id → [(decision, member's name)], oldest first."""
+    out: dict[int, list[tuple[ProfileDecision, str]]] = {i: [] for i in version_ids}
+    if not version_ids:
+        return out
+    stmt = (
+        select(ProfileDecision, User.name)
+        .join(User, User.id == ProfileDecision.user_id)
+        .where(ProfileDecision.version_id.in_(list(version_ids)))
+        .order_by(ProfileDecision.created_at, ProfileDecision.id)
+    )
+    for decision, name in db.session.execute(stmt):
+        out[decision.version_id].append((decision, name))
+    return out
+
+
+def tally(version: RoleProfileVersion) -> Tally:
+    """The proposal's decisions so far, counting only members still on the board.
+
+    A member removed from the engagement (or disabled) no longer approves: their
+    earlier decision stays listed but stops counting, as if they had not decided.
+    """
+    engagement = db.session.get(Engagement, version.engagement_id)
+    board = board_approvers(engagement)
+    ids = {u.id for u in board}
+    rows = [
+        DecisionRow(d.user_id, name, d.decision, d.note, d.created_at, d.user_id in ids)
+        for d, name in decisions_of([version.id])[version.id]
+    ]
+    return Tally(version, int(engagement.approval_quorum or 1), board, rows)
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """What one decision did: the tally after it, and whether it settled the proposal."""
+
+    tally: Tally
+    decision: str
+    outcome: str  # "approved" (now current), "rejected", or "pending"
+
+
+def decide(
+    actor: User, version: RoleProfileVersion, decision: str, note: str = ""
+) -> DecisionResult:
+    """One board member approves or rejects a proposal; the quorum rule settles it.
+
+    Only an enabled board member of the engagement decides (administrators and
+    recruiters do not: the board's approval governs the ranking), once each. A
+    rejection needs a reason, which the proposer and the board read.
+    """
+    if decision not in DECISIONS:
+        raise ServiceError("Approve or reject the proposal.")
+    engagement = db.session.get(Engagement, version.engagement_id)
+    if not any(u.id == actor.id for u in board_approvers(engagement)):
+        raise PermissionDeniedError(
+            "Only a board member of this engagement approves or rejects its role profile; "
+            "your account is not one, so the proposal is left as it was."
+        )
+    # One decision at a time per proposal: the count below must see every earlier one.
+    db.session.execute(
+        select(RoleProfileVersion.id).where(RoleProfileVersion.id == version.id).with_for_update()
+    )
+    db.session.refresh(version)
     _pending(version)
+    note = " ".join((note or "").split())[:500]
+    if decision == "reject" and not note:
+        raise ServiceError(
+            "Say briefly why you reject the proposal; the proposer and the board read it.",
+            field="note",
+        )
+    earlier = db.session.scalar(
+        select(ProfileDecision).where(
+            ProfileDecision.version_id == version.id, ProfileDecision.user_id == actor.id
+        )
+    )
+    if earlier is not None:
+        raise _already(version, earlier)
+    row = ProfileDecision(version_id=version.id, user_id=actor.id, decision=decision, note=note)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:  # the same member, twice at once
+        raise ServiceError(
+            f"You have already decided on proposal v{version.version}; each board member "
+            "decides once."
+        ) from None
+    counted = tally(version)
+    if decision == "approve":
+        audit.record(
+            engagement.organisation_id,
+            actor.id,
+            "profile.approve",
+            "engagement",
+            engagement.id,
+            version=version.version,
+            approvals=counted.approvals,
+            quorum=counted.needed,
+        )
+    else:
+        audit.record(
+            engagement.organisation_id,
+            actor.id,
+            "profile.reject",
+            "engagement",
+            engagement.id,
+            version=version.version,
+            reason=note,
+        )
+    outcome = counted.outcome
+    if outcome == "approved":
+        _adopt(actor, engagement, version, counted)
+    elif outcome == "rejected":
+        version.status = "rejected"
+        db.session.flush()
+    return DecisionResult(counted, decision, outcome)
+
+
+def _already(version: RoleProfileVersion, earlier: ProfileDecision) -> ServiceError:
+    done = "approved" if earlier.decision == "approve" else "rejected"
+    return ServiceError(
+        f"You already {done} proposal v{version.version} on "
+        f"{earlier.created_at.strftime('%d %b %Y')}; each board member decides once."
+    )
+
+
+def _adopt(
+    actor: User, engagement: Engagement, version: RoleProfileVersion, counted: Tally
+) -> None:
+    """The proposal reached its quorum: it becomes current and every fit is recomputed.
+
+    The earlier versions stay as they were, so a ranking made before can still
+    be explained by the version it used.
+    """
     db.session.execute(
         update(RoleProfileVersion)
-        .where(RoleProfileVersion.engagement_id == version.engagement_id)
+        .where(RoleProfileVersion.engagement_id == engagement.id)
         .values(is_current=False)
         .execution_options(synchronize_session=False)
     )
@@ -800,15 +1074,28 @@ def approve(actor: User, version: RoleProfileVersion) -> RoleProfileVersion:
     version.approved_by_id = actor.id
     version.approved_at = utcnow()
     db.session.flush()
-    standings.restate(db.session.get(Engagement, version.engagement_id))
+    standings.restate(engagement)
     audit.record(
-        actor.organisation_id,
+        engagement.organisation_id,
         actor.id,
-        "profile.approve",
+        "profile.adopt",
         "engagement",
-        version.engagement_id,
+        engagement.id,
         version=version.version,
+        approvals=counted.approvals,
+        quorum=counted.needed,
     )
+
+
+def approve(actor: User, version: RoleProfileVersion) -> RoleProfileVersion:
+    """A board member's approval (see :func:`decide`); current once the quorum is reached."""
+    decide(actor, version, "approve")
+    return version
+
+
+def reject(actor: User, version: RoleProfileVersion, reason: str) -> RoleProfileVersion:
+    """A board member's rejection with its reason (see :func:`decide`)."""
+    decide(actor, version, "reject", reason)
     return version
 
 
@@ -828,20 +1115,175 @@ def withdraw(actor: User, version: RoleProfileVersion) -> RoleProfileVersion:
     return version
 
 
+def set_approval_quorum(actor: User, engagement: Engagement, quorum: int) -> Engagement:
+    """Who approves the role profile: any one board member (1) or a quorum of N.
+
+    Staff set it; not while a proposal waits, so the rule cannot change under
+    a decision in progress. N may not exceed the engagement's board members.
+    """
+    if actor.role not in ("recruiter", "admin"):
+        raise PermissionDeniedError("Only the firm's recruiters and administrators set this.")
+    pending = proposal(engagement)
+    if pending is not None:
+        raise ServiceError(
+            f"Proposal v{pending.version} waits for the board; change who approves once it is "
+            "approved, rejected or withdrawn, so the rule does not change under a decision "
+            "in progress.",
+            field="quorum",
+        )
+    size = len(board_approvers(engagement))
+    if quorum < 1:
+        raise ServiceError("At least one board member must approve.", field="quorum")
+    if quorum > 1 and quorum > size:
+        raise ServiceError(
+            f"This engagement has {size} board member{'s' if size != 1 else ''} who can approve; "
+            f"a quorum of {quorum} could never be reached. Add board members first, or "
+            "choose a smaller quorum.",
+            field="quorum",
+        )
+    before = int(engagement.approval_quorum or 1)
+    if before == quorum:
+        return engagement
+    engagement.approval_quorum = quorum
+    db.session.flush()
+    audit.record(
+        engagement.organisation_id,
+        actor.id,
+        "profile.approval_rule",
+        "engagement",
+        engagement.id,
+        quorum=quorum,
+        before=before,
+    )
+    return engagement
+
+
+def rule_text(quorum: int) -> str:
+    """The approval rule in words."""
+    return "any one board member" if quorum <= 1 else f"a quorum of {quorum} board members"
+
+
+# ------------------------------------------------------------ notices
+def notify(actor: User, version: RoleProfileVersion, event: str, link: str, **context: Any) -> int:
+    """E-mail the people a profile event concerns (never the actor); the number sent.
+
+    ``event``: "propose" tells the board members; "decision" (one member's
+    decision, the proposal still open), "adopted" and "rejected" tell the
+    proposer, the board members and the engagement's recruiters. Nothing is
+    sent when e-mail is not configured; SMTP failures are logged, not raised.
+    """
+    if not mail.is_configured():
+        return 0
+    engagement = db.session.get(Engagement, version.engagement_id)
+    board = board_approvers(engagement)
+    people: list[User] = list(board)
+    if event != "propose":
+        proposer = db.session.get(User, version.created_by_id) if version.created_by_id else None
+        if proposer is not None and proposer.is_enabled:
+            people.append(proposer)
+        people += engagement_service.member_users(engagement, "recruiter")
+    seen: set[int] = {actor.id}
+    recipients = []
+    for person in people:
+        if person.id not in seen:
+            seen.add(person.id)
+            recipients.append(person)
+    if not recipients:
+        return 0
+    profile = RoleProfile.from_dict(version.data)
+    counted = tally(version)
+    subjects = {
+        "propose": f"Role profile v{version.version} waits for the board's approval",
+        "decision": f"{actor.name} decided on role profile v{version.version}",
+        "adopted": f"Role profile v{version.version} is approved and ranks the candidates",
+        "rejected": f"Role profile v{version.version} was rejected",
+    }
+    subject = f"{engagement.client_name} · {engagement.role_title}: {subjects[event]}"
+    body = render_template(
+        "email/profile_notice.txt",
+        event=event,
+        actor=actor,
+        engagement=engagement,
+        version=version,
+        profile=profile,
+        tally=counted,
+        rule=rule_text(counted.needed),
+        link=link,
+        **context,
+    )
+    return mail.send_profile_notice(recipients, subject, body)
+
+
+# ------------------------------------------------------------ the state
+@dataclass(frozen=True)
+class ProfileState:
+    """The profile in use and the proposal waiting, as every page describes them."""
+
+    current: RoleProfileVersion | None
+    current_profile: RoleProfile | None
+    in_use: str
+    pending: RoleProfileVersion | None
+    pending_profile: RoleProfile | None
+    pending_tally: Tally | None
+
+
+def version_text(version: RoleProfileVersion, approved_by: str | None = None) -> str:
+    """One version in words, never calling a default 'approved'."""
+    profile = RoleProfile.from_dict(version.data)
+    if version.status == "default":
+        name = ARCHETYPE_NAMES.get(profile.archetype or "", profile.name)
+        when = (
+            "set at creation"
+            if version.version == 1
+            else f"set on {version.created_at.strftime('%d %b %Y')}"
+        )
+        return f"v{version.version} {name} default weights, {when}; not approved by the board"
+    if version.status == "approved" and version.approved_at is not None:
+        who = approved_by or "a board member"
+        return (
+            f"v{version.version} {profile.name} — approved by {who} on "
+            f"{version.approved_at.strftime('%d %b %Y')}"
+        )
+    return f"v{version.version} {profile.name} ({version.status})"
+
+
+def profile_state(engagement: Engagement) -> ProfileState:
+    """What ranks the candidates now, and what waits for the board."""
+    current = profiles.current_version(engagement)
+    approver = None
+    if current is not None and current.approved_by_id:
+        user = db.session.get(User, current.approved_by_id)
+        approver = user.name if user else None
+    pending = proposal(engagement)
+    return ProfileState(
+        current,
+        RoleProfile.from_dict(current.data) if current else None,
+        version_text(current, approver) if current else "no role profile yet",
+        pending,
+        RoleProfile.from_dict(pending.data) if pending else None,
+        tally(pending) if pending else None,
+    )
+
+
 @dataclass
 class HistoryRow:
     version: RoleProfileVersion
     profile: RoleProfile
     created_by: str | None
     approved_by: str | None
+    decisions: list[tuple[ProfileDecision, str]] = field(default_factory=list)
 
     @property
     def approved_at(self) -> datetime | None:
         return self.version.approved_at
 
+    @property
+    def text(self) -> str:
+        return version_text(self.version, self.approved_by)
+
 
 def history(engagement: Engagement) -> list[HistoryRow]:
-    """Every profile version, newest first, with who proposed and who approved it."""
+    """Every profile version, newest first, with who proposed it and who decided."""
     versions = list(
         db.session.scalars(
             select(RoleProfileVersion)
@@ -856,12 +1298,14 @@ def history(engagement: Engagement) -> list[HistoryRow]:
         if user_ids
         else {}
     )
+    decided = decisions_of([v.id for v in versions])
     return [
         HistoryRow(
             v,
             RoleProfile.from_dict(v.data),
             names.get(v.created_by_id) if v.created_by_id else None,
             names.get(v.approved_by_id) if v.approved_by_id else None,
+            decided[v.id],
         )
         for v in versions
     ]

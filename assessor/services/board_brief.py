@@ -31,12 +31,10 @@ from assessor.models import (
     Assignment,
     CandidateStanding,
     Engagement,
-    RoleProfileVersion,
     Survey,
     SurveyRelease,
-    User,
 )
-from assessor.services import board, profiles
+from assessor.services import board
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 from scoring.profiles import CLUSTER_SCALES, CLUSTERS, RoleProfile
 
@@ -153,29 +151,39 @@ class RoleBriefData:
     job: dict[str, Any]
     interim: InterimAdvice
     profile_label: str
+    #: what ranks the candidates now, in words (a default is never called approved)
+    in_use_label: str = ""
+    #: the proposal waiting for the board, with its approvals so far, if any
+    pending_label: str | None = None
     cluster_names: dict[str, str] = field(default_factory=dict)
     scale_names: dict[str, str] = field(default_factory=dict)
 
 
-def _profile_for_brief(engagement: Engagement, view: board.BoardView) -> tuple[RoleProfile, str]:
-    """The profile the brief describes: the board's approved current version, else its
-    pending proposal, else what the board's answers imply."""
-    current = profiles.current_version(engagement)
-    if current is not None and current.source == "board":
-        return RoleProfile.from_dict(current.data), _label(current, "approved, in use")
-    pending = board.proposal(engagement)
-    if pending is not None:
-        return RoleProfile.from_dict(pending.data), _label(pending, "proposed, awaiting approval")
-    return board.profile_from_view(view), "not yet proposed (computed from the answers)"
+def _profile_for_brief(
+    engagement: Engagement, view: board.BoardView, state: board.ProfileState
+) -> tuple[RoleProfile, str]:
+    """The profile whose weights the brief prints: the board-approved one in use, else
+    the proposal waiting for the board, else what the board's answers imply.
+
+    A default profile set at creation is in use but nobody approved it, so the
+    brief never presents it as the board's decision.
+    """
+    current = state.current
+    if current is not None and current.status == "approved":
+        return RoleProfile.from_dict(current.data), f"Role profile {state.in_use}, in use"
+    if state.pending is not None and state.pending_tally is not None:
+        return RoleProfile.from_dict(state.pending.data), _pending_label(state)
+    return board.profile_from_view(view), "the board's answers (not yet proposed as a profile)"
 
 
-def _label(version: RoleProfileVersion, state: str) -> str:
-    who = ""
-    if version.approved_by_id:
-        user = db.session.get(User, version.approved_by_id)
-        when = version.approved_at.strftime("%d %b %Y") if version.approved_at else ""
-        who = f" by {user.name if user else 'a board user'} on {when}"
-    return f"Role profile v{version.version}, {state}{who}"
+def _pending_label(state: board.ProfileState) -> str:
+    pending, tally = state.pending, state.pending_tally
+    assert pending is not None and tally is not None
+    name = RoleProfile.from_dict(pending.data).name
+    return (
+        f"Role profile v{pending.version} ({name}), proposed: waits for the board, "
+        f"{tally.approvals} of {tally.needed} approvals"
+    )
 
 
 def _modal(
@@ -359,7 +367,8 @@ def brief_data(engagement: Engagement, generated_on: date | None = None) -> Role
         return None
     instrument = questionnaires.latest("role_scope")
     scope = view.scope
-    profile, label = _profile_for_brief(engagement, view)
+    state = board.profile_state(engagement)
+    profile, label = _profile_for_brief(engagement, view, state)
     recommended = scope.recommended
     functions = _functions(instrument, view.answers)
     members = []
@@ -425,6 +434,8 @@ def brief_data(engagement: Engagement, generated_on: date | None = None) -> Role
         job=_job_spec(engagement, profile, functions, len(view.completed)),
         interim=interim_advice(engagement, view),
         profile_label=label,
+        in_use_label=state.in_use,
+        pending_label=_pending_label(state) if state.pending is not None else None,
         cluster_names=names,
         scale_names=board.scale_names(),
     )

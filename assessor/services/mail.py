@@ -6,9 +6,13 @@ link for the recruiter to send themselves.
 
 from __future__ import annotations
 
+import logging
 import smtplib
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from typing import Any
 
 from flask import current_app, render_template
 
@@ -23,9 +27,29 @@ from assessor.models import (
     User,
 )
 
+log = logging.getLogger(__name__)
+
+#: What :func:`connect` reads from the configuration.
+CONNECTION_SETTINGS = (
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_TIMEOUT",
+    "MAIL_USE_SSL",
+    "MAIL_USE_TLS",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+)
+
 
 def is_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def connection_settings() -> dict[str, Any]:
+    """The SMTP settings as configured, taken while the app context is alive, for a
+    message sent once the response is out (when there is no app context any more)."""
+    config = current_app.config
+    return {key: config[key] for key in CONNECTION_SETTINGS if key in config}
 
 
 def send_invitation(
@@ -102,9 +126,51 @@ def send_survey_invitation(
     return True
 
 
-def connect() -> smtplib.SMTP:
-    """An open SMTP session as configured (TLS and login done); the caller closes it."""
-    config = current_app.config
+def send_profile_notice(recipients: Sequence[User], subject: str, body: str) -> int:
+    """E-mail a role-profile event to each recipient, one message each; the number sent.
+
+    Nothing is sent when e-mail is not configured. A notice is a courtesy: the
+    decision it reports is already made, so an SMTP failure is logged and the
+    rest of the recipients still get theirs, and the request never fails over it.
+    """
+    if not is_configured():
+        return 0
+    sender = formataddr(("CCO Assessor", current_app.config.get("MAIL_FROM", "no-reply@localhost")))
+    sent = 0
+    connection: smtplib.SMTP | None = None
+    try:
+        connection = connect()
+        for user in recipients:
+            if not user.email:
+                continue
+            message = EmailMessage()
+            message["Subject"] = subject
+            message["From"] = sender
+            message["To"] = formataddr((user.name or "", user.email))
+            message["Message-ID"] = make_msgid(domain="cco-assessor")
+            message.set_content(body)
+            try:
+                connection.send_message(message)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+                log.warning("Profile notice to user %s failed: %s", user.id, type(exc).__name__)
+            else:
+                sent += 1
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("Profile notices stopped after %s sent: %s", sent, type(exc).__name__)
+    finally:
+        if connection is not None:
+            with suppress(smtplib.SMTPException, OSError):
+                connection.quit()
+    return sent
+
+
+def connect(settings: Mapping[str, Any] | None = None) -> smtplib.SMTP:
+    """An open SMTP session as configured (TLS and login done); the caller closes it.
+
+    ``settings`` (from :func:`connection_settings`) stand in for the app's config
+    outside an app context.
+    """
+    config = current_app.config if settings is None else settings
     host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25))
     timeout = float(config.get("MAIL_TIMEOUT", 10))
     smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
@@ -120,15 +186,22 @@ def connect() -> smtplib.SMTP:
     return smtp
 
 
-def _send(message: EmailMessage) -> None:
-    with connect() as smtp:
+def _send(message: EmailMessage, settings: Mapping[str, Any] | None = None) -> None:
+    with connect(settings) as smtp:
         smtp.send_message(message)
 
 
-def send_password_reset(user: User, link: str) -> bool:
-    """E-mail a staff user their single-use reset link; False when e-mail is not configured."""
+def deliver(message: EmailMessage, settings: Mapping[str, Any]) -> None:
+    """Send a message composed earlier, with no app context (after the response);
+    SMTP errors propagate for the caller to log."""
+    _send(message, settings)
+
+
+def password_reset_message(user: User, link: str) -> EmailMessage | None:
+    """A staff user's e-mail with their single-use reset link, composed in the request
+    and sent by :func:`deliver` once the answer is out; None when e-mail is not configured."""
     if not is_configured():
-        return False
+        return None
     message = EmailMessage()
     message["Subject"] = "Reset your CCO Assessor password"
     message["From"] = formataddr(
@@ -137,5 +210,4 @@ def send_password_reset(user: User, link: str) -> bool:
     message["To"] = formataddr((user.name, user.email))
     message["Message-ID"] = make_msgid(domain="cco-assessor")
     message.set_content(render_template("email/password_reset.txt", user=user, link=link))
-    _send(message)
-    return True
+    return message

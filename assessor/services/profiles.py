@@ -1,4 +1,10 @@
-"""Role profiles of an engagement: versioned, never edited, one current."""
+"""Role profiles of an engagement: versioned, never edited, one current.
+
+Only the version set when an engagement is created goes in directly (an
+archetype's default weights, status "default", approved by nobody); every
+later change is a proposal the engagement's board approves
+(:mod:`assessor.services.board`).
+"""
 
 from __future__ import annotations
 
@@ -35,9 +41,17 @@ def versions(engagement: Engagement) -> list[RoleProfileVersion]:
 
 
 def set_profile(
-    actor: User | None, engagement: Engagement, profile: RoleProfile, note: str = ""
+    actor: User | None,
+    engagement: Engagement,
+    profile: RoleProfile,
+    note: str = "",
+    status: str = "default",
 ) -> RoleProfileVersion:
-    """Make ``profile`` the engagement's current profile as a new version."""
+    """Make ``profile`` the engagement's current profile as a new version at once.
+
+    For the engagement's starting profile (and tools that rebuild one): it is
+    never recorded as approved, since no board member approved it.
+    """
     latest = db.session.scalar(
         select(func.max(RoleProfileVersion.version)).where(
             RoleProfileVersion.engagement_id == engagement.id
@@ -55,6 +69,7 @@ def set_profile(
         data=profile.to_dict(),
         source=profile.source,
         note=note,
+        status=status,
         is_current=True,
         created_by_id=actor.id if actor else None,
     )
@@ -74,7 +89,7 @@ def set_profile(
 
 
 def set_archetype(actor: User | None, engagement: Engagement, archetype: str) -> RoleProfileVersion:
-    """Use an archetype's documented default weights and minima."""
+    """Use an archetype's documented default weights and minima (status "default")."""
     if archetype not in ARCHETYPES:
         raise ServiceError(f"Unknown archetype '{archetype}'.", field="archetype")
     try:

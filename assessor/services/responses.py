@@ -237,7 +237,11 @@ def save_page(
 #: Built once; the values come as parameters (see ``_claim_open``).
 _CLAIM_OPEN = (
     update(Assignment)
-    .where(Assignment.id == bindparam("claim_id"), Assignment.submitted_at.is_(None))
+    .where(
+        Assignment.id == bindparam("claim_id"),
+        Assignment.submitted_at.is_(None),
+        Assignment.erased_at.is_(None),
+    )
     .values(
         current_section=bindparam("claim_section"),
         started_at=func.coalesce(Assignment.started_at, bindparam("claim_now")),
@@ -251,7 +255,8 @@ def _claim_open(assignment: Assignment, section_key: str, now: Any) -> None:
     """Mark progress only while the questionnaire is open, in one conditional UPDATE.
 
     The UPDATE also takes the row lock that ``submit`` needs, so a page can
-    never be saved into an assessment that was submitted in the meantime.
+    never be saved into an assessment that was submitted, or erased, in the meantime
+    (the caller's row may predate either; the database's row is what counts).
     RETURNING hands back what changed, so nothing is read again.
     """
     was_invited = assignment.status == "invited"

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, select
 
+from assessor import MAX_DATABASE_ID
 from assessor.extensions import db
 from assessor.services.errors import NotFoundError
 
@@ -31,11 +32,15 @@ def get_owned(model: type[T], object_id: Any, organisation_id: int) -> T:
     """The object if it exists and belongs to the organisation; NotFoundError otherwise.
 
     Another firm's object answers exactly like a missing one, so ids leak nothing.
+    An id outside the INTEGER range is missing too, before PostgreSQL can refuse it
+    with an out-of-range error (a 500) for a form field or a query string.
     """
     try:
         key = int(object_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise NotFoundError(f"No such {model.__name__.lower()}.") from None
+    if not -MAX_DATABASE_ID - 1 <= key <= MAX_DATABASE_ID:
+        raise NotFoundError(f"No such {model.__name__.lower()}.")
     params = {"owned_id": key, "owned_organisation": organisation_id}
     obj = db.session.scalar(_owned_statement(model), params)
     if obj is None:

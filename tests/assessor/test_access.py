@@ -1,7 +1,11 @@
 """Access rules, proved by walking ``app.url_map``: a route added later is covered too.
 
 - anonymous visitors are sent to the login page;
-- a signed-in user whose role is not allowed gets 403;
+- a member of the engagement whose role is not allowed gets 403 (a client's viewer
+  or board member on the firm's staff actions, among others);
+- a user of the same firm who is a member of another engagement only (a board member
+  of another client, a recruiter on another search) gets 404 on every route of this
+  engagement, whatever their role;
 - another firm's objects answer 404, for every route that takes an id;
 - every state-changing request without a CSRF token is refused with 400;
 - every HTML response carries the security headers.
@@ -20,7 +24,7 @@ from werkzeug.routing import Rule
 
 from assessor.extensions import db
 from assessor.models import ROLES
-from assessor.services import invitations, profiles, surveys
+from assessor.services import engagements, invitations, profiles, surveys
 
 COVERAGE: dict[str, int] = {}
 
@@ -44,17 +48,25 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 @dataclass
 class World:
     params: dict[str, Any]
+    #: one member of the engagement per role (the admin is no member: admins see all)
     users: dict[str, Any]
     outsider: Any
+    #: per role, a user of the same firm who is a member of another engagement only
+    neighbours: dict[str, Any]
 
 
 @pytest.fixture
-def world(app: Flask, make_user, completed) -> World:
+def world(app: Flask, make_user, make_engagement, completed) -> World:
     recruiter, engagement, (strong, _weak) = completed
     organisation = recruiter.organisation
-    users = {"recruiter": recruiter}
+    users = {"recruiter": recruiter, "admin": make_user("admin", organisation=organisation)}
     for role in ROLES:
-        users.setdefault(role, make_user(role, organisation=organisation))
+        if role not in users:
+            users[role] = make_user(role, member_of=engagement)
+    other = make_engagement(
+        owner=make_user("recruiter", organisation=organisation), client_name="Marlow Rail"
+    )
+    neighbours = {role: make_user(role, member_of=other) for role in ROLES if role != "admin"}
     survey = surveys.open_round(users["consultant"], engagement, title="Round 1")
     version = profiles.current_version(engagement)
     board_member = invitations.invite(
@@ -69,9 +81,12 @@ def world(app: Flask, make_user, completed) -> World:
         "token": invitations.link_token(board_member),
         "section_key": "scope",
         "user_id": users["board"].id,
+        "member_id": next(
+            m.id for m, u in engagements.members(engagement) if u.id == users["viewer"].id
+        ),
     }
     outsider = make_user("admin")
-    return World(params, users, outsider)
+    return World(params, users, outsider, neighbours)
 
 
 def staff_rules(app: Flask) -> list[Rule]:
@@ -151,6 +166,45 @@ def test_wrong_role_is_403(app, client, auth, world):
         auth.logout()
     assert checked > 20
     COVERAGE["wrong_role_requests"] = checked
+
+
+def test_members_of_another_engagement_get_404_everywhere_in_this_one(app, client, auth, world):
+    """Same firm, other engagement (another client's board member, a recruiter on
+    another search): every route of this engagement answers 404, never 403 or 200."""
+    checked = 0
+    for role, user in world.neighbours.items():
+        auth.login(user.email)
+        token = auth.csrf("/")
+        for rule in staff_rules(app):
+            if "engagement_id" not in rule.arguments:
+                continue
+            path = build(rule, world.params)
+            for method in methods(rule):
+                data = {"csrf_token": token} if method in UNSAFE else None
+                response = client.open(path, method=method, data=data)
+                assert response.status_code == 404, (role, method, path, response.status_code)
+                assert "Halden Utilities" not in response.get_data(as_text=True), (role, path)
+                check_headers(response)
+                checked += 1
+        for listing in ("/", "/engagements", "/engagements?q=halden"):
+            page = client.get(listing).get_data(as_text=True)
+            assert "Halden Utilities" not in page, (role, listing)
+            assert ("Marlow Rail" in page) == ("q=" not in listing), (role, listing)
+        auth.logout()
+    assert checked > 100
+    COVERAGE["other_engagement_requests"] = checked
+
+
+def test_every_engagement_route_is_guarded_by_membership(app):
+    """A route of one engagement without ``role_required`` would skip the membership
+    check: every such view must carry it (``allowed_roles`` is its mark)."""
+    unguarded = [
+        r.rule
+        for r in staff_rules(app)
+        if "engagement_id" in r.arguments
+        and not hasattr(app.view_functions[r.endpoint], "allowed_roles")
+    ]
+    assert unguarded == []
 
 
 def test_other_firms_objects_are_404(app, client, auth, world):

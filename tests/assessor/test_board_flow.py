@@ -88,13 +88,14 @@ def recruiter(make_user):
 
 
 @pytest.fixture
-def board_user(make_user, recruiter):
-    return make_user("board", organisation=recruiter.organisation)
+def engagement(make_engagement, recruiter):
+    return make_engagement(owner=recruiter, client_name="Halden Utilities")
 
 
 @pytest.fixture
-def engagement(make_engagement, recruiter):
-    return make_engagement(owner=recruiter, client_name="Halden Utilities")
+def board_user(make_user, engagement):
+    """A board member of the engagement: the people who approve its role profile."""
+    return make_user("board", member_of=engagement)
 
 
 def test_board_decides_scope_and_approves_the_profile(
@@ -215,7 +216,7 @@ def test_board_decides_scope_and_approves_the_profile(
     assert "v2" in history and "v1" in history and board_user.name in history
     assert "in use" in history and "Data first" in history
     actions = set(db.session.scalars(select(AuditEvent.action)))
-    assert {"profile.propose", "profile.adjust", "profile.approve"} <= actions
+    assert {"profile.propose", "profile.adjust", "profile.approve", "profile.adopt"} <= actions
     # An approved version is frozen.
     again = auth.post(adjust_url, form, form_page=f"/engagements/{engagement.id}/board")
     assert again.status_code == 400
@@ -269,7 +270,7 @@ def test_bad_judgement_values_are_rejected_clearly(app, auth, recruiter, engagem
 
 
 def test_roles_tenancy_and_csrf(app, client, auth, make_user, recruiter, engagement):
-    consultant = make_user("consultant", organisation=recruiter.organisation)
+    consultant = make_user("consultant", member_of=engagement)  # a member, not of the board
     auth.login(consultant.email)
     assert client.get(f"/engagements/{engagement.id}/board").status_code == 403
     auth.logout()

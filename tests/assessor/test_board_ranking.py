@@ -38,13 +38,14 @@ def recruiter(make_user):
 
 
 @pytest.fixture
-def board_user(make_user, recruiter):
-    return make_user("board", organisation=recruiter.organisation)
+def engagement(make_engagement, recruiter):
+    return make_engagement(owner=recruiter, client_name="Halden Utilities")
 
 
 @pytest.fixture
-def engagement(make_engagement, recruiter):
-    return make_engagement(owner=recruiter, client_name="Halden Utilities")
+def board_user(make_user, engagement):
+    """A board member of the engagement: the people who approve its role profile."""
+    return make_user("board", member_of=engagement)
 
 
 def completed_candidate(recruiter, engagement, name, trait, seed):

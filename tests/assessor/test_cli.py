@@ -104,7 +104,7 @@ def test_console_script_bad_argument_exits_1_with_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "Error: Invalid value for '--role': 'boss' is not one of 'admin', 'recruiter', "
-        "'board', 'consultant'."
+        "'consultant', 'board', 'viewer'."
     ]
     assert "Traceback" not in result.stderr
 

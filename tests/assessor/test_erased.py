@@ -354,3 +354,56 @@ def test_every_write_form_is_accepted_for_a_live_candidate(app, client, auth, er
                         break
             assert f"{method} {rule.rule}" in accepted, (method, rule.rule)
     assert len(accepted) >= 4
+
+
+def _answers_and_timings(assignment_id: int) -> tuple[int, int]:
+    return tuple(  # type: ignore[return-value]
+        db.session.scalar(
+            select(func.count()).select_from(model).where(model.assignment_id == assignment_id)
+        )
+        for model in (Answer, PageTiming)
+    )
+
+
+def test_a_tombstone_cannot_be_claimed_by_a_page_save(app, erased):
+    """The service itself refuses: the claim's conditional UPDATE skips an erased row,
+    so no view that forgets the check can write answers into a tombstone."""
+    before = snapshot(erased)
+    tomb = db.session.get(Assignment, erased.pending_id)
+    assert tomb.submitted_at is None  # erased half-way: only the erasure closes it
+    section = questionnaires.latest("cco_candidate").sections[0]
+    with pytest.raises(responses.AlreadySubmittedError):
+        responses.save_page(tomb, section, {section.items[0].key: "4"}, 20.0, strict=False)
+    db.session.rollback()
+    assert_unchanged(erased, before)
+
+
+def test_an_erasure_committed_while_a_page_was_being_answered_wins(app, erased):
+    """The participant's request loaded the row while it was live; the recruiter's
+    erasure committed before the page was saved. The claim asks the database's row."""
+    person = invitations.invite(
+        erased.recruiter, erased.engagement, "Racing Person", "racing@example.com"
+    )
+    responses.consent(person)
+    db.session.commit()
+    loaded = db.session.get(Assignment, person.id)
+    assert loaded.erased_at is None and loaded.status == "invited"
+    db.session.execute(
+        update(Assignment)
+        .where(Assignment.id == person.id)
+        .values(erased_at=utcnow(), status="erased", name=None, email=None, token_nonce="erased")
+        .execution_options(synchronize_session=False)
+    )
+    assert loaded.erased_at is None  # the loaded row is stale
+    section = questionnaires.latest("cco_candidate").sections[0]
+    with pytest.raises(responses.AlreadySubmittedError):
+        responses.save_page(loaded, section, {section.items[0].key: "4"}, 20.0, strict=False)
+    db.session.flush()
+    assert _answers_and_timings(person.id) == (0, 0)
+    row = db.session.execute(
+        select(Assignment.current_section, Assignment.started_at, Assignment.status).where(
+            Assignment.id == person.id
+        )
+    ).one()
+    assert tuple(row) == (None, None, "erased")
+    db.session.rollback()

@@ -155,3 +155,56 @@ def test_token_redaction_is_installed_once_on_the_werkzeug_logger():
         for existing in list(logger.filters):
             if isinstance(existing, RedactTokens):
                 logger.removeFilter(existing)
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements run from here on: a refused id must cause none."""
+    from sqlalchemy import event
+
+    from assessor.extensions import db
+
+    executed: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        executed.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield executed
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize(
+    "object_id",
+    [2**31, 2**31 + 5, 2**63, 10**30, -(2**31) - 1, -(10**30), "2147483648", str(10**30)],
+)
+def test_get_owned_refuses_ids_beyond_the_integer_range_without_a_query(
+    app, make_engagement, statements, object_id
+):
+    """A form field or query string can carry any id, not only a URL's ``<int:...>``:
+    PostgreSQL refuses one beyond INTEGER with a 500, SQLite beyond 64 bits."""
+    from assessor.models import Engagement
+    from assessor.services.errors import NotFoundError
+    from assessor.services.tenancy import get_owned
+
+    organisation_id = make_engagement().organisation_id
+    statements.clear()
+    with pytest.raises(NotFoundError, match="No such engagement"):
+        get_owned(Engagement, object_id, organisation_id)
+    assert statements == []
+
+
+def test_get_owned_still_looks_up_ids_inside_the_range(app, make_engagement, statements):
+    """The control: the range's ends are looked up (and absent), a real id is found."""
+    from assessor.models import Engagement
+    from assessor.services.errors import NotFoundError
+    from assessor.services.tenancy import get_owned
+
+    engagement = make_engagement()
+    engagement_id, organisation_id = engagement.id, engagement.organisation_id
+    for edge in (2**31 - 1, -(2**31)):
+        statements.clear()
+        with pytest.raises(NotFoundError):
+            get_owned(Engagement, edge, organisation_id)
+        assert [s for s in statements if "FROM engagement" in s], statements
+    assert get_owned(Engagement, str(engagement_id), organisation_id).id == engagement_id

@@ -76,7 +76,7 @@ def test_admin_form_no_longer_accepts_password12(client, auth, make_user):
     ):
         response = auth.post(
             "/admin/users",
-            {"name": "Nina", "email": "nina@example.com", "role": "board", "password": weak},
+            {"name": "Nina", "email": "nina@example.com", "role": "consultant", "password": weak},
         )
         assert response.status_code == 400
         assert message in response.get_data(as_text=True)
@@ -110,8 +110,12 @@ def test_cli_create_user_applies_the_policy(app, make_org):
 
 
 def ask(client, email: str):
+    """Ask as a browser does: the server sends the whole answer, then closes it
+    (``buffered``), which is when the reset e-mail goes out."""
     token = csrf_token_from(client.get("/forgot-password").get_data(as_text=True))
-    return client.post("/forgot-password", data={"email": email, "csrf_token": token})
+    return client.post(
+        "/forgot-password", data={"email": email, "csrf_token": token}, buffered=True
+    )
 
 
 def reset_path(smtp, address: str) -> str:
@@ -343,3 +347,72 @@ def test_reset_requests_are_limited_per_address_too(limited_app):
         )
         statuses.append(response.status_code)
     assert statuses == [200] * 5 + [429]
+
+
+# The reset e-mail goes out after the answer, so its timing tells nothing.
+
+
+@pytest.fixture
+def wire(app, monkeypatch):
+    """What happens on the wire for a POST, in order: the answer's body sent in full, the
+    server closing it, and every SMTP connection (with whether a request still ran)."""
+    from flask import has_request_context
+    from werkzeug.wsgi import ClosingIterator
+
+    from assessor.services import mail
+
+    events: list = []
+    inner = app.wsgi_app
+
+    def server(environ, start_response):
+        if environ["REQUEST_METHOD"] != "POST":  # the GET of the form
+            return inner(environ, start_response)
+        body = inner(environ, start_response)
+        chunks = list(body)
+        events.append("body sent")
+
+        def close():
+            events.append("closed")
+            if hasattr(body, "close"):
+                body.close()
+
+        return ClosingIterator(chunks, close)
+
+    original = mail.connect
+
+    def connect(*args, **kwargs):
+        events.append(("smtp connect", "in a request" if has_request_context() else "after it"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(app, "wsgi_app", server)
+    monkeypatch.setattr(mail, "connect", connect)
+    return events
+
+
+def test_the_reset_mail_is_sent_only_after_the_answer_was_sent(client, make_user, smtp, wire):
+    user = make_user("recruiter")
+    response = ask(client, user.email)
+    assert response.status_code == 200
+    # the whole body went out before any SMTP work
+    assert wire == ["body sent", "closed", ("smtp connect", "after it")]
+    assert [m["To"] for m in smtp.messages] == [f"{user.name} <{user.email}>"]
+    assert LINK_RE.search(smtp.messages[0].get_payload(decode=True).decode())
+
+
+def test_known_and_unknown_addresses_do_the_same_work_before_answering(
+    client, make_user, smtp, wire
+):
+    """Byte for byte the same answer (status, headers, body), and for neither any
+    SMTP work while the request runs: the only difference comes after the answer."""
+    user = make_user("recruiter")
+    answers = {}
+    for label, address in (("known", user.email), ("unknown", "nobody@example.com")):
+        wire.clear()
+        response = ask(client, address)
+        answers[label] = (response.status, sorted(response.headers.items()), response.get_data())
+        assert wire[0] == "body sent", wire  # no SMTP work while the request ran
+        answers[f"{label} after"] = wire[1:]
+    assert answers["known"] == answers["unknown"]
+    assert answers["known after"] == ["closed", ("smtp connect", "after it")]
+    assert answers["unknown after"] == ["closed"]
+    assert len(smtp.messages) == 1

@@ -1008,7 +1008,7 @@ def test_other_roles_are_refused(client, auth, make_user, consultant, engagement
     open_round(auth, engagement)
     survey = latest_round(engagement)
     auth.logout()
-    other = make_user(role, organisation=consultant.organisation)
+    other = make_user(role, member_of=engagement)
     auth.login(other.email)
     for path in (
         "",

@@ -96,7 +96,7 @@ def test_other_firms_candidate_is_404_and_board_role_is_403(client, auth, make_u
     ):
         assert client.get(path).status_code == 404, path
     auth.logout()
-    board = make_user("board", organisation=_recruiter.organisation)
+    board = make_user("board", member_of=engagement)
     auth.login(board.email)
     assert client.get(f"/engagements/{engagement.id}/candidates").status_code == 403
 

@@ -111,6 +111,16 @@ def post_setting(auth, engagement, setting, data):
     assert response.status_code == 302
 
 
+def board_approves(make_user, engagement):
+    """The recruiter's profile choice is a proposal: a board member of the engagement
+    approves it, which is when it re-ranks the candidates."""
+    member = make_user("board", member_of=engagement)
+    pending = board.proposal(db.session.get(Engagement, engagement.id))
+    assert pending is not None
+    board.approve(member, pending)
+    db.session.commit()
+
+
 def move(auth, engagement, assignment, action):
     page = f"/engagements/{engagement.id}/candidates/{assignment.id}"
     response = auth.post(f"{page}/move", {"action": action}, form_page=f"{page}/interview")
@@ -140,7 +150,7 @@ def world(completed, make_user):
     )
     db.session.add(proposal)
     db.session.commit()
-    board_user = make_user("board", organisation=recruiter.organisation)
+    board_user = make_user("board", member_of=engagement)
     return SimpleNamespace(**locals())  # world.invited, world.proposal, ...
 
 
@@ -276,7 +286,7 @@ def test_invited_and_revoked_candidates_show_at_once(client, auth, completed):
     assert count(html, "Invited") == 0
 
 
-def test_weight_and_profile_changes_show_the_new_fit(client, auth, completed):
+def test_weight_and_profile_changes_show_the_new_fit(client, auth, completed, make_user):
     """The rows show what a freshly built pool says, after each change of how fit is made."""
     recruiter, engagement, people = completed
     candidates.record_interview(recruiter, people[1], KIT, "Ines Board", TOP_RATINGS, "")
@@ -319,6 +329,8 @@ def test_weight_and_profile_changes_show_the_new_fit(client, auth, completed):
     _, test_only = shown()
     assert test_only == recomputed() and test_only["Weak Candidate"] != blended["Weak Candidate"]
     post_setting(auth, engagement, "profile", {"profile-archetype": "board_strategist"})
+    assert shown()[1] == test_only  # proposed only: the ranking waits for the board
+    board_approves(make_user, engagement)
     html, strategist = shown()
     assert "role profile v2" in html
     assert strategist == recomputed() and strategist != test_only
@@ -382,7 +394,7 @@ def test_engagements_never_see_each_others_rows(app, make_user, make_engagement)
         assert count(html, "All") == 3 and count(html, "Completed") == 2
 
 
-def test_a_superseded_chart_is_gone_after_a_change(client, auth, completed):
+def test_a_superseded_chart_is_gone_after_a_change(client, auth, completed, make_user):
     """The candidate page's charts are kept per candidate; a change that redraws them
     replaces the entry at once instead of keeping the old drawing beside it."""
     from assessor.blueprints import recruiter as recruiter_views
@@ -399,6 +411,7 @@ def test_a_superseded_chart_is_gone_after_a_change(client, auth, completed):
     assert radar in client.get(page).get_data(as_text=True)  # same inputs: kept
     assert cache._entries[strong.id][1] == (radar, bars)
     post_setting(auth, engagement, "profile", {"profile-archetype": "board_strategist"})
+    board_approves(make_user, engagement)
     second = client.get(page).get_data(as_text=True)
     assert len(cache) == 1 and cache.bytes == sum(len(p) for p in cache._entries[strong.id][1])
     assert radar not in second and radar not in cache._entries[strong.id][1]

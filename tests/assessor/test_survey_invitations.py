@@ -812,7 +812,7 @@ def test_posts_without_csrf_are_400(client, auth, consultant, engagement, smtp):
 def test_other_roles_are_refused(client, auth, make_user, consultant, engagement, role):
     survey = invitation_round(consultant, engagement)
     invite(consultant, survey, "ann@client.example")
-    other = make_user(role, organisation=consultant.organisation)
+    other = make_user(role, member_of=engagement)
     auth.login(other.email)
     for path in ("", "/print"):
         assert client.get(page_of(engagement, survey) + path).status_code == 403, path
