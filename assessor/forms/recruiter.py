@@ -14,13 +14,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from assessor.services.accounts import LINE_BREAKS
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 
 
 def single_line(form: FlaskForm, field: StringField) -> None:
     """Refuse line breaks in a name: it goes into the invitation e-mail's To header,
     where a CR or LF could add headers of its own."""
-    if any(ch in (field.data or "") for ch in "\r\n"):
+    if not LINE_BREAKS.isdisjoint(field.data or ""):
         raise ValidationError("Enter the name on one line (no line breaks).")
 
 

@@ -33,16 +33,17 @@ RESET_MAX_AGE_SECONDS = 3600
 PASSWORDS_DIFFER = "The two new passwords differ. Type the same one twice."
 #: Checked against when the e-mail is unknown, so timing does not reveal which accounts exist.
 _DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
-#: What ends a line for ``str.splitlines`` (CR, LF, VT, FF, FS, GS, RS, NEL, LS, PS): a name
-#: goes into e-mail headers (a reset link's To), where such a character could start a header.
+#: What ends a line for ``str.splitlines`` (CR, LF, VT, FF, FS, GS, RS, NEL, LS, PS): names
+#: go into e-mail headers (an invitation's or a reset link's To), where such a character
+#: could start a header of its own.
 LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-ONE_LINE_NAME = "Enter the name on one line (no line breaks)."
 
 
-def ensure_single_line(text: str, field: str = "name") -> None:
-    """Refuse a line break inside a name at input, before it can reach a mail header."""
+def ensure_single_line(text: str, field: str = "name", what: str = "the name") -> None:
+    """Refuse a line break inside a name at input, before it can reach a mail header
+    (a CR or LF there would add headers of its own)."""
     if not LINE_BREAKS.isdisjoint(text):
-        raise ServiceError(ONE_LINE_NAME, field=field)
+        raise ServiceError(f"Enter {what} on one line (no line breaks).", field=field)
 
 
 def normalise_email(email: str) -> str:

@@ -371,7 +371,7 @@ def search(
         .where(AuditEvent.organisation_id == user.organisation_id)
     )
     if engagement is not None:
-        pass
+        stmt = stmt.where(AuditEvent.engagement_id == engagement.id)
     if actor_id is not None:
         stmt = stmt.where(AuditEvent.actor_id == actor_id)
     if action_group is not None:

@@ -7,19 +7,15 @@ from sqlalchemy import func, select
 from assessor.extensions import db
 from assessor.models import Client, Engagement, User
 from assessor.services import audit
+from assessor.services.accounts import ensure_single_line
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned, scoped
 
-#: Characters that end a line somewhere (mail headers, CSV, PDFs): never in a name.
-LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-
 
 def one_line(value: str | None, field: str, what: str) -> str:
-    """``value`` stripped, refused if it holds a line break: names reach mail headers,
-    where a CR or LF would add headers of its own."""
+    """``value`` stripped, refused if it holds a line break (names reach mail headers)."""
     text = (value or "").strip()
-    if any(ch in LINE_BREAKS for ch in text):
-        raise ServiceError(f"Enter {what} on one line (no line breaks).", field=field)
+    ensure_single_line(text, field, what)
     return text
 
 

@@ -20,9 +20,9 @@ from assessor.models import (
     EngagementMember,
     User,
 )
-from assessor.services import audit, clients, profiles
+from assessor.services import accounts, audit, clients, profiles
 from assessor.services.errors import NotFoundError, ServiceError
-from assessor.services.tenancy import get_owned, scoped
+from assessor.services.tenancy import database_id, get_owned, scoped
 
 
 def create_engagement(
@@ -206,13 +206,7 @@ def add_member(actor: User, engagement: Engagement, user_id: object) -> User:
 def remove_member(actor: User, engagement: Engagement, member_id: object) -> User:
     """Take a member off the engagement; their sessions end, so the removal holds
     from their next request on (pages already open show nothing more)."""
-    from assessor.services import accounts
-
-    try:
-        key = int(str(member_id))
-    except ValueError:
-        raise NotFoundError("No such member.") from None
-    member = db.session.get(EngagementMember, key) if -(2**31) <= key < 2**31 else None
+    member = db.session.get(EngagementMember, database_id(member_id, "member"))
     if member is None or member.engagement_id != engagement.id:
         raise NotFoundError("No such member.")
     user = db.session.get(User, member.user_id)

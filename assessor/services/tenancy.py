@@ -28,20 +28,28 @@ def _owned_statement(model: type[T]) -> Select[tuple[T]]:
     )
 
 
+def database_id(object_id: Any, what: str) -> int:
+    """``object_id`` as a key the database can hold; NotFoundError ("No such <what>.")
+    for anything else, before PostgreSQL could refuse an out-of-range INTEGER with a 500."""
+    try:
+        key = int(object_id)
+    except (TypeError, ValueError, OverflowError):
+        raise NotFoundError(f"No such {what}.") from None
+    if not -MAX_DATABASE_ID - 1 <= key <= MAX_DATABASE_ID:
+        raise NotFoundError(f"No such {what}.")
+    return key
+
+
 def get_owned(model: type[T], object_id: Any, organisation_id: int) -> T:
     """The object if it exists and belongs to the organisation; NotFoundError otherwise.
 
     Another firm's object answers exactly like a missing one, so ids leak nothing.
-    An id outside the INTEGER range is missing too, before PostgreSQL can refuse it
-    with an out-of-range error (a 500) for a form field or a query string.
+    An id outside the INTEGER range is missing too (:func:`database_id`).
     """
-    try:
-        key = int(object_id)
-    except (TypeError, ValueError, OverflowError):
-        raise NotFoundError(f"No such {model.__name__.lower()}.") from None
-    if not -MAX_DATABASE_ID - 1 <= key <= MAX_DATABASE_ID:
-        raise NotFoundError(f"No such {model.__name__.lower()}.")
-    params = {"owned_id": key, "owned_organisation": organisation_id}
+    params = {
+        "owned_id": database_id(object_id, model.__name__.lower()),
+        "owned_organisation": organisation_id,
+    }
     obj = db.session.scalar(_owned_statement(model), params)
     if obj is None:
         raise NotFoundError(f"No such {model.__name__.lower()}.")

@@ -454,7 +454,7 @@ def test_pages_show_the_rest_with_a_bounded_number_of_queries(client, auth, comp
         rows_1, rows_2 = sentences(first), sentences(second)
         assert len(rows_1) == audit.PAGE_SIZE
         assert "?page=2" in first.get_data(as_text=True)
-        assert "page=3" not in second.get_data(as_text=True) or path == "/admin/audit"
+        assert "page=3" not in second.get_data(as_text=True)
         named = [s for s in rows_1 + rows_2 if "invited Person" in s]
         assert sorted(named) == sorted(
             f"{recruiter.name} invited {a.name} to the assessment." for a in invited
