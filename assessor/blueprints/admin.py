@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from assessor.forms.audit import filter_form
 from assessor.forms.auth import ClientForm, UserForm
+from assessor.forms.questionnaire import ActionForm
 from assessor.services import accounts, audit, clients
 from assessor.services.errors import ServiceError
 from assessor.web import role_required
@@ -77,6 +78,18 @@ def clients_page() -> Response | str | tuple[str, int]:
     return render_template(
         "admin/clients.html", form=form, clients=clients.list_clients(current_user.organisation_id)
     ), status
+
+
+@bp.route("/users/<int:user_id>/client", methods=["POST"])
+@role_required("admin")
+def set_client(user_id: int) -> Response:
+    """Give a board member or viewer their client (they are signed out; memberships of
+    other clients' engagements end)."""
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    user, client = clients.assign_client(current_user, user_id, request.form.get("client", ""))
+    flash(f"{user.name} now belongs to {client.name} and was signed out.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from assessor.extensions import db
-from assessor.models import Client, Engagement, User
+from assessor.models import CLIENT_ROLES, Client, Engagement, EngagementMember, User
 from assessor.services import audit
-from assessor.services.accounts import ensure_single_line
+from assessor.services.accounts import end_sessions, ensure_single_line
 from assessor.services.errors import ServiceError
 from assessor.services.tenancy import get_owned, scoped
 
@@ -71,3 +71,27 @@ def create_client(organisation_id: int, name: str, actor: User | None = None) ->
 def client_for(organisation_id: int, name: str, actor: User | None = None) -> Client:
     """The client of this name, created when the firm has none yet (new engagements)."""
     return find_client(organisation_id, name) or create_client(organisation_id, name, actor)
+
+
+def assign_client(actor: User, user_id: object, client_id: object) -> tuple[User, Client]:
+    """Set the client a board member or viewer belongs to (e.g. after an upgrade from
+    before clients). Their memberships of other clients' engagements end, and so do
+    their sessions, so nothing of another client stays open in a browser."""
+    user = get_owned(User, user_id, actor.organisation_id)
+    if user.role not in CLIENT_ROLES:
+        raise ServiceError(f"{user.name} is one of the firm's staff and has no client.")
+    client = get_client(actor.organisation_id, client_id)
+    if user.client_id == client.id:
+        return user, client
+    user.client_id = client.id
+    others = select(Engagement.id).where(Engagement.client_id != client.id)
+    db.session.execute(
+        delete(EngagementMember)
+        .where(EngagementMember.user_id == user.id, EngagementMember.engagement_id.in_(others))
+        .execution_options(synchronize_session=False)
+    )
+    end_sessions(user)
+    audit.record(
+        actor.organisation_id, actor.id, "user.client", "user", user.id, client=client.name
+    )
+    return user, client

@@ -161,7 +161,7 @@ def addable_users(engagement: Engagement) -> list[User]:
             User.is_enabled,
             User.role != "admin",
             User.id.not_in(already),
-            or_(User.client_id.is_(None), User.client_id == engagement.client_id),
+            or_(User.role.not_in(CLIENT_ROLES), User.client_id == engagement.client_id),
         )
         .order_by(User.role.in_(CLIENT_ROLES), func.lower(User.name))
     )
@@ -176,6 +176,11 @@ def add_member(actor: User, engagement: Engagement, user_id: object) -> User:
         raise ServiceError("Choose a person to add.", field="user_id") from None
     if user.role == "admin":
         raise ServiceError(f"{user.name} is an administrator and sees every engagement.")
+    if user.role in CLIENT_ROLES and user.client_id is None:
+        raise ServiceError(
+            f"{user.name} has no client yet: an administrator sets it under Users first.",
+            field="user_id",
+        )
     if user.client_id is not None and user.client_id != engagement.client_id:
         raise ServiceError(
             f"{user.name} belongs to another client and cannot join an engagement for "

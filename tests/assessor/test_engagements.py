@@ -223,3 +223,44 @@ def test_the_list_counts_every_participant_of_each_engagement(app, make_user, ma
     db.session.commit()
     counts = {e.client_name: n for e, n in engagements.list_engagements(recruiter)}
     assert counts == {"Busy": 5, "Quiet": 1}
+
+
+def test_an_admin_gives_a_board_user_their_client_and_other_clients_access_ends(
+    app, client, auth, make_user, make_engagement
+):
+    """A board user from before clients existed has none: they cannot join anything
+    until an admin sets it; setting it ends memberships elsewhere and their sessions."""
+    from assessor.services import engagements
+
+    owner = make_user("recruiter")
+    admin = make_user("admin", organisation=owner.organisation)
+    halden = make_engagement(owner=owner, client_name="Halden Utilities")
+    marlow = make_engagement(owner=owner, client_name="Marlow Rail")
+    board = make_user("board", member_of=marlow)
+    board.client_id = None  # as the upgrade leaves it
+    db.session.commit()
+    import pytest
+
+    from assessor.services.errors import ServiceError
+
+    with pytest.raises(ServiceError, match="has no client yet"):
+        engagements.add_member(owner, halden, board.id)
+    assert board not in engagements.addable_users(halden)
+
+    auth.login(admin.email)
+    page = "/admin/users"
+    response = auth.post(f"/admin/users/{board.id}/client", {"client": halden.client_id}, page)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert board.client_id == halden.client_id
+    assert [u.id for _m, u in engagements.members(marlow)] == [owner.id]  # Marlow access ended
+    assert board.session_version == 2
+    engagements.add_member(owner, halden, board.id)
+
+    response = auth.post(f"/admin/users/{owner.id}/client", {"client": halden.client_id}, page)
+    assert response.status_code == 400 and "has no client" in response.get_data(as_text=True)
+    response = auth.post(f"/admin/users/{board.id}/client", {"client": "nope"}, page)
+    assert response.status_code == 404
+    stranger = make_user("board")  # another firm's board user
+    response = auth.post(f"/admin/users/{stranger.id}/client", {"client": halden.client_id}, page)
+    assert response.status_code == 404

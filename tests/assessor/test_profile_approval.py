@@ -639,3 +639,63 @@ def test_role_brief_describes_the_profile_in_use_and_the_waiting_proposal(halden
     from assessor.reports.role_brief import build_role_brief
 
     assert build_role_brief(data)[:4] == b"%PDF"
+
+
+# ---------------------------------------------------------------------- migration
+def test_0007_stops_calling_directly_set_versions_approved(own_database):
+    """Versions stored as "approved" with no approver and not the board's were never
+    approved by anyone: 0007 makes them "default"; the board's approved ones stay."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from assessor.database import upgrade
+    from assessor.models import Client, Organisation, User
+
+    engine = create_engine(own_database)
+    upgrade(engine, "0006")
+    with Session(engine) as session:
+        org = Organisation(name="Firm", slug="firm-0007")
+        session.add(org)
+        session.flush()
+        client = Client(organisation_id=org.id, name="Halden Utilities")
+        approver = User(
+            organisation_id=org.id, email="b@example.com", name="B", password_hash="x", role="board"
+        )
+        session.add_all([client, approver])
+        session.flush()
+        engagement = Engagement(organisation_id=org.id, client_id=client.id, role_title="CCO")
+        session.add(engagement)
+        session.flush()
+        rows = [
+            (1, "default:operating_executive", "approved", False, None),
+            (2, "default:board_strategist", "approved", False, None),
+            (3, "board", "approved", True, approver.id),
+            (4, "board", "proposed", False, None),
+        ]
+        for number, source, status, current, approved_by in rows:
+            session.add(
+                RoleProfileVersion(
+                    engagement_id=engagement.id,
+                    version=number,
+                    data={},
+                    source=source,
+                    status=status,
+                    is_current=current,
+                    approved_by_id=approved_by,
+                )
+            )
+        session.commit()
+    upgrade(engine, "0007")
+    with Session(engine) as session:
+        statuses = session.execute(
+            select(RoleProfileVersion.version, RoleProfileVersion.status).order_by(
+                RoleProfileVersion.version
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in statuses] == [
+        (1, "default"),
+        (2, "default"),
+        (3, "approved"),
+        (4, "proposed"),
+    ]
