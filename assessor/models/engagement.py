@@ -109,9 +109,12 @@ class RoleProfileVersion(Base):
     data: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")
-    #: "approved" versions can be current; a board's "proposed" one waits for approval.
-    status: Mapped[str] = mapped_column(String(20), default="approved")
-    is_current: Mapped[bool] = mapped_column(default=True)
+    #: "default" (the archetype's weights set at creation, in use but approved by nobody),
+    #: "proposed" (waits for the engagement's board, ranks nobody), "approved", "rejected",
+    #: "superseded" or "withdrawn" (``services.board.PROFILE_STATUSES``). A new version is
+    #: a proposal unless its creator says otherwise, so no path can rank unapproved.
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    is_current: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

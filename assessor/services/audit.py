@@ -11,7 +11,7 @@ sensitive actions under page views of the log.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -95,7 +95,8 @@ ACTIONS: dict[str, str | tuple[str, ...]] = {
         "adjusted the proposed role profile",
     ),
     "profile.approve": (
-        "approved version {version} of the role profile ({approvals} of {quorum} approvals needed)",
+        "approved version {version} of the role profile (approval {approvals} of the "
+        "{quorum} needed)",
         "approved version {version} of the role profile",
         "approved the role profile",
     ),
@@ -105,6 +106,8 @@ ACTIONS: dict[str, str | tuple[str, ...]] = {
         "rejected the proposed role profile",
     ),
     "profile.adopt": (
+        "put version {version} of the role profile into use after {approvals} of "
+        "{quorum} required approvals",
         "put version {version} of the role profile into use",
         "put the approved role profile into use",
     ),
@@ -158,6 +161,10 @@ ACTIONS: dict[str, str | tuple[str, ...]] = {
     ),
     "user.disable": "disabled the account of {subject}",
     "user.enable": "re-enabled the account of {subject}",
+    "user.client": (
+        "made {subject} one of the people of the client {client}",
+        "changed the client {subject} belongs to",
+    ),
     "user.password_change": "changed their password",
     "user.password_reset_request": "asked for a password reset link for {subject}",
     "user.password_reset": "set a new password with a reset link",
@@ -326,10 +333,11 @@ class AuditRow:
 
 @dataclass
 class AuditPage:
+    """One page of rows, newest first; ``has_more`` says whether older ones follow."""
+
     rows: list[AuditRow]
     page: int
     has_more: bool
-    filters: dict[str, Any] = field(default_factory=dict)
 
 
 def search(
@@ -501,11 +509,9 @@ def _subject(
 
 
 def _kind(kind: str) -> str:
-    return (
-        kind.replace("_", " ")
-        if kind in ("candidate", "board_member", "interviewer")
-        else ("participant")
-    )
+    """How an erased participant is called: their kind, never who they were."""
+    known = ("candidate", "board_member", "interviewer")
+    return kind.replace("_", " ") if kind in known else "participant"
 
 
 def _may_open(viewer: User, endpoint: str) -> bool:

@@ -196,6 +196,22 @@ def test_the_board_proposal_and_an_adjusted_one_stay_proposals(halden):
     assert fresh(version).status == "proposed" and not fresh(version).is_current
 
 
+def test_a_proposal_with_decisions_no_longer_changes(client, auth, halden):
+    """An approval given to some weights must not carry over to other weights."""
+    recruiter, engagement, _people, first, _second, _viewer = halden
+    set_quorum(engagement, 2)
+    proposal = board.propose_archetype(recruiter, engagement, "board_strategist")
+    board.decide(first, proposal, "approve")
+    db.session.commit()
+    weights = {c: 100 / 6 for c in OPERATOR_WEIGHTS}
+    with pytest.raises(ServiceError, match="already decided"):
+        board.adjust(recruiter, fresh(proposal), weights, {}, "board_strategist")
+    auth.login(recruiter.email)
+    page = client.get(f"{board_page(engagement)}/profiles/{proposal.id}/adjust")
+    assert page.status_code == 400
+    assert fresh(proposal).data["archetype"] == "board_strategist"
+
+
 # ----------------------------------------------------------------- who decides
 @pytest.mark.parametrize("role", ["recruiter", "admin", "viewer", "consultant"])
 def test_only_the_engagements_board_members_decide(client, auth, halden, make_user, role):

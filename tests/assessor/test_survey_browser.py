@@ -21,13 +21,13 @@ def _invitation_link(live_server) -> str:
     """A personal link to round 2 of the demo engagement (round 1 is the demo's finished
     round), opened by invitation like every new round; one more person is invited each call."""
     from assessor.extensions import db
-    from assessor.models import Engagement, Survey, SurveyInvitation, User
+    from assessor.models import Client, Engagement, Survey, SurveyInvitation, User
     from assessor.services import survey_invitations, surveys
 
     with live_server.app.app_context():
         consultant = db.session.scalar(select(User).where(User.email == "consultant@demo.example"))
         engagement = db.session.scalar(
-            select(Engagement).where(Engagement.client_name == "Halden Utilities")
+            select(Engagement).join(Engagement.client).where(Client.name == "Halden Utilities")
         )
         survey = db.session.scalar(
             select(Survey).where(Survey.engagement_id == engagement.id, Survey.status == "open")
