@@ -300,18 +300,6 @@ def write(events: list[dict[str, Any]]) -> None:
     db.session.flush()
 
 
-def recent(organisation_id: int, limit: int = 200) -> list[tuple[AuditEvent, str | None]]:
-    """The organisation's latest events with the actor's name, newest first."""
-    stmt = (
-        select(AuditEvent, User.name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.organisation_id == organisation_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    )
-    return [(event, name) for event, name in db.session.execute(stmt)]
-
-
 # ----------------------------------------------------------------- reading
 
 

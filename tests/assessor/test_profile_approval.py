@@ -373,7 +373,9 @@ def test_a_removed_members_approval_stops_counting(halden, make_user):
     proposal = board.propose_archetype(recruiter, engagement, "board_strategist")
     board.decide(first, proposal, "approve")
     db.session.commit()
-    engagements.remove_member(recruiter, db.session.get(Engagement, engagement.id), first.id)
+    opened = db.session.get(Engagement, engagement.id)
+    (membership,) = [m for m, u in engagements.members(opened) if u.id == first.id]
+    engagements.remove_member(recruiter, opened, membership.id)
     db.session.commit()
     result = board.decide(second, fresh(proposal), "approve")
     db.session.commit()

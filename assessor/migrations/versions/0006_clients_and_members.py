@@ -177,7 +177,7 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("engagement_id", sa.Integer(), nullable=True))
         batch_op.create_index(
-            batch_op.f("ix_audit_event_engagement_id"), ["engagement_id"], unique=False
+            "ix_audit_event_engagement_created", ["engagement_id", "created_at"], unique=False
         )
     _place_audit_events()
 
@@ -248,7 +248,7 @@ def _place_audit_events() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_event_engagement_id"))
+        batch_op.drop_index("ix_audit_event_engagement_created")
         batch_op.drop_column("engagement_id")
     op.drop_index(op.f("ix_profile_decision_version_id"), table_name="profile_decision")
     op.drop_table("profile_decision")
