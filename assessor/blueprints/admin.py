@@ -6,10 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from assessor.forms.audit import filter_form
+from assessor.forms.audit import filtered_page
 from assessor.forms.auth import ClientForm, UserForm
 from assessor.forms.questionnaire import ActionForm
-from assessor.services import accounts, audit, clients
+from assessor.services import accounts, clients
 from assessor.services.errors import ServiceError
 from assessor.web import role_required
 
@@ -114,13 +114,7 @@ def enable_user(user_id: int) -> Response:
 def audit_log() -> tuple[str, int]:
     """The firm's whole trail as sentences, filtered by GET parameters (400 with the
     form's errors when one is wrong). Reading it is not audited, on purpose."""
-    form, engagement = filter_form(current_user, request.args)
-    page = None
-    if form.validate():
-        try:
-            page = audit.search(current_user, engagement=engagement, **form.filters())
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
+    form, page, engagement = filtered_page(current_user, request.args)
     return render_template(
         "admin/audit.html", form=form, page=page, engagement=engagement, query=form.query()
     ), (200 if page is not None else 400)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from assessor.forms.audit import filtered_page
 from assessor.forms.engagement import EngagementForm, MemberForm
 from assessor.forms.questionnaire import ActionForm
 from assessor.models import ROLES
@@ -104,17 +105,8 @@ def audit_trail(engagement_id: int) -> tuple[str, int]:
     """The engagement's own trail as sentences, filtered by GET parameters (400 with the
     form's errors when one is wrong). Reading it is not audited, on purpose: it would
     bury the sensitive actions under views of the trail."""
-    from assessor.forms.audit import filter_form
-    from assessor.services import audit
-
     engagement = current_engagement()
-    form, _engagement = filter_form(current_user, request.args, engagement)
-    page = None
-    if form.validate():
-        try:
-            page = audit.search(current_user, engagement=engagement, **form.filters())
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
+    form, page, _engagement = filtered_page(current_user, request.args, engagement)
     return render_template(
         "engagements/audit.html", engagement=engagement, form=form, page=page, query=form.query()
     ), (200 if page is not None else 400)

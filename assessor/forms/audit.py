@@ -13,7 +13,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 from assessor.models import Engagement, User
 from assessor.services import audit, engagements
 from assessor.services.audit import GROUPS, MAX_PAGE
-from assessor.services.errors import NotFoundError
+from assessor.services.errors import NotFoundError, ServiceError
 
 #: The filter fields, the only query parameters carried on to the next page.
 FILTER_FIELDS = ("who", "what", "since", "until", "engagement", "candidate")
@@ -117,3 +117,18 @@ def filter_form(
             SelectChoice(str(i), name) for i, name in audit.candidates_of(engagement)
         ]
     return form, engagement
+
+
+def filtered_page(
+    user: User, args: MultiDict[str, str], engagement: Engagement | None = None
+) -> tuple[AuditFilterForm, audit.AuditPage | None, Engagement | None]:
+    """The filter form and the page of events it selects (None when a filter is wrong:
+    the form then holds the reasons), for the firm-wide and the engagement's trail."""
+    form, engagement = filter_form(user, args, engagement)
+    if not form.validate():
+        return form, None, engagement
+    try:
+        return form, audit.search(user, engagement=engagement, **form.filters()), engagement
+    except ServiceError as exc:
+        form.form_errors.append(exc.message)
+        return form, None, engagement
