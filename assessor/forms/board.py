@@ -23,7 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from assessor.forms.recruiter import InviteForm
+from assessor.forms.recruiter import InviteForm, single_line
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 from scoring.profiles import CLUSTERS, SCALES
 
@@ -33,7 +33,11 @@ class BoardInviteForm(InviteForm):
 
     name = StringField(
         "Board member's name",
-        validators=[DataRequired("Enter the board member's name."), Length(max=200)],
+        validators=[
+            DataRequired("Enter the board member's name."),
+            Length(max=200),
+            single_line,
+        ],
     )
 
 

@@ -117,6 +117,22 @@ def test_line_breaks_in_a_candidates_name_are_refused(
     assert "Enter the name on one line (no line breaks)." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("name", ["Bruno\r\nBcc: all@example.com", "Bruno\u2028Board"])
+def test_line_breaks_in_a_board_members_name_are_refused(
+    client, auth, make_user, make_engagement, name
+):
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter)
+    auth.login(recruiter.email)
+    response = auth.post(
+        f"/engagements/{engagement.id}/board/invite",
+        {"invite-name": name, "invite-email": "bruno@example.com"},
+        form_page=f"/engagements/{engagement.id}/board",
+    )
+    assert response.status_code == 400
+    assert "Enter the name on one line (no line breaks)." in response.get_data(as_text=True)
+
+
 def _werkzeug_record(request_line: str) -> logging.LogRecord:
     return logging.LogRecord(
         "werkzeug",
