@@ -6,9 +6,19 @@ the formulas, their sources, the missing-data rule and the defaults.
 
 from scoring.ahp import AHPResult, GroupAHPResult, analyse, best_revision, group_ahp
 from scoring.bands import Narrative, band_for, band_index, narrative
+from scoring.composite import Composite, combine
 from scoring.disclosure import Disclosure, Plan, isolating_combination, plan_publication
+from scoring.effectiveness import EffectivenessScores, score_effectiveness
 from scoring.errors import ScoringError
 from scoring.fairness import AdverseImpactResult, adverse_impact
+from scoring.faking import (
+    IndexEvidence,
+    Overclaiming,
+    overclaiming,
+    profile_elevation,
+    self_interview_discrepancy,
+    unlikely_virtues,
+)
 from scoring.fit import FitResult, compute_fit
 from scoring.key import ScoringKey, clear_key_cache, compile_key
 from scoring.matrix import answers_to_matrix, check_matrix, matrix_to_answers
@@ -37,15 +47,25 @@ from scoring.reliability import (
 )
 from scoring.rolescope import RoleScopeResult, score_role_scope
 from scoring.scales import ScaleScores, item_pool, pomp, required_items, score_scales
+from scoring.thurstonian import (
+    ForcedChoiceDesign,
+    ThurstonianScores,
+    design_from_desirability,
+)
 
 __all__ = [
     "AHPResult",
     "AdverseImpactResult",
+    "Composite",
     "Disclosure",
+    "EffectivenessScores",
     "FitResult",
+    "ForcedChoiceDesign",
     "GroupAHPResult",
+    "IndexEvidence",
     "Narrative",
     "NormScores",
+    "Overclaiming",
     "Plan",
     "QualityReport",
     "ReadinessResult",
@@ -56,6 +76,7 @@ __all__ = [
     "ScoreBand",
     "ScoringError",
     "ScoringKey",
+    "ThurstonianScores",
     "adverse_impact",
     "aggregate_readiness",
     "alpha_if_deleted",
@@ -66,12 +87,14 @@ __all__ = [
     "best_revision",
     "check_matrix",
     "clear_key_cache",
+    "combine",
     "compare_rounds",
     "compile_key",
     "compute_fit",
     "corrected_item_total",
     "cronbach_alpha",
     "default_profile",
+    "design_from_desirability",
     "group_ahp",
     "isolating_combination",
     "item_pool",
@@ -82,17 +105,22 @@ __all__ = [
     "norm_scores",
     "omega_from_cov",
     "one_factor",
+    "overclaiming",
     "pairwise_cov",
     "percentile_rank",
     "plan_publication",
     "pomp",
     "pool_reliability",
+    "profile_elevation",
     "published_sets",
     "required_items",
     "response_quality",
     "scale_reliability",
     "score_band",
+    "score_effectiveness",
     "score_role_scope",
     "score_scales",
+    "self_interview_discrepancy",
     "sten_from_z",
+    "unlikely_virtues",
 ]
