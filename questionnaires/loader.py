@@ -103,11 +103,20 @@ def available(*, root: Path | None = None) -> dict[str, list[int]]:
     return result
 
 
-def load(key: str, version: int | None = None, *, root: Path | None = None) -> Instrument:
-    """Instrument ``key`` at ``version`` (None: the latest).
+def load(
+    key: str,
+    version: int | None = None,
+    *,
+    root: Path | None = None,
+    include_drafts: bool = False,
+) -> Instrument:
+    """Instrument ``key`` at ``version`` (None: the latest published one).
 
-    Raises KeyError for an unknown key or version, ValidationError for an
-    invalid file.
+    A given ``version`` loads even when it is a draft (previews, stored answers);
+    without one, versions with ``status: draft`` are skipped unless
+    ``include_drafts``, so a version the app cannot render yet is never used
+    for invitations. Raises KeyError for an unknown key or version (or when
+    every version is a draft), ValidationError for an invalid file.
     """
     if version is not None and KEY_RE.match(key) and isinstance(version, int) and version > 0:
         # The common case (a participant's exact version, on every page): one stat
@@ -123,15 +132,23 @@ def load(key: str, version: int | None = None, *, root: Path | None = None) -> I
     if not found:
         raise KeyError(f"unknown instrument {key!r}")
     if version is None:
-        version = found[-1]
-    elif version not in found:
+        for number in reversed(found):
+            instrument = load_file((root or ROOT) / key / f"v{number}.yaml")
+            if include_drafts or not instrument.is_draft:
+                return instrument
+        raise KeyError(f"instrument {key!r} has only draft versions ({found})")
+    if version not in found:
         raise KeyError(f"instrument {key!r} has no version {version} (has {found})")
     return load_file((root or ROOT) / key / f"v{version}.yaml")
 
 
-def latest(key: str, *, root: Path | None = None) -> Instrument:
-    """The highest version of instrument ``key``."""
-    return load(key, None, root=root)
+def latest(key: str, *, root: Path | None = None, include_drafts: bool = False) -> Instrument:
+    """The highest published version of instrument ``key`` (drafts too with ``include_drafts``).
+
+    To publish a draft, remove ``status: draft`` from its file (or set
+    ``status: published``); the content hash does not change.
+    """
+    return load(key, None, root=root, include_drafts=include_drafts)
 
 
 #: Parsed narratives by (path, mtime, size, content hash of the instrument checked against).
@@ -256,6 +273,11 @@ def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, str] | FileReport]:
 
 
 def _latest_beside(folder: Path) -> Path | None:
+    """The highest version file in ``folder``, drafts included.
+
+    Narratives are checked against it (not only against the published latest) so that
+    publishing a draft can never leave the report text without a scale.
+    """
     numbered = [
         (int(m.group(1)), f)
         for f in folder.iterdir()

@@ -19,6 +19,26 @@ ITEM_TYPES: tuple[str, ...] = (
     "numeric",
     "text",
     "rating",
+    "forced_choice",
+    "effectiveness",
+    "familiarity",
+)
+#: "competency" scales feed fit and competency charts; "validity" scales (faking and
+#: careless-responding indices such as overclaiming) never do.
+SCALE_KINDS: tuple[str, ...] = ("competency", "validity")
+#: Item families a competency composite may draw on (``Scale.sources``):
+#: forced-choice blocks, likert/rating items, situations (situational and
+#: effectiveness items) and the checklist.
+SOURCES: tuple[str, ...] = ("blocks", "ratings", "situations", "checklist")
+#: Default labels of a familiarity (overclaiming) item, answered 0..6.
+FAMILIARITY_LABELS: tuple[str, ...] = (
+    "Never heard of it",
+    "Heard the name only",
+    "Vaguely familiar",
+    "Know roughly what it is",
+    "Know it reasonably well",
+    "Know it well and have used it",
+    "Know it well enough to explain it to others",
 )
 #: The three recurring shapes of the CCO role (see the domain notes).
 ARCHETYPES: tuple[str, ...] = ("board_strategist", "operating_executive", "influence_leader")
@@ -29,6 +49,8 @@ ARCHETYPE_NAMES: Mapping[str, str] = {
 }
 #: Segment questions of anonymous surveys; stored as the respondent's segment.
 SEGMENTS: tuple[str, ...] = ("level", "department", "region")
+#: Publication status of a version: :func:`questionnaires.latest` never returns a draft.
+STATUSES: tuple[str, ...] = ("published", "draft")
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,16 @@ class Scale:
     name: str
     description: str
     cluster: str | None = None
+    #: "competency" or "validity" (see :data:`SCALE_KINDS`).
+    kind: str = "competency"
+    #: Explicit composite weights per source (see :data:`SOURCES`), summing to 1;
+    #: empty when the scorer's default weighting applies.
+    sources: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def is_validity(self) -> bool:
+        """Validity indices are reported to the assessor, never charted as competencies."""
+        return self.kind == "validity"
 
 
 @dataclass(frozen=True)
@@ -64,6 +96,28 @@ class Option:
     scores: Mapping[str, float] = field(default_factory=dict)
     archetypes: Mapping[str, float] = field(default_factory=dict)
     points: float | None = None
+    #: Effectiveness items: the expert key on 1..``Item.points`` and why.
+    effectiveness: float | None = None
+    rationale: str | None = None
+    #: Checklist: this option ("None of these") may not be ticked with any other.
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a forced-choice block.
+
+    ``desirability`` is the rated social desirability on 1..9: statements of a
+    block are matched on it so that no statement is the obvious "good" answer.
+    ``reverse`` marks a negatively keyed statement (choosing it as "most like
+    me" counts against its scale).
+    """
+
+    key: str
+    scale: str
+    text: str
+    desirability: float
+    reverse: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,13 +144,18 @@ class Condition:
 class Item:
     """One question. Which fields matter depends on ``type``.
 
-    - likert: ``scale``, ``reverse``, ``points`` (5 or 7), ``labels`` (one per point)
+    - likert: ``scale``, ``reverse``, ``points`` (2 to 11), ``labels`` (one per point)
     - situational: ``scenario``, ``options`` (3 to 5, each with ``scores``)
     - choice / multi: ``options`` (optional ``scores`` / ``archetypes``)
     - checklist: ``options`` with ``points``; optional ``scale`` they count toward
     - numeric: ``minimum``, ``maximum``, ``unit``
     - text: free text, never scored
     - rating: ``scale``, ``anchors`` (levels 1 to 5), ``questions`` to ask
+    - forced_choice: ``statements`` (exactly 3); answered [most_key, least_key]
+    - effectiveness: ``scenario``, ``points`` (4 to 7), ``labels``, ``scales``
+      (1 to 3 competencies) and ``options`` keyed with ``effectiveness``
+    - familiarity: ``scale`` (a validity scale), ``real`` (False for a foil),
+      ``points`` 7 and ``labels``; answered 0..6
     ``attention`` holds the expected answer of an attention check (such
     items are never scored); ``segment`` marks a segment question.
     """
@@ -120,17 +179,42 @@ class Item:
     attention: str | None = None
     segment: str | None = None
     help: str | None = None
+    statements: tuple[Statement, ...] = ()
+    #: Effectiveness items: the competencies the item measures.
+    scales: tuple[str, ...] = ()
+    #: Familiarity items: True for a real concept, False for a foil.
+    real: bool | None = None
 
     @property
     def is_scored(self) -> bool:
         """Whether answers to this item feed any scale or archetype."""
         if self.attention is not None or self.segment is not None or self.type == "text":
             return False
-        if self.type in ("likert", "rating"):
+        if self.type in ("likert", "rating", "checklist", "familiarity"):
             return self.scale is not None
-        if self.type == "checklist":
-            return self.scale is not None
+        if self.type == "forced_choice":
+            return bool(self.statements)
+        if self.type == "effectiveness":
+            return bool(self.scales)
         return any(o.scores or o.archetypes for o in self.options)
+
+    @property
+    def exclusive_option(self) -> Option | None:
+        """The checklist option that must be chosen alone ("None of these"), if any."""
+        return next((o for o in self.options if o.exclusive), None)
+
+    @property
+    def best_option(self) -> Option | None:
+        """The option with the highest expert effectiveness key (effectiveness items)."""
+        keyed = [o for o in self.options if o.effectiveness is not None]
+        return max(keyed, key=lambda o: o.effectiveness or 0.0) if keyed else None
+
+    def statement(self, key: str) -> Statement:
+        """The forced-choice statement with ``key``; KeyError names the item when there is none."""
+        for st in self.statements:
+            if st.key == key:
+                return st
+        raise KeyError(f"item {self.key!r} has no statement {key!r}")
 
     def option(self, key: str) -> Option:
         """The option with ``key``; KeyError names the item when there is none."""
@@ -166,6 +250,9 @@ class Instrument:
     sections: tuple[Section, ...]
     content_hash: str
     source: str = ""
+    #: "published" (default) or "draft": :func:`questionnaires.latest` skips drafts,
+    #: so a new version can ship before the app can render it.
+    status: str = "published"
 
     def iter_items(self) -> Iterator[Item]:
         """Every item in questionnaire order."""
@@ -195,3 +282,12 @@ class Instrument:
     @property
     def cluster_keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.clusters)
+
+    @property
+    def competency_keys(self) -> tuple[str, ...]:
+        """Scales that enter fit and competency charts (validity indices left out)."""
+        return tuple(s.key for s in self.scales if s.kind == "competency")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"

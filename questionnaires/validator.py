@@ -22,8 +22,12 @@ from typing import Any
 from .model import (
     ARCHETYPES,
     AUDIENCES,
+    FAMILIARITY_LABELS,
     ITEM_TYPES,
+    SCALE_KINDS,
     SEGMENTS,
+    SOURCES,
+    STATUSES,
     Anchor,
     Cluster,
     Condition,
@@ -32,6 +36,7 @@ from .model import (
     Option,
     Scale,
     Section,
+    Statement,
 )
 from .problems import DocPath, Problem
 from .source import Document
@@ -40,13 +45,53 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Option keys may also start with a digit (``"1"``, ``"10_plus"``), but must be quoted in YAML.
 OPTION_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 FILE_RE = re.compile(r"^v([1-9][0-9]*)\.yaml$")
-LIKERT_POINTS = (5, 7)
+#: Likert items may have 2 to 11 points (labels: one per point).
+LIKERT_POINTS: tuple[int, ...] = tuple(range(2, 12))
 RATING_LEVELS = (1, 2, 3, 4, 5)
 #: Sane range of one option's contribution to a scale or archetype.
 SCORE_RANGE = (-5.0, 5.0)
 
 TOP_REQUIRED = ("key", "version", "title", "audience", "intro", "minutes", "scales", "sections")
-TOP_OPTIONAL = ("likert_labels", "clusters")
+TOP_OPTIONAL = ("likert_labels", "label_sets", "clusters", "status")
+SCALE_REQUIRED = ("key", "name", "description")
+SCALE_OPTIONAL = ("cluster", "kind", "sources")
+#: Composite weights of a scale (``sources``) must sum to 1 within this tolerance.
+SOURCES_TOLERANCE = 1e-6
+
+# Forced-choice blocks ("most like me" / "least like me").
+#: Statements per block.
+FC_STATEMENTS = 3
+#: Rated social desirability of a statement lies on this scale.
+DESIRABILITY_RANGE = (1.0, 9.0)
+#: Largest allowed desirability spread (max - min) within one block: wider, and the
+#: most desirable statement is the obvious "most like me", so the block is fakeable.
+FC_MAX_DESIRABILITY_SPREAD = 1.0
+#: Every competency measured by blocks appears in at least this many statements ...
+FC_MIN_STATEMENTS = 6
+#: ... and shares a block with at least this many distinct other competencies, so its
+#: score is not a comparison with one or two others only (ipsativity).
+FC_MIN_PARTNERS = 6
+
+# Effectiveness items (rate each option of a situation from very ineffective to very effective).
+EFFECTIVENESS_POINTS = (4, 7)
+EFFECTIVENESS_SCALES = (1, 3)
+EFFECTIVENESS_LABEL_ENDS = ("Very ineffective", "Very effective")
+#: The across-instrument shape checks below apply from this many effectiveness items on.
+EFFECTIVENESS_PATTERN_MIN_ITEMS = 4
+#: At most this share of effectiveness items may have their best-keyed option in the
+#: same position (first, second, ...): the best answer must not be findable by its place.
+BEST_POSITION_MAX_SHARE = 0.4
+#: At most this share of effectiveness items may have the longest option as the
+#: best-keyed one: the integrative "do everything" answer tends to be the longest.
+LONGEST_IS_BEST_MAX_SHARE = 1 / 3
+
+# Familiarity (overclaiming) items.
+#: Answers run 0 ("Never heard of it") .. 6 ("Know it well enough to explain it to others").
+FAMILIARITY_POINTS = len(FAMILIARITY_LABELS)
+#: Each overclaiming scale needs at least this many real concepts and foils
+#: (non-existent concepts), or the index is too noisy to read.
+FAMILIARITY_MIN_REAL = 6
+FAMILIARITY_MIN_FOILS = 3
 ITEM_COMMON = ("key", "type", "text", "required", "help", "show_if", "attention", "segment")
 #: Keys each item type adds to ITEM_COMMON: (required, optional).
 TYPE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -58,19 +103,45 @@ TYPE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "numeric": (("min", "max"), ("unit",)),
     "text": ((), ()),
     "rating": (("scale", "anchors", "questions"), ()),
+    "forced_choice": (("statements",), ()),
+    "effectiveness": (("scenario", "points", "labels", "scales", "options"), ()),
+    "familiarity": (("scale", "real"), ("labels",)),
+}
+STATEMENT_KEYS = (("key", "scale", "text", "desirability"), ("reverse",))
+#: The composite source each item type feeds (``Scale.sources``); choice, multi,
+#: numeric and text feed none.
+SOURCE_OF_TYPE = {
+    "forced_choice": "blocks",
+    "likert": "ratings",
+    "rating": "ratings",
+    "situational": "situations",
+    "effectiveness": "situations",
+    "checklist": "checklist",
 }
 #: Option keys per item type: (required, optional).
 OPTION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "situational": (("key", "text", "scores"), ()),
     "choice": (("key", "text"), ("scores", "archetypes")),
     "multi": (("key", "text"), ("scores", "archetypes")),
-    "checklist": (("key", "text", "points"), ()),
+    "checklist": (("key", "text", "points"), ("exclusive",)),
+    "effectiveness": (("key", "text", "effectiveness", "rationale"), ()),
 }
+OPTION_FIELDS = (
+    "key",
+    "text",
+    "scores",
+    "archetypes",
+    "points",
+    "exclusive",
+    "effectiveness",
+    "rationale",
+)
 OPTION_COUNTS: dict[str, tuple[int, int | None]] = {
     "situational": (3, 5),
     "choice": (2, None),
     "multi": (2, None),
     "checklist": (1, None),
+    "effectiveness": (3, 5),
 }
 ATTENTION_TYPES = ("likert", "choice", "situational")
 NARRATIVE_BAND_KEYS = ("key", "label", "min", "max")
@@ -115,8 +186,18 @@ def _fmt_num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+#: Top-level keys left out of the content hash: they do not change what was asked,
+#: so publishing a draft (``status``) keeps the hash its preview answers recorded.
+HASH_EXCLUDED = ("status",)
+
+
 def canonical_hash(data: Any) -> str:
-    """sha256 of the canonical JSON of a parsed document (sorted keys, no spaces)."""
+    """sha256 of the canonical JSON of a parsed document (sorted keys, no spaces).
+
+    Top-level :data:`HASH_EXCLUDED` keys are left out.
+    """
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k not in HASH_EXCLUDED}
 
     def norm(value: Any) -> Any:
         if isinstance(value, dict):
@@ -158,20 +239,29 @@ class _Checker:
         required: tuple[str, ...],
         optional: tuple[str, ...] = (),
         foreign: Mapping[str, str] | None = None,
+        *,
+        owner: str = "",
+        kind: str = "",
     ) -> None:
         """Unknown keys (with a suggestion) and missing required keys of a mapping.
 
         A required key that an unknown key looks like a typo of is not
-        reported again as missing.
+        reported again as missing. With ``owner`` (e.g. "item 'q3'") and ``kind``
+        (its type), an unknown key's message names both and lists the allowed
+        keys, so the author need not look the type up.
         """
         allowed = required + optional
+        prefix = f"{owner}: " if owner else ""
+        for_kind = f" for type {kind}" if kind else ""
+        listing = f"; allowed: {', '.join(allowed)}" if owner else ""
         typo_of: set[str] = set()
         for k in value:
             if k in allowed:
                 continue
             p = (*path, str(k))
             if foreign and k in foreign:
-                self.err(p, f"key {_q(k)} is not allowed on {foreign[k]}", key=True)
+                msg = f"{prefix}key {_q(k)} is not allowed on {foreign[k]}{listing}"
+                self.err(p, msg, key=True)
             elif value[k] is None and isinstance(k, str) and " " in k.strip():
                 msg = f"unknown key {_q(k)} (an unquoted comma inside {{...}}? quote the text)"
                 self.err(p, msg, key=True)
@@ -179,7 +269,7 @@ class _Checker:
                 close = difflib.get_close_matches(str(k), list(allowed), n=1, cutoff=0.6)
                 hint = f" (did you mean {_q(close[0])}?)" if close else ""
                 typo_of.update(c for c in close if c not in value)
-                self.err(p, f"unknown key {_q(k)}{hint}", key=True)
+                self.err(p, f"{prefix}unknown key {_q(k)}{for_kind}{hint}{listing}", key=True)
         for k in required:
             if k not in value and k not in typo_of:
                 self.err(path, f"missing required key {_q(k)}")
@@ -275,7 +365,21 @@ class _InstrumentChecker(_Checker):
         self.segments: dict[str, DocPath] = {}
         self.likert_labels: dict[int, list[Any]] = {}
         self.likert_declared: set[int] = set()  # declared, even if broken (no cascade)
+        self.label_sets: dict[str, list[str]] = {}  # valid named label sets
+        self.label_sets_declared: set[str] = set()  # declared, even if broken (no cascade)
         self.audience: str | None = None
+        self.scale_kinds: dict[str, str] = {}
+        #: scale -> (path of its ``sources``, the listed source keys), when given.
+        self.scale_sources: dict[str, tuple[DocPath, set[str]]] = {}
+        #: scale -> the sources (item families) that measure it.
+        self.measured_by: dict[str, set[str]] = {}
+        #: forced-choice blocks with three valid scales: (item path, scales).
+        self.fc_blocks: list[tuple[DocPath, list[str]]] = []
+        #: effectiveness items whose key is complete: (item key, item path, best index,
+        #: whether the best-keyed option is (one of) the longest).
+        self.eff_items: list[tuple[str, DocPath, int, bool]] = []
+        #: familiarity scale -> [real concepts, foils].
+        self.familiarity: dict[str, list[int]] = {}
 
     def run(self) -> None:
         data = self.doc.data
@@ -286,6 +390,8 @@ class _InstrumentChecker(_Checker):
         self.top(data)
         if "likert_labels" in data:
             self.check_likert_labels(data["likert_labels"])
+        if "label_sets" in data:
+            self.check_label_sets(data["label_sets"])
         if "clusters" in data:
             self.check_clusters(data["clusters"])
         if "scales" in data:
@@ -327,6 +433,16 @@ class _InstrumentChecker(_Checker):
                 )
         if "minutes" in data:
             self.integer(("minutes",), data["minutes"], 1)
+        if (
+            "status" in data
+            and self.string(("status",), data["status"])
+            and data["status"] not in STATUSES
+        ):
+            self.err(
+                ("status",),
+                f"unknown status {_q(data['status'])}{_suggest(data['status'], STATUSES)}; "
+                f"expected one of {', '.join(STATUSES)}",
+            )
 
     def check_likert_labels(self, value: Any) -> None:
         path: DocPath = ("likert_labels",)
@@ -335,11 +451,61 @@ class _InstrumentChecker(_Checker):
         for points, labels in value.items():
             p = (*path, str(points))
             if points not in LIKERT_POINTS or isinstance(points, bool):
-                self.err(p, f"likert_labels keys must be 5 or 7, got {_q(points)}", key=True)
+                self.err(
+                    p,
+                    f"likert_labels keys must be {LIKERT_POINTS[0]} to {LIKERT_POINTS[-1]}, "
+                    f"got {_q(points)}",
+                    key=True,
+                )
                 continue
             self.likert_declared.add(points)
             if self.labels(p, labels, points):
                 self.likert_labels[points] = labels
+
+    def check_label_sets(self, value: Any) -> None:
+        """Named label sets (``agree5``, ``frequency5``) that items choose with ``labels: name``."""
+        path: DocPath = ("label_sets",)
+        if not self.mapping(path, value):
+            return
+        for name, labels in value.items():
+            p = (*path, str(name))
+            if not isinstance(name, str) or not KEY_RE.match(name):
+                self.err(
+                    p,
+                    f"invalid label set name {_q(name)}: use lower-case letters, digits and "
+                    "underscores, starting with a letter",
+                    key=True,
+                )
+                continue
+            self.label_sets_declared.add(name)
+            if not self.listing(p, labels):
+                continue
+            low, high = LIKERT_POINTS[0], LIKERT_POINTS[-1]
+            if not low <= len(labels) <= high:
+                self.err(p, f"a label set needs {low} to {high} labels, got {len(labels)}")
+                continue
+            if all([self.string((*p, i), label) for i, label in enumerate(labels)]):
+                self.label_sets[name] = labels
+
+    def item_labels(self, path: DocPath, labels: Any, points: int) -> list[str] | None:
+        """``labels`` of an item: a list, or the name of a label set; the labels when valid."""
+        if isinstance(labels, str):
+            if labels not in self.label_sets_declared:
+                self.err(
+                    path,
+                    f"unknown label set {_q(labels)}{_suggest(labels, self.label_sets_declared)}",
+                )
+                return None
+            found = self.label_sets.get(labels)
+            if found is not None and len(found) != points:
+                self.err(
+                    path,
+                    f"label set {_q(labels)} has {len(found)} labels; "
+                    f"a {points}-point item needs {points}",
+                )
+                return None
+            return found
+        return labels if self.labels(path, labels, points) else None
 
     def labels(self, path: DocPath, labels: Any, points: int) -> bool:
         if not self.listing(path, labels):
@@ -375,9 +541,23 @@ class _InstrumentChecker(_Checker):
             p = (*path, i)
             if not self.mapping(p, scale):
                 continue
-            self.fields(p, scale, ("key", "name", "description"), ("cluster",))
-            if "key" in scale and self.key((*p, "key"), scale["key"]):
-                self.unique(self.scales, "scale", scale["key"], (*p, "key"))
+            self.fields(p, scale, SCALE_REQUIRED, SCALE_OPTIONAL)
+            key_ok = "key" in scale and self.key((*p, "key"), scale["key"])
+            if key_ok:
+                key_ok = self.unique(self.scales, "scale", scale["key"], (*p, "key"))
+            kind = scale.get("kind", "competency")
+            if "kind" in scale and self.string((*p, "kind"), kind) and kind not in SCALE_KINDS:
+                self.err(
+                    (*p, "kind"),
+                    f"unknown scale kind {_q(kind)}{_suggest(kind, SCALE_KINDS)}; "
+                    f"expected one of {', '.join(SCALE_KINDS)}",
+                )
+            if key_ok:
+                self.scale_kinds[scale["key"]] = kind if kind in SCALE_KINDS else "competency"
+            if "sources" in scale:
+                listed = self.sources((*p, "sources"), scale["sources"], kind)
+                if key_ok and listed is not None:
+                    self.scale_sources[scale["key"]] = ((*p, "sources"), listed)
             for k in ("name", "description"):
                 if k in scale:
                     self.string((*p, k), scale[k])
@@ -391,13 +571,58 @@ class _InstrumentChecker(_Checker):
                         f"unknown cluster {_q(cluster)}{_suggest(cluster, self.clusters)}",
                     )
 
-    def scale_ref(self, path: DocPath, value: Any) -> bool:
+    def sources(self, path: DocPath, value: Any, kind: Any) -> set[str] | None:
+        """Composite weights ``{source: weight}``; the listed sources when well formed."""
+        if kind == "validity":
+            self.err(path, "a validity scale has no composite sources (it never enters fit)")
+            return None
+        if not self.mapping(path, value):
+            return None
+        if not value:
+            self.err(path, "must not be empty")
+            return None
+        ok = True
+        for source, weight in value.items():
+            sp = (*path, str(source))
+            if source not in SOURCES:
+                self.err(
+                    sp,
+                    f"unknown source {_q(source)}{_suggest(source, SOURCES)}; "
+                    f"expected one of {', '.join(SOURCES)}",
+                    key=True,
+                )
+                ok = False
+            elif not self.number(sp, weight):
+                ok = False
+            elif not 0 < weight <= 1:
+                self.err(sp, f"a source weight must be in (0, 1], got {_fmt_num(weight)}")
+                ok = False
+        if not ok:
+            return None
+        total = sum(value.values())
+        if abs(total - 1) > SOURCES_TOLERANCE:
+            self.err(path, f"source weights must sum to 1, got {round(total, 9):g}")
+        return set(value)
+
+    def scale_ref(self, path: DocPath, value: Any, kind: str | None = None) -> bool:
+        """A reference to a declared scale (of ``kind``, when given)."""
         if not self.string(path, value):
             return False
         if value not in self.scales:
             self.err(path, f"unknown scale {_q(value)}{_suggest(value, self.scales)}")
             return False
+        actual = self.scale_kinds.get(value, "competency")
+        if kind is not None and actual != kind:
+            self.err(path, f"scale {_q(value)} is a {actual} scale; expected a {kind} scale")
+            return False
         return True
+
+    def measure(self, scale: str, kind: str) -> None:
+        """Record that an item of type ``kind`` measures ``scale``."""
+        self.used_scales.add(scale)
+        source = SOURCE_OF_TYPE.get(kind)
+        if source is not None:
+            self.measured_by.setdefault(scale, set()).add(source)
 
     # -- sections and items
     def collect_item_keys(self, sections: Any) -> None:
@@ -454,12 +679,15 @@ class _InstrumentChecker(_Checker):
             foreign = {
                 k: f"{kind} items" for r, o in TYPE_KEYS.values() for k in (*r, *o) if k not in own
             }
+            owner = f"item {_q(item['key'])}" if isinstance(item.get("key"), str) else "item"
             self.fields(
                 path,
                 item,
                 ("key", "type", "text", *required),
                 (*ITEM_COMMON[3:], *optional),
                 foreign,
+                owner=owner,
+                kind=kind,
             )
         else:
             every = {k for r, o in TYPE_KEYS.values() for k in (*r, *o)}
@@ -491,7 +719,7 @@ class _InstrumentChecker(_Checker):
     def item_likert(self, path: DocPath, item: dict[str, Any], info: _ItemInfo) -> None:
         scored = "attention" not in item
         if "scale" in item and self.scale_ref((*path, "scale"), item["scale"]) and scored:
-            self.used_scales.add(item["scale"])
+            self.measure(item["scale"], "likert")
         if "reverse" in item:
             self.boolean((*path, "reverse"), item["reverse"])
         points = item.get("points", 5)
@@ -499,10 +727,13 @@ class _InstrumentChecker(_Checker):
             if not self.integer((*path, "points"), points):
                 return
             if points not in LIKERT_POINTS:
-                self.err((*path, "points"), f"points must be 5 or 7, got {points}")
+                self.err(
+                    (*path, "points"),
+                    f"points must be {LIKERT_POINTS[0]} to {LIKERT_POINTS[-1]}, got {points}",
+                )
                 return
         if "labels" in item:
-            self.labels((*path, "labels"), item["labels"], points)
+            self.item_labels((*path, "labels"), item["labels"], points)
         elif points not in self.likert_declared:
             self.err(
                 path,
@@ -512,7 +743,7 @@ class _InstrumentChecker(_Checker):
 
     def item_rating(self, path: DocPath, item: dict[str, Any], info: _ItemInfo) -> None:
         if "scale" in item and self.scale_ref((*path, "scale"), item["scale"]):
-            self.used_scales.add(item["scale"])
+            self.measure(item["scale"], "rating")
         anchors = item.get("anchors")
         p = (*path, "anchors")
         if "anchors" in item and self.mapping(p, anchors):
@@ -558,8 +789,183 @@ class _InstrumentChecker(_Checker):
 
     def item_checklist(self, path: DocPath, item: dict[str, Any], info: _ItemInfo) -> None:
         if "scale" in item and self.scale_ref((*path, "scale"), item["scale"]):
-            self.used_scales.add(item["scale"])
+            self.measure(item["scale"], "checklist")
         self.options(path, item, info)
+        first: DocPath | None = None
+        for i, option in enumerate(item.get("options") or ()):
+            if not isinstance(option, dict) or "exclusive" not in option:
+                continue
+            op = (*path, "options", i, "exclusive")
+            if not self.boolean(op, option["exclusive"]) or not option["exclusive"]:
+                continue
+            if first is None:
+                first = op
+            else:
+                self.err(
+                    op,
+                    "only one option of a checklist may be exclusive (first at line "
+                    f"{self.line_of(first)})",
+                )
+
+    def item_forced_choice(self, path: DocPath, item: dict[str, Any], info: _ItemInfo) -> None:
+        """A block of three statements on three competencies, matched on desirability."""
+        statements = item.get("statements")
+        p = (*path, "statements")
+        if "statements" not in item or not self.listing(p, statements):
+            return
+        if len(statements) != FC_STATEMENTS:
+            self.err(
+                p,
+                f"a forced-choice block needs exactly {FC_STATEMENTS} statements, "
+                f"got {len(statements)}",
+            )
+        seen: dict[str, DocPath] = {}
+        scales: dict[str, DocPath] = {}
+        desirability: list[float] = []
+        complete = len(statements) == FC_STATEMENTS
+        for i, statement in enumerate(statements):
+            sp = (*p, i)
+            if not self.mapping(sp, statement):
+                complete = False
+                continue
+            self.fields(sp, statement, *STATEMENT_KEYS)
+            if "key" in statement and self.key((*sp, "key"), statement["key"], OPTION_KEY_RE):
+                self.unique(seen, "statement", statement["key"], (*sp, "key"))
+                info.option_keys.append(statement["key"])
+            if "text" in statement:
+                self.string((*sp, "text"), statement["text"])
+            if "reverse" in statement:
+                self.boolean((*sp, "reverse"), statement["reverse"])
+            scale = statement.get("scale")
+            if "scale" in statement and self.scale_ref((*sp, "scale"), scale, "competency"):
+                self.measure(scale, "forced_choice")
+                if scale in scales:
+                    self.err(
+                        (*sp, "scale"),
+                        f"scale {_q(scale)} appears twice in this block (first at line "
+                        f"{self.line_of(scales[scale])}); a block pairs three different scales",
+                    )
+                    complete = False
+                else:
+                    scales[scale] = (*sp, "scale")
+            else:
+                complete = False
+            value = statement.get("desirability")
+            if "desirability" in statement and self.number((*sp, "desirability"), value):
+                low, high = DESIRABILITY_RANGE
+                if low <= value <= high:
+                    desirability.append(float(value))
+                else:
+                    self.err(
+                        (*sp, "desirability"),
+                        f"desirability must be within {_fmt_num(low)} to {_fmt_num(high)}, "
+                        f"got {_fmt_num(value)}",
+                    )
+        if len(desirability) == FC_STATEMENTS == len(statements):
+            spread = max(desirability) - min(desirability)
+            if spread > FC_MAX_DESIRABILITY_SPREAD + 1e-9:
+                self.err(
+                    p,
+                    f"desirability spread {round(spread, 6):g} ({_fmt_num(min(desirability))} "
+                    f"to {_fmt_num(max(desirability))}) exceeds "
+                    f"{_fmt_num(FC_MAX_DESIRABILITY_SPREAD)}: match the statements of a block "
+                    "on desirability",
+                )
+        if complete:
+            self.fc_blocks.append((path, list(scales)))
+
+    def item_effectiveness(self, path: DocPath, item: dict[str, Any], info: _ItemInfo) -> None:
+        """A situation whose options the respondent rates, keyed by an expert."""
+        if "scenario" in item:
+            self.string((*path, "scenario"), item["scenario"])
+        points: int | None = None
+        if "points" in item and self.integer((*path, "points"), item["points"]):
+            low, high = EFFECTIVENESS_POINTS
+            if low <= item["points"] <= high:
+                points = item["points"]
+            else:
+                self.err(
+                    (*path, "points"),
+                    f"an effectiveness item has {low} to {high} points, got {item['points']}",
+                )
+        if "labels" in item and points is not None:
+            labels = self.item_labels((*path, "labels"), item["labels"], points)
+            first, last = EFFECTIVENESS_LABEL_ENDS
+            if labels is not None and (labels[0] != first or labels[-1] != last):
+                self.err(
+                    (*path, "labels"),
+                    f"effectiveness labels run from {_q(first)} to {_q(last)}, "
+                    f"got {_q(labels[0])} to {_q(labels[-1])}",
+                )
+        scales = item.get("scales")
+        sp = (*path, "scales")
+        if "scales" in item and self.listing(sp, scales):
+            low, high = EFFECTIVENESS_SCALES
+            if not low <= len(scales) <= high:
+                self.err(
+                    sp, f"an effectiveness item measures {low} to {high} scales, got {len(scales)}"
+                )
+            seen: set[str] = set()
+            for i, scale in enumerate(scales):
+                if not self.scale_ref((*sp, i), scale, "competency"):
+                    continue
+                if scale in seen:
+                    self.err((*sp, i), f"scale {_q(scale)} is listed twice")
+                seen.add(scale)
+                self.measure(scale, "effectiveness")
+        self.options(path, item, info)
+        options = item.get("options")
+        if not isinstance(options, list) or not options:
+            return
+        keyed: list[float] = []
+        for i, option in enumerate(options):
+            if not isinstance(option, dict):
+                return
+            op = (*path, "options", i)
+            rationale = option.get("rationale")
+            if (
+                "rationale" in option
+                and self.string((*op, "rationale"), rationale)
+                and "\n" in rationale.strip()
+            ):
+                self.err((*op, "rationale"), "a rationale is one line")
+            value = option.get("effectiveness")
+            if "effectiveness" not in option or not self.number((*op, "effectiveness"), value):
+                continue
+            if points is not None and not 1 <= value <= points:
+                self.err(
+                    (*op, "effectiveness"),
+                    f"effectiveness must be within 1 to {points} (the item's points), "
+                    f"got {_fmt_num(value)}",
+                )
+                continue
+            keyed.append(float(value))
+        if points is None or len(keyed) != len(options):
+            return
+        best = max(keyed)
+        if keyed.count(best) > 1:
+            self.err(
+                (*path, "options"),
+                f"{keyed.count(best)} options share the highest effectiveness "
+                f"{_fmt_num(best)}; key one best option",
+            )
+            return
+        index = keyed.index(best)
+        lengths = [len(str(o.get("text", ""))) for o in options]
+        self.eff_items.append((info.key, path, index, lengths[index] == max(lengths)))
+
+    def item_familiarity(self, path: DocPath, item: dict[str, Any], info: _ItemInfo) -> None:
+        """An overclaiming item: how well the respondent knows a real or invented concept."""
+        scale = item.get("scale")
+        scale_ok = "scale" in item and self.scale_ref((*path, "scale"), scale, "validity")
+        if scale_ok:
+            self.measure(scale, "familiarity")
+        real = item.get("real")
+        if "real" in item and self.boolean((*path, "real"), real) and scale_ok:
+            counts = self.familiarity.setdefault(scale, [0, 0])
+            counts[0 if real else 1] += 1
+        if "labels" in item:
+            self.item_labels((*path, "labels"), item["labels"], FAMILIARITY_POINTS)
 
     def options(self, path: DocPath, item: dict[str, Any], info: _ItemInfo) -> None:
         kind = info.type
@@ -578,9 +984,7 @@ class _InstrumentChecker(_Checker):
             )
         required, optional = OPTION_KEYS[kind]
         foreign = {
-            k: f"options of {kind} items"
-            for k in ("key", "text", "scores", "archetypes", "points")
-            if k not in required + optional
+            k: f"options of {kind} items" for k in OPTION_FIELDS if k not in required + optional
         }
         seen: dict[str, DocPath] = {}
         scored = "attention" not in item and "segment" not in item
@@ -623,7 +1027,7 @@ class _InstrumentChecker(_Checker):
                 self.err(p, f"unknown scale {_q(scale)}{_suggest(scale, self.scales)}", key=True)
                 continue
             if scored:
-                self.used_scales.add(scale)
+                self.measure(scale, kind)
             self.score_value(p, score)
 
     def archetypes(self, path: DocPath, value: Any) -> None:
@@ -688,7 +1092,13 @@ class _InstrumentChecker(_Checker):
         """Check that ``value`` is a possible answer of ``info``'s item."""
         kind = info.type
         item = info.data
-        if kind in OPTION_KEYS:
+        if kind in ("forced_choice", "effectiveness"):
+            self.err(path, f"{what} cannot refer to a {kind} item ({_q(info.key)})")
+        elif kind == "familiarity":
+            top = FAMILIARITY_POINTS - 1
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
+                self.err(path, f"{what} must be an integer from 0 to {top}, got {_q(value)}")
+        elif kind in OPTION_KEYS:
             if not self.string(path, value):
                 return
             if value not in info.option_keys:
@@ -768,6 +1178,96 @@ class _InstrumentChecker(_Checker):
         for cluster, path in self.clusters.items():
             if cluster not in self.used_clusters:
                 self.err(path, f"cluster {_q(cluster)} has no scales")
+        self.check_sources()
+        self.check_block_design()
+        self.check_effectiveness_key()
+        self.check_familiarity()
+
+    def check_sources(self) -> None:
+        """A scale's listed sources are exactly the item families that measure it."""
+        for scale, (path, listed) in self.scale_sources.items():
+            measured = self.measured_by.get(scale, set())
+            for source in sorted(listed - measured):
+                self.err(
+                    (*path, source),
+                    f"scale {_q(scale)} lists source {_q(source)}, but no {source} measure it",
+                    key=True,
+                )
+            for source in sorted(measured - listed):
+                self.err(
+                    path,
+                    f"scale {_q(scale)} is measured by {source}, but its sources do not list "
+                    f"{_q(source)}",
+                )
+
+    def check_block_design(self) -> None:
+        """Each competency in blocks: enough statements and enough distinct partners."""
+        statements: dict[str, int] = {}
+        partners: dict[str, set[str]] = {}
+        for _path, scales in self.fc_blocks:
+            for scale in scales:
+                statements[scale] = statements.get(scale, 0) + 1
+                partners.setdefault(scale, set()).update(s for s in scales if s != scale)
+        for scale in self.scales:
+            if "blocks" not in self.measured_by.get(scale, set()):
+                continue
+            path = self.scales[scale]
+            count = statements.get(scale, 0)
+            if count < FC_MIN_STATEMENTS:
+                self.err(
+                    path,
+                    f"scale {_q(scale)} appears in {count} forced-choice statements; "
+                    f"at least {FC_MIN_STATEMENTS} are needed",
+                )
+            paired = len(partners.get(scale, ()))
+            if paired < FC_MIN_PARTNERS:
+                self.err(
+                    path,
+                    f"scale {_q(scale)} shares forced-choice blocks with {paired} other "
+                    f"scales; at least {FC_MIN_PARTNERS} are needed",
+                )
+
+    def check_effectiveness_key(self) -> None:
+        """The best-keyed option must not be findable by its position or its length."""
+        n = len(self.eff_items)
+        if n < EFFECTIVENESS_PATTERN_MIN_ITEMS:
+            return
+        positions: dict[int, list[tuple[str, DocPath]]] = {}
+        for key, path, index, _longest in self.eff_items:
+            positions.setdefault(index, []).append((key, path))
+        for index, found in sorted(positions.items()):
+            if len(found) > BEST_POSITION_MAX_SHARE * n + 1e-9:
+                self.err(
+                    (*found[0][1], "options"),
+                    f"the best-keyed option is option {index + 1} in {len(found)} of {n} "
+                    f"effectiveness items ({', '.join(k for k, _ in found)}); at most "
+                    f"{BEST_POSITION_MAX_SHARE:.0%} may share a position",
+                )
+        longest = [(key, path) for key, path, _index, is_longest in self.eff_items if is_longest]
+        if len(longest) > LONGEST_IS_BEST_MAX_SHARE * n + 1e-9:
+            self.err(
+                (*longest[0][1], "options"),
+                f"the best-keyed option is also the longest in {len(longest)} of {n} "
+                f"effectiveness items ({', '.join(k for k, _ in longest)}); at most "
+                f"{LONGEST_IS_BEST_MAX_SHARE:.0%} may be",
+            )
+
+    def check_familiarity(self) -> None:
+        """Each overclaiming scale needs enough real concepts and enough foils."""
+        for scale, (real, foils) in self.familiarity.items():
+            path = self.scales[scale]
+            if real < FAMILIARITY_MIN_REAL:
+                self.err(
+                    path,
+                    f"scale {_q(scale)} has {real} real concepts; at least "
+                    f"{FAMILIARITY_MIN_REAL} are needed",
+                )
+            if foils < FAMILIARITY_MIN_FOILS:
+                self.err(
+                    path,
+                    f"scale {_q(scale)} has {foils} foil concepts; at least "
+                    f"{FAMILIARITY_MIN_FOILS} are needed",
+                )
 
 
 def check_instrument(doc: Document, source_path: Path | None = None) -> list[Problem]:
@@ -798,18 +1298,49 @@ def _option(value: dict[str, Any]) -> Option:
         scores={k: float(v) for k, v in value.get("scores", {}).items()},
         archetypes={k: float(v) for k, v in value.get("archetypes", {}).items()},
         points=float(value["points"]) if "points" in value else None,
+        effectiveness=float(value["effectiveness"]) if "effectiveness" in value else None,
+        rationale=value.get("rationale"),
+        exclusive=bool(value.get("exclusive", False)),
     )
 
 
-def _item(value: dict[str, Any], likert_labels: Mapping[int, list[str]]) -> Item:
+def _statement(value: dict[str, Any]) -> Statement:
+    return Statement(
+        key=value["key"],
+        scale=value["scale"],
+        text=value["text"],
+        desirability=float(value["desirability"]),
+        reverse=value.get("reverse", False),
+    )
+
+
+def _labels(value: Any, label_sets: Mapping[str, list[str]]) -> tuple[str, ...]:
+    """An item's ``labels``: a list, or the name of a label set."""
+    if isinstance(value, str):
+        return tuple(label_sets[value])
+    return tuple(value or ())
+
+
+def _item(
+    value: dict[str, Any],
+    likert_labels: Mapping[int, list[str]],
+    label_sets: Mapping[str, list[str]] | None = None,
+) -> Item:
     kind = value["type"]
+    sets = label_sets or {}
     points: int | None = None
     labels: tuple[str, ...] = ()
     if kind == "likert":
         points = value.get("points", 5)
-        labels = tuple(value.get("labels") or likert_labels[points])
+        labels = _labels(value.get("labels"), sets) or tuple(likert_labels[points])
     elif kind == "rating":
         points = 5
+    elif kind == "effectiveness":
+        points = value["points"]
+        labels = _labels(value["labels"], sets)
+    elif kind == "familiarity":
+        points = len(FAMILIARITY_LABELS)
+        labels = _labels(value.get("labels"), sets) or FAMILIARITY_LABELS
     attention = value.get("attention")
     return Item(
         key=value["key"],
@@ -833,12 +1364,16 @@ def _item(value: dict[str, Any], likert_labels: Mapping[int, list[str]]) -> Item
         attention=str(attention["expected"]) if attention is not None else None,
         segment=value.get("segment"),
         help=value.get("help"),
+        statements=tuple(_statement(s) for s in value.get("statements", ())),
+        scales=tuple(value.get("scales", ())) if kind == "effectiveness" else (),
+        real=value.get("real"),
     )
 
 
 def build_instrument(data: dict[str, Any], source: str = "") -> Instrument:
     """Turn a document that :func:`check_instrument` accepted into an :class:`Instrument`."""
     likert_labels = data.get("likert_labels", {})
+    label_sets = data.get("label_sets", {})
     return Instrument(
         key=data["key"],
         version=data["version"],
@@ -847,7 +1382,15 @@ def build_instrument(data: dict[str, Any], source: str = "") -> Instrument:
         intro=data["intro"],
         minutes=data["minutes"],
         scales=tuple(
-            Scale(s["key"], s["name"], s["description"], s.get("cluster")) for s in data["scales"]
+            Scale(
+                s["key"],
+                s["name"],
+                s["description"],
+                s.get("cluster"),
+                kind=s.get("kind", "competency"),
+                sources={k: float(v) for k, v in s.get("sources", {}).items()},
+            )
+            for s in data["scales"]
         ),
         clusters=tuple(
             Cluster(c["key"], c["name"], c["description"]) for c in data.get("clusters", ())
@@ -856,7 +1399,7 @@ def build_instrument(data: dict[str, Any], source: str = "") -> Instrument:
             Section(
                 key=s["key"],
                 title=s["title"],
-                items=tuple(_item(i, likert_labels) for i in s["items"]),
+                items=tuple(_item(i, likert_labels, label_sets) for i in s["items"]),
                 intro=s.get("intro", ""),
                 condition=_condition(s.get("show_if")),
             )
@@ -864,6 +1407,7 @@ def build_instrument(data: dict[str, Any], source: str = "") -> Instrument:
         ),
         content_hash=canonical_hash(data),
         source=source,
+        status=data.get("status", "published"),
     )
 
 
@@ -986,8 +1530,9 @@ class _NarrativeChecker(_Checker):
             for band in self.bands:
                 if band not in texts:
                     self.err(p, f"missing text for band {_q(band)}")
-        if known is not None:
-            for scale in known:
+        if inst is not None:
+            # Validity indices (overclaiming, ...) are never charted: no narratives needed.
+            for scale in inst.competency_keys:
                 if scale not in value:
                     self.err(path, f"missing narratives for scale {_q(scale)}")
 

@@ -16,6 +16,9 @@ import yaml
 import questionnaires as q
 from questionnaires.model import Anchor, Condition, Instrument, Item, Option, Scale, Section
 
+#: Content hash of the published cco_candidate v1: stored answers record it, so it must not move.
+V1_HASH = "8e312b8cd9579a14d89faab3e291a3211fbf26ebd1992e86a68a316601e9b15c"
+
 MINIMAL = """\
 key: demo
 version: 1
@@ -176,7 +179,12 @@ def test_readme_example_is_valid(tmp_path: Path) -> None:
     block = re.search(r"### Complete example.*?```yaml\n(.*?)```", readme, re.S)
     assert block is not None
     inst = q.load_file(write(tmp_path, "demo", 1, block.group(1)))
-    assert {i.type for i in inst.items} == set(q.ITEM_TYPES)
+    # The three anti-faking types need many items (block design minima); they are
+    # shown as snippets in the README and used in full by cco_candidate v2.
+    v2_types = {"forced_choice", "effectiveness", "familiarity"}
+    assert {i.type for i in inst.items} == set(q.ITEM_TYPES) - v2_types
+    v2 = q.load("cco_candidate", 2)
+    assert {i.type for i in v2.items} >= v2_types
 
 
 def test_content_hash_is_canonical_and_stable(minimal: Path, tmp_path: Path) -> None:
@@ -231,7 +239,34 @@ def test_shipped_instruments_are_found() -> None:
     assert set(found) >= {"cco_candidate", "readiness"}
     for key, numbers in found.items():
         assert q.versions(key) == numbers
-        assert q.latest(key).version == numbers[-1]
+        published = [n for n in numbers if not q.load(key, n).is_draft]
+        assert q.latest(key).version == published[-1]
+        assert q.latest(key, include_drafts=True).version == numbers[-1]
+
+
+def test_latest_skips_drafts_until_published(minimal: Path, tmp_path: Path) -> None:
+    """A draft version never becomes the one candidates are invited to; publishing
+    it (dropping ``status: draft``) does not change its content hash."""
+    v2 = minimal.read_text().replace("version: 1", "version: 2")
+    write(tmp_path, "demo", 2, "status: draft\n" + v2)
+    write(tmp_path, "demo", 1, minimal.read_text())
+    assert q.latest("demo", root=tmp_path).version == 1
+    assert q.load("demo", root=tmp_path).version == 1
+    assert q.load("demo", 2, root=tmp_path).is_draft
+    assert q.latest("demo", root=tmp_path, include_drafts=True).version == 2
+    draft_hash = q.load("demo", 2, root=tmp_path).content_hash
+    published = write(tmp_path / "pub", "demo", 2, v2)
+    assert q.load_file(published).content_hash == draft_hash
+    (tmp_path / "demo" / "v1.yaml").unlink()
+    with pytest.raises(KeyError, match="only draft versions"):
+        q.latest("demo", root=tmp_path)
+
+
+def test_cco_candidate_invitations_stay_on_v1() -> None:
+    """The app cannot render v2's item types yet: v2 is a draft, v1 keeps its hash."""
+    assert q.latest("cco_candidate").version == 1
+    assert q.load("cco_candidate", 2).status == "draft"
+    assert q.load("cco_candidate", 1).content_hash == V1_HASH
 
 
 def test_cache_reuses_parsed_instruments_until_the_file_changes(minimal: Path) -> None:
