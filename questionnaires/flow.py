@@ -11,10 +11,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .model import Condition, Instrument, Item, Section
+from .model import FAMILIARITY_LABELS, Condition, Instrument, Item, Section
 
 Answers = Mapping[str, Any]
 MAX_TEXT_LENGTH = 5000
+#: The highest familiarity rating (0 = never heard of it).
+FAMILIARITY_TOP = len(FAMILIARITY_LABELS) - 1
 
 
 def condition_holds(condition: Condition | None, answers: Answers) -> bool:
@@ -76,8 +78,15 @@ def parse_answer(item: Item, raw: Any) -> Any:
         unknown = [v for v in values if v not in keys]
         if unknown:
             raise AnswerError("Choose only from the options shown.")
-        seen = dict.fromkeys(values)  # keeps order, drops repeats
-        return list(seen)
+        seen = list(dict.fromkeys(values))  # keeps order, drops repeats
+        alone = item.exclusive_option if item.type == "checklist" else None
+        if alone is not None and alone.key in seen and len(seen) > 1:
+            raise AnswerError(f"“{alone.text}” cannot be combined with other options.")
+        return seen
+    if item.type == "forced_choice":
+        return _parse_block(item, raw)
+    if item.type == "effectiveness":
+        return _parse_ratings(item, raw)
     if isinstance(raw, list):
         raw = raw[0] if raw else None
     if raw is None:
@@ -89,6 +98,11 @@ def parse_answer(item: Item, raw: Any) -> Any:
         points = item.points or (len(item.anchors) if item.anchors else 5)
         if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= points:
             raise AnswerError(f"Choose one of the {points} points.")
+        return int(text)
+    if item.type == "familiarity":
+        top = len(item.labels) - 1 if item.labels else FAMILIARITY_TOP
+        if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= top:
+            raise AnswerError("Choose how well you know it, from the options shown.")
         return int(text)
     if item.type in ("choice", "situational"):
         if text not in {o.key for o in item.options}:
@@ -110,6 +124,59 @@ def parse_answer(item: Item, raw: Any) -> Any:
             raise AnswerError(f"Keep it under {MAX_TEXT_LENGTH} characters.")
         return text
     raise AnswerError(f"Unsupported item type {item.type!r}.")
+
+
+def _parse_block(item: Item, raw: Any) -> list[str] | None:
+    """A forced-choice answer: [most, least], two different statements of the block.
+    Posted as {"most": key, "least": key}; a stored [most, least] is accepted too."""
+    if isinstance(raw, Mapping):
+        most, least = raw.get("most"), raw.get("least")
+    elif isinstance(raw, list | tuple) and len(raw) == 2:
+        most, least = raw
+    elif raw in (None, "", [], ()):
+        most = least = None
+    else:
+        raise AnswerError("Choose one statement as most like you and one as least like you.")
+    most, least = (str(v).strip() if v not in (None, "") else None for v in (most, least))
+    if most is None and least is None:
+        return None
+    if most is None or least is None:
+        missing = "most" if most is None else "least"
+        raise AnswerError(f"Choose also the statement that is {missing} like you.")
+    keys = {st.key for st in item.statements}
+    if most not in keys or least not in keys:
+        raise AnswerError("Choose from the statements shown.")
+    if most == least:
+        raise AnswerError(
+            "One statement cannot be both most and least like you: choose two different ones."
+        )
+    return [most, least]
+
+
+def _parse_ratings(item: Item, raw: Any) -> dict[str, int] | None:
+    """An effectiveness answer: every response of the situation rated on the item's points."""
+    given = raw if isinstance(raw, Mapping) else {}
+    if raw not in (None, "") and not isinstance(raw, Mapping):
+        raise AnswerError("Rate each response on the scale shown.")
+    points = item.points or len(item.labels)
+    ratings: dict[str, int] = {}
+    for option in item.options:
+        value = given.get(option.key)
+        text = "" if value is None else str(value).strip()
+        if text == "":
+            continue
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= points:
+            raise AnswerError(f"Rate each response on the {points} points shown.")
+        ratings[option.key] = int(text)
+    if not ratings:
+        return None
+    if len(ratings) < len(item.options):
+        left = len(item.options) - len(ratings)
+        raise AnswerError(
+            f"Rate each of the {len(item.options)} responses "
+            f"({left} {'is' if left == 1 else 'are'} not rated yet)."
+        )
+    return ratings
 
 
 def _fmt(value: float | None) -> str:

@@ -100,6 +100,13 @@ def _raw_values(section: Section) -> dict[str, Any]:
         name = field_name(item)
         if item.type in ("multi", "checklist"):
             values[item.key] = request.form.getlist(name)
+        elif item.type == "forced_choice":
+            values[item.key] = {
+                "most": request.form.get(f"{name}-most"),
+                "least": request.form.get(f"{name}-least"),
+            }
+        elif item.type == "effectiveness":
+            values[item.key] = {o.key: request.form.get(f"{name}-{o.key}") for o in item.options}
         else:
             values[item.key] = request.form.get(name)
     return values

@@ -27,7 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from questionnaires import Instrument, Item
 
 FIELD_PREFIX = "q_"
-SINGLE_CHOICE_TYPES = frozenset({"likert", "rating", "choice", "situational"})
+SINGLE_CHOICE_TYPES = frozenset({"likert", "rating", "choice", "situational", "familiarity"})
 QUESTION_TEMPLATE = "respond/_question.html"
 
 
@@ -50,6 +50,8 @@ def choices(item: Item) -> list[SelectChoice]:
     """The options of an item as (value, label) choices, in the order shown."""
     if item.type == "likert":
         return [SelectChoice(str(i + 1), label) for i, label in enumerate(item.labels)]
+    if item.type == "familiarity":  # 0 = never heard of it
+        return [SelectChoice(str(i), label) for i, label in enumerate(item.labels)]
     if item.type == "rating":
         return [SelectChoice(str(a.level), f"{a.level} — {a.text}") for a in item.anchors]
     return [SelectChoice(o.key, o.text) for o in item.options]

@@ -14,11 +14,16 @@ from tests.conftest import csrf_token_from
 def section_form_data(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for item in section.items:
-        if item.key in answers:
-            value = answers[item.key]
-            data[f"q_{item.key}"] = (
-                [str(v) for v in value] if isinstance(value, list) else str(value)
-            )
+        if item.key not in answers:
+            continue
+        value = answers[item.key]
+        name = f"q_{item.key}"
+        if item.type == "forced_choice":  # stored [most, least]: two radio groups
+            data[f"{name}-most"], data[f"{name}-least"] = value
+        elif item.type == "effectiveness":  # {option: rating}: one radio group per response
+            data.update({f"{name}-{option}": str(v) for option, v in value.items()})
+        else:
+            data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
     return data
 
 
