@@ -5,6 +5,7 @@ the formulas, their sources, the missing-data rule and the defaults.
 """
 
 from scoring.ahp import AHPResult, GroupAHPResult, analyse, best_revision, group_ahp
+from scoring.assessment import AssessmentScores, score_assessment
 from scoring.bands import Narrative, band_for, band_index, narrative
 from scoring.composite import Composite, combine
 from scoring.disclosure import Disclosure, Plan, isolating_combination, plan_publication
@@ -56,6 +57,7 @@ from scoring.thurstonian import (
 __all__ = [
     "AHPResult",
     "AdverseImpactResult",
+    "AssessmentScores",
     "Composite",
     "Disclosure",
     "EffectivenessScores",
@@ -116,6 +118,7 @@ __all__ = [
     "required_items",
     "response_quality",
     "scale_reliability",
+    "score_assessment",
     "score_band",
     "score_effectiveness",
     "score_role_scope",

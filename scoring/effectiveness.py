@@ -36,11 +36,14 @@ What the rule does to response styles (see the README; tested):
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from questionnaires.model import Instrument
 from scoring.errors import ScoringError
 
 MIN_POINTS = 4
@@ -174,4 +177,127 @@ def required_options(n_options: int, share: float = MIN_OPTION_SHARE) -> int:
     return max(math.ceil(share * n_options - 1e-9), 1)
 
 
-__all__ = ["EffectivenessScores", "required_options", "score_effectiveness"]
+__all__ = [
+    "EffectivenessKey",
+    "EffectivenessScores",
+    "key_of",
+    "required_options",
+    "responses_of",
+    "score_effectiveness",
+]
+
+
+# -- adapters from the instrument definition (assessment v2) ----------------------
+
+
+@dataclass(frozen=True, eq=False)
+class EffectivenessKey:
+    """The instrument's effectiveness items as the arrays :func:`score_effectiveness` takes.
+
+    An item measuring k scales (``Item.scales``) enters as k scored (item, scale)
+    pairs, each with its own copy of the item's options, so every option still
+    belongs to one item of one scale (the guarantees above hold per scale).
+    ``scales`` is the instrument's full scale list (the index space of
+    ``item_scale``); scales without situations come out NaN / insufficient.
+    """
+
+    scales: tuple[str, ...]
+    items: tuple[str, ...]  # effectiveness item keys, questionnaire order
+    pair_item: tuple[str, ...]  # item key of each (item, scale) pair
+    item_scale: np.ndarray  # (pairs,) scale index
+    item_points: np.ndarray  # (pairs,) P
+    options: tuple[tuple[str, str], ...]  # (item key, option key) per response column
+    option_item: np.ndarray  # (columns,) pair index
+    keys: np.ndarray  # (columns,) expert key on 1..P
+
+    def score(self, responses: ArrayLike) -> EffectivenessScores:
+        """:func:`score_effectiveness` with this key's arrays."""
+        return score_effectiveness(
+            responses, self.keys, self.option_item, self.item_scale, self.item_points,
+            len(self.scales),
+        )  # fmt: skip
+
+
+def key_of(instrument: Instrument) -> EffectivenessKey:
+    """The :class:`EffectivenessKey` of ``instrument`` (ScoringError when it has no such items)."""
+    scales = instrument.scale_keys
+    s_index = {s: i for i, s in enumerate(scales)}
+    items = [it for it in instrument.iter_items() if it.type == "effectiveness"]
+    if not items:
+        raise ScoringError(f"instrument {instrument.key!r} has no effectiveness items")
+    pair_item: list[str] = []
+    item_scale: list[int] = []
+    item_points: list[int] = []
+    options: list[tuple[str, str]] = []
+    option_item: list[int] = []
+    keys: list[float] = []
+    for it in items:
+        if not it.scales:
+            raise ScoringError(f"effectiveness item {it.key!r} names no scale")
+        for sc in it.scales:
+            if sc not in s_index:
+                raise ScoringError(f"effectiveness item {it.key!r} names unknown scale {sc!r}")
+            for o in it.options:
+                if o.effectiveness is None:
+                    raise ScoringError(f"item {it.key!r} option {o.key!r} has no expert key")
+                options.append((it.key, o.key))
+                option_item.append(len(pair_item))
+                keys.append(float(o.effectiveness))
+            pair_item.append(it.key)
+            item_scale.append(s_index[sc])
+            item_points.append(int(it.points or 0))
+    return EffectivenessKey(
+        scales=scales,
+        items=tuple(it.key for it in items),
+        pair_item=tuple(pair_item),
+        item_scale=np.array(item_scale, dtype=np.intp),
+        item_points=np.array(item_points, dtype=np.intp),
+        options=tuple(options),
+        option_item=np.array(option_item, dtype=np.intp),
+        keys=np.array(keys),
+    )
+
+
+def responses_of(
+    instrument: Instrument,
+    answers: Sequence[Mapping[str, object]],
+    key: EffectivenessKey | None = None,
+) -> np.ndarray:
+    """Stored answers ``{option_key: rating}`` → responses (n × ``key.options``), NaN = unrated.
+
+    An item measuring two scales fills both copies of its options.  An answer
+    that is not a mapping, an unknown option or a rating that is not a whole
+    number 1..P raises ScoringError naming the item: a silently dropped rating
+    would bias the score.  Unrated options (or the item absent / None) are NaN.
+    """
+    k = key_of(instrument) if key is None else key
+    out = np.full((len(answers), len(k.options)), np.nan)
+    cols: dict[str, dict[str, list[int]]] = {}
+    for c, (item, opt) in enumerate(k.options):
+        cols.setdefault(item, {}).setdefault(opt, []).append(c)
+    points = dict(zip(k.pair_item, k.item_points.tolist(), strict=True))
+    for item, by_option in cols.items():
+        p = points[item]
+        for r, a in enumerate(answers):
+            v = a.get(item)
+            if v is None:
+                continue
+            if not isinstance(v, Mapping):
+                raise ScoringError(f"item {item!r}: answer {v!r} is not a mapping of ratings")
+            for opt, rating in v.items():
+                if rating is None:
+                    continue
+                if opt not in by_option:
+                    raise ScoringError(f"item {item!r} has no option {opt!r}")
+                if (
+                    isinstance(rating, bool)
+                    or not isinstance(rating, numbers.Real)
+                    or not math.isfinite(rating)
+                    or rating != int(rating)
+                    or not 1 <= rating <= p
+                ):
+                    raise ScoringError(
+                        f"item {item!r} option {opt!r}: rating {rating!r} is not a whole 1..{p}"
+                    )
+                out[r, by_option[opt]] = float(rating)
+    return out

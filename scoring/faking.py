@@ -13,12 +13,16 @@ NaN and is never flagged.
 
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtri
 
+from questionnaires.model import Instrument, Item
 from scoring.errors import ScoringError
 
 # overclaiming (familiarity 0..6, Paulhus et al. 2003 format)
@@ -225,8 +229,93 @@ def self_interview_discrepancy(
 __all__ = [
     "IndexEvidence",
     "Overclaiming",
+    "elevation_of",
+    "familiarity_of",
     "overclaiming",
     "profile_elevation",
     "self_interview_discrepancy",
     "unlikely_virtues",
+    "virtues_of",
 ]
+
+
+# -- adapters from the instrument definition (assessment v2) ----------------------
+
+
+def _answer_matrix(
+    items: Sequence[Item], answers: Sequence[Mapping[str, object]], low: int, high: Sequence[int]
+) -> np.ndarray:
+    """n × items of whole answers low..high[j]; NaN = missing; ScoringError names bad ones."""
+    out = np.full((len(answers), len(items)), np.nan)
+    for j, it in enumerate(items):
+        for r, a in enumerate(answers):
+            v = a.get(it.key)
+            if v is None:
+                continue
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, numbers.Real)
+                or not math.isfinite(v)
+                or v != int(v)
+                or not low <= v <= high[j]
+            ):
+                raise ScoringError(f"item {it.key!r}: answer {v!r} is not a whole {low}..{high[j]}")
+            out[r, j] = float(v)
+    return out
+
+
+def _likert_items(instrument: Instrument, validity: bool) -> list[Item]:
+    kinds = {s.key: s.is_validity for s in instrument.scales}
+    return [
+        it
+        for it in instrument.iter_items()
+        if it.type == "likert"
+        and it.attention is None
+        and it.segment is None
+        and it.scale is not None
+        and kinds.get(it.scale) is validity
+    ]
+
+
+def familiarity_of(
+    instrument: Instrument, answers: Sequence[Mapping[str, object]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ratings n × concepts on 0..6, is_foil) of the familiarity items, for :func:`overclaiming`.
+
+    A foil is an item with ``real`` False.  No familiarity items: a n × 0 matrix
+    (the index is then not evaluable).
+    """
+    items = [it for it in instrument.iter_items() if it.type == "familiarity"]
+    ratings = _answer_matrix(items, answers, 0, [FAMILIARITY_MAX] * len(items))
+    return ratings, np.array([it.real is False for it in items], dtype=bool)
+
+
+def virtues_of(
+    instrument: Instrument, answers: Sequence[Mapping[str, object]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(answers n × items 1..P, points) of the unlikely-virtues statements.
+
+    These are the likert items of the instrument's *validity* scales (v2: the
+    ``unlikely_virtues`` scale), attention checks excluded.
+    """
+    items = _likert_items(instrument, validity=True)
+    points = [int(it.points or 5) for it in items]
+    return _answer_matrix(items, answers, 1, points), np.array(points, dtype=np.intp)
+
+
+def elevation_of(
+    instrument: Instrument, answers: Sequence[Mapping[str, object]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(answers n × items 1..P, points, reverse) of the competency self-ratings.
+
+    The likert items of competency scales (attention checks and segment
+    questions excluded); ``reverse`` marks the items whose desirable pole is the
+    bottom, for :func:`profile_elevation`.
+    """
+    items = _likert_items(instrument, validity=False)
+    points = [int(it.points or 5) for it in items]
+    return (
+        _answer_matrix(items, answers, 1, points),
+        np.array(points, dtype=np.intp),
+        np.array([bool(it.reverse) for it in items], dtype=bool),
+    )

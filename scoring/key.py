@@ -24,6 +24,13 @@ check items               unscored likert items and attention checks: the raw
 
 NaN means "missing" everywhere.  Grouping columns by block makes every
 block a contiguous slice, so scoring never copies the matrix.
+
+Forced-choice, effectiveness and familiarity items (assessment v2) get **no
+columns**: their answers are scored by their own modules (:mod:`scoring.thurstonian`,
+:mod:`scoring.effectiveness`, :mod:`scoring.faking`, combined in
+:mod:`scoring.assessment`), so the key lists them in ``separate_items`` and
+:func:`scoring.matrix.answers_to_matrix` ignores their values.  An instrument
+without such items compiles exactly as before.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ KIND_NAMES: tuple[str, ...] = ("value", "choice", "set")
 _VALUE_TYPES = ("likert", "rating")
 _CHOICE_TYPES = ("situational", "choice")
 _SET_TYPES = ("multi", "checklist")
+#: Item types scored by their own modules, not by this key (no columns).
+SEPARATE_TYPES = ("forced_choice", "effectiveness", "familiarity")
 #: Item types an attention check may have (the expected answer is one value).
 _ATTENTION_TYPES = ("likert", "rating", "situational", "choice", "numeric")
 
@@ -108,6 +117,9 @@ class ScoringKey:
     pair_b: np.ndarray  # columns of the reverse-keyed partner (same scale)
     pair_scale: np.ndarray  # scale index of each pair
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    #: forced_choice / effectiveness / familiarity items, questionnaire order: scored
+    #: by their own modules (see scoring.assessment), no columns here.
+    separate_items: tuple[str, ...] = ()
 
     @property
     def n_columns(self) -> int:
@@ -201,8 +213,11 @@ def _build(instrument: Instrument) -> ScoringKey:
 
     scored: list[Item] = []
     checks: list[Item] = []
+    separate: list[str] = []
     for it in instrument.iter_items():
-        if it.is_scored and it.type != "numeric":
+        if it.type in SEPARATE_TYPES and it.attention is None:
+            separate.append(it.key)
+        elif it.is_scored and it.type != "numeric":
             scored.append(it)
         elif it.attention is not None:
             if it.type not in _ATTENTION_TYPES:
@@ -423,6 +438,7 @@ def _build(instrument: Instrument) -> ScoringKey:
         pair_b=arr(pb),
         pair_scale=arr(ps),
         _index={k: i for i, k in enumerate(keys)},
+        separate_items=tuple(separate),
     )
     for name in (
         "item_kind", "item_col", "item_ncols", "item_points", "item_reverse", "item_scale",

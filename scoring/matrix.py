@@ -81,7 +81,10 @@ def answers_to_matrix(key: ScoringKey, answers: Sequence[Mapping[str, object]]) 
     in the fixed answer conventions (likert/rating int 1..points, choice and
     situational an option key, multi/checklist a list of option keys,
     numeric a float; missing = absent or None).  Keys of items the key does
-    not score (text, segment, numeric questions) are ignored.  An unknown
+    not score (text, segment, numeric questions) are ignored, and so are the
+    values of forced_choice, effectiveness and familiarity items
+    (``key.separate_items``): their own adapters (``thurstonian.ranks_of``,
+    ``effectiveness.responses_of``, ``faking.familiarity_of``) read and check them.  An unknown
     option or an out-of-range value raises :class:`ScoringError` naming the
     item, because a silently dropped answer would bias the score.
     """

@@ -32,6 +32,7 @@ total utility variance is λ² + ψ² = 1, hence the default ψ² = 1 − λ².
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -39,6 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import log_ndtr, ndtr
 
+from questionnaires.model import Instrument
 from scoring.errors import ScoringError
 
 DEFAULT_LOADING = 0.8
@@ -451,9 +453,81 @@ __all__ = [
     "ThurstonianScores",
     "binary_outcomes",
     "design_from_desirability",
+    "design_of",
     "log_posterior",
     "outcome_probability",
+    "ranks_of",
     "score",
     "simulate",
     "to_pomp",
 ]
+
+
+# -- adapters from the instrument definition (assessment v2) ----------------------
+
+
+def design_of(
+    instrument: Instrument,
+) -> tuple[ForcedChoiceDesign, tuple[str, ...], tuple[str, ...]]:
+    """(design, trait_keys, item_keys) of the instrument's forced-choice blocks.
+
+    Traits are the competency scales some block measures, in the instrument's
+    scale order; statements are numbered block by block in questionnaire order
+    (block j holds statements 3j, 3j + 1, 3j + 2 in the item's order), with the
+    a-priori parameters of :func:`design_from_desirability` from each
+    statement's ``desirability`` and ``reverse``.  Why a function of the
+    instrument: the parameters live next to the statements, so the app and the
+    tests score exactly the shipped design.
+    """
+    blocks = [it for it in instrument.iter_items() if it.type == "forced_choice"]
+    if not blocks:
+        raise ScoringError(f"instrument {instrument.key!r} has no forced-choice blocks")
+    measured = {st.scale for it in blocks for st in it.statements}
+    known = set(instrument.scale_keys)
+    unknown = sorted(measured - known)
+    if unknown:
+        raise ScoringError(f"forced-choice statements name unknown scale(s) {unknown}")
+    traits = tuple(s.key for s in instrument.scales if s.key in measured)
+    index = {t: i for i, t in enumerate(traits)}
+    statements = []
+    for it in blocks:
+        if len(it.statements) != 3:
+            raise ScoringError(f"block {it.key!r} has {len(it.statements)} statements, not 3")
+        statements.extend(it.statements)
+    design = design_from_desirability(
+        len(traits),
+        [index[st.scale] for st in statements],
+        [st.desirability for st in statements],
+        [st.reverse for st in statements],
+        np.arange(len(statements)).reshape(-1, 3),
+    )
+    return design, traits, tuple(it.key for it in blocks)
+
+
+def ranks_of(instrument: Instrument, answers: Sequence[Mapping[str, object]]) -> np.ndarray:
+    """Stored answers → ranks (respondents × blocks × 3) for :func:`score`.
+
+    A block's answer is ``[most_key, least_key]``: two different statement keys
+    of the block; most gets rank 1, least rank 3, the third statement rank 2.
+    Anything else — absent, None, a wrong length, an unknown or repeated key —
+    leaves the whole block NaN (unanswered), as the brief for the app asks: a
+    half-valid ranking carries no usable comparison.  Blocks are in the order of
+    :func:`design_of`.
+    """
+    blocks = [it for it in instrument.iter_items() if it.type == "forced_choice"]
+    out = np.full((len(answers), len(blocks), 3), np.nan)
+    for j, it in enumerate(blocks):
+        pos = {st.key: k for k, st in enumerate(it.statements)}
+        for r, a in enumerate(answers):
+            v = a.get(it.key)
+            if isinstance(v, str | bytes) or not isinstance(v, Sequence) or len(v) != 2:
+                continue
+            m, le = v[0], v[1]
+            most = pos.get(m) if isinstance(m, str) else None
+            least = pos.get(le) if isinstance(le, str) else None
+            if most is None or least is None or most == least:
+                continue
+            out[r, j] = 2.0
+            out[r, j, most] = 1.0
+            out[r, j, least] = 3.0
+    return out

@@ -227,3 +227,32 @@ def test_numeric_attention_check():
     assert m[:, key.attention_cols[0]].tolist() == [7.0, 6.5]
     with pytest.raises(ScoringError, match="outside"):
         answers_to_matrix(key, [{"n": 11}])
+
+
+def test_v2_item_types_get_no_columns_and_their_answers_are_ignored():
+    """forced_choice / effectiveness / familiarity are scored by their own modules."""
+    from questionnaires.model import Statement
+
+    fc = Item(key="fc", type="forced_choice", text="", statements=(
+        Statement("s1", "a", "", 6.0), Statement("s2", "b", "", 6.0),
+        Statement("s3", "c", "", 5.5, reverse=True)))  # fmt: skip
+    keyed = (Option("p", "P", effectiveness=5.0), Option("q", "Q", effectiveness=2.0))
+    eff = Item(key="ef", type="effectiveness", text="", points=6, scales=("a",), options=keyed)
+    fam = Item(key="fa", type="familiarity", text="", scale="v", real=False, points=7)
+    plain = instrument((likert("x", "a"), likert("y", "b")), scales=("a", "b", "c", "v"))
+    mixed = instrument((fc, likert("x", "a"), eff, fam, likert("y", "b")),
+                       scales=("a", "b", "c", "v"))  # fmt: skip
+    k0, k1 = compile_key(plain), compile_key(mixed)
+    assert k1.columns == k0.columns == ("x", "y")
+    assert k1.separate_items == ("fc", "ef", "fa") and k0.separate_items == ()
+    np.testing.assert_array_equal(k1.n_items, k0.n_items)
+    answers = [{"x": 4, "y": 2, "fc": ["s1", "s3"], "ef": {"p": 5}, "fa": 3}]
+    np.testing.assert_array_equal(answers_to_matrix(k1, answers), [[4.0, 2.0]])
+    with pytest.raises(ScoringError, match="not in the scoring key"):
+        k1.item_index("fc")
+
+
+def test_a_v2_item_type_cannot_be_an_attention_check():
+    fam = Item(key="fa", type="familiarity", text="", scale="a", real=True, attention="3")
+    with pytest.raises(ScoringError, match="attention checks must be"):
+        compile_key(instrument((fam,), scales=("a",)))
