@@ -8,7 +8,16 @@ group of fewer than ``k`` either.  That rule lives in
 :mod:`scoring.disclosure`; this module only says which sets it publishes.
 The rest turns the eight dimension scores (POMP 0-100) into an index, a
 maturity stage capped by the weakest critical dimension, gaps between
-levels, and the rule for recommending the CEO as interim CCO.
+levels, and the sponsorship half of the interim-CEO rule.
+
+The interim-CEO rule of the source articles: the chief executive acts as
+interim CCO only when **no candidate is ready yet and** the CEO has the vision
+and the courage to carry the title, which the survey reads as *strong*
+executive sponsorship (:data:`STRONG_SPONSORSHIP`).  The survey knows nothing
+of candidates, so a release only says whether sponsorship is strong
+(``ceo_interim``); :mod:`assessor.services.board_brief` adds the candidate
+pool.  Weak sponsorship never makes the CEO the answer: winning the CEO and
+the board over comes first.
 """
 
 from __future__ import annotations
@@ -51,7 +60,9 @@ DEFAULT_K = 5
 MIN_K = 3
 MAX_K = 10
 GAP_THRESHOLD = 15.0
-INTERIM_THRESHOLD = 40.0
+#: Overall executive sponsorship (POMP) from which sponsorship counts as strong: enough
+#: backing for the CEO to carry the CCO title as interim (below it, secure sponsorship first).
+STRONG_SPONSORSHIP = 60.0
 #: The tables produced, by segment keys.
 TABLES: Mapping[str, tuple[str, ...]] = {
     "level": ("level",),
@@ -207,6 +218,9 @@ class ReadinessResult:
     weakest: str | None
     tables: Mapping[str, SegmentTable]
     gaps: tuple[LevelGap, ...]
+    #: Sponsorship half of the interim-CEO rule: True when executive sponsorship is strong
+    #: (the CEO could act as interim CCO if no candidate is ready), False when it is not
+    #: (secure sponsorship first), None when the release cannot tell.
     ceo_interim: bool | None
     ceo_interim_reasons: tuple[str, ...]
     flags: tuple[str, ...] = field(default_factory=tuple)
@@ -234,10 +248,12 @@ class ReadinessResult:
     def from_dict(cls, data: Mapping[str, Any]) -> ReadinessResult:
         """Inverse of :meth:`to_dict`: ``from_dict(r.to_dict()).to_dict() == r.to_dict()``."""
         overall = data["overall"]
+        cell = None if overall is None else SegmentCell.from_dict(overall)
+        interim = interim_sponsorship(cell)
         return cls(
             dimensions=tuple(data["dimensions"]),
             k=int(data["k"]),
-            overall=None if overall is None else SegmentCell.from_dict(overall),
+            overall=cell,
             index=data["index"],
             stage=data["stage"],
             stage_name=data["stage_name"],
@@ -247,8 +263,10 @@ class ReadinessResult:
             weakest=data["weakest"],
             tables={k: SegmentTable.from_dict(t) for k, t in data["tables"].items()},
             gaps=tuple(LevelGap.from_dict(g) for g in data["gaps"]),
-            ceo_interim=data["ceo_interim"],
-            ceo_interim_reasons=tuple(data["ceo_interim_reasons"]),
+            # Recomputed, never read: releases stored before the rule was corrected hold
+            # ``ceo_interim`` under the old rule (True when sponsorship was *low*).
+            ceo_interim=interim.strong,
+            ceo_interim_reasons=interim.reasons,
             flags=tuple(data.get("flags", ())),
         )
 
@@ -471,6 +489,48 @@ def _plan(
     return flags
 
 
+@dataclass(frozen=True)
+class InterimSponsorship:
+    """Whether executive sponsorship is strong enough for the CEO to act as interim CCO."""
+
+    #: True: strong (≥ STRONG_SPONSORSHIP); False: not strong; None: not known.
+    strong: bool | None
+    sponsorship: float | None
+    reasons: tuple[str, ...]
+
+
+def sponsorship_rule(
+    sponsorship: float | None, threshold: float = STRONG_SPONSORSHIP
+) -> InterimSponsorship:
+    """The sponsorship half of the interim-CEO rule, on an overall sponsorship mean (POMP).
+
+    A boundary score counts as strong.  None (unpublished or never measured)
+    leaves the question open: the survey cannot tell whether the CEO has the
+    backing, so whoever uses the answer must judge it another way.
+    """
+    if sponsorship is None or np.isnan(sponsorship):
+        return InterimSponsorship(
+            None, None, ("executive sponsorship could not be published: the survey cannot tell",)
+        )
+    value = float(sponsorship)
+    if value >= threshold:
+        why = f"executive sponsorship {value:.1f} is at least {threshold:g}: strong"
+        return InterimSponsorship(True, value, (why,))
+    why = f"executive sponsorship {value:.1f} is below {threshold:g}: not strong"
+    return InterimSponsorship(False, value, (why,))
+
+
+def interim_sponsorship(overall: SegmentCell | None) -> InterimSponsorship:
+    """:func:`sponsorship_rule` on a release's overall cell (None: too few responses).
+
+    Used both when aggregating and when reading a stored release, so a release
+    stored under an older rule is judged by today's rule from its own figures.
+    """
+    if overall is None:
+        return InterimSponsorship(None, None, ("too few responses to judge",))
+    return sponsorship_rule(overall.mean.get("sponsorship"))
+
+
 def aggregate_readiness(
     scores: ArrayLike,
     segments: Mapping[str, Sequence[str | None]],
@@ -481,7 +541,6 @@ def aggregate_readiness(
     response_options: int = 5,
     dimension_weights: Mapping[str, float] | None = None,
     gap_threshold: float = GAP_THRESHOLD,
-    interim_threshold: float = INTERIM_THRESHOLD,
     critical: Sequence[str] = CRITICAL_DIMENSIONS,
     *,
     earlier: ArrayLike | None = None,
@@ -637,22 +696,7 @@ def aggregate_readiness(
 
     gaps = _level_gaps(tables.get("level"), dims, gap_threshold)
 
-    # CEO as interim CCO
-    reasons: list[str] = []
-    interim: bool | None = None
-    if overall is not None and index is not None:
-        interim = False
-        if index < interim_threshold:
-            interim = True
-            reasons.append(f"readiness index {index:.1f} is below {interim_threshold:g}")
-        spons = overall.mean.get("sponsorship")
-        if spons is not None and spons < interim_threshold:
-            interim = True
-            reasons.append(f"executive sponsorship {spons:.1f} is below {interim_threshold:g}")
-        if spons is None:
-            reasons.append("sponsorship could not be published; rule judged on the index only")
-    else:
-        reasons.append("too few responses to judge")
+    interim = interim_sponsorship(overall)
 
     return ReadinessResult(
         dimensions=dims,
@@ -667,8 +711,8 @@ def aggregate_readiness(
         weakest=weakest,
         tables=tables,
         gaps=gaps,
-        ceo_interim=interim,
-        ceo_interim_reasons=tuple(reasons),
+        ceo_interim=interim.strong,
+        ceo_interim_reasons=interim.reasons,
         flags=tuple(flags),
     )
 

@@ -409,14 +409,16 @@ def interview(engagement_id: int, assignment_id: int) -> Any:
         )
     kit = questionnaires.latest(candidate_view.INTERVIEW_KIT)
     form = items_form_class(kit, InterviewFormBase)()
-    rating_items = [i for i in kit.items if i.type == "rating"]
+    rating_items = candidates.competency_items(kit)
+    culture = candidates.culture_questions(kit, board.board_values(engagement))
+    culture_posted: dict[str, str] = {}
     status = 200
     if request.method == "POST":
+        culture_posted = {q.field: request.form.get(q.field, "") for q in culture}
         if form.validate_on_submit():
             ratings: dict[str, int | None] = {}
             for item in rating_items:
-                raw = request.form.get(field_name(item), "")
-                ratings[item.scale or ""] = int(raw) if raw.isascii() and raw.isdigit() else None
+                ratings[item.scale or ""] = _rating(request.form.get(field_name(item), ""))
             try:
                 candidates.record_interview(
                     current_user,
@@ -425,6 +427,7 @@ def interview(engagement_id: int, assignment_id: int) -> Any:
                     form.interviewer_name.data or "",
                     ratings,
                     form.notes.data or "",
+                    [(q, _rating(culture_posted[q.field])) for q in culture],
                 )
             except ServiceError as exc:
                 form.form_errors.append(exc.message)
@@ -446,7 +449,16 @@ def interview(engagement_id: int, assignment_id: int) -> Any:
         form=form,
         items=rating_items,
         field_name=field_name,
+        culture_enabled=candidates.culture_item(kit) is not None,
+        culture_item=candidates.culture_item(kit),
+        culture=culture,
+        culture_posted=culture_posted,
     ), status
+
+
+def _rating(raw: str) -> int | None:
+    """A posted 1..5 rating as an int (anything else is None: not rated)."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 @bp.route("/candidates/<int:assignment_id>/personal-data.json")

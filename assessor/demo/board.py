@@ -34,6 +34,11 @@ OPERATOR_ANSWERS: dict[str, Any] = {
     "time_to_value": "m6",
     "measures_maturity": "fragmented",
     "customer_facing_staff": 1800,
+    # role scope v2: the organisation's values, for culture fit
+    "value_1": "Own the outcome",
+    "value_1_behaviour": "Takes a customer's problem to the end, even when another team caused it.",
+    "value_2": "Straight talk",
+    "value_2_behaviour": "Says what the figures show, to peers and the board alike.",
 }
 #: Role-scope answers of a board that wants a strategist on the board.
 STRATEGIST_ANSWERS: dict[str, Any] = {
@@ -50,6 +55,8 @@ STRATEGIST_ANSWERS: dict[str, Any] = {
     "trigger": "growth",
     "time_to_value": "m24",
     "measures_maturity": "embedded",
+    "value_1": "Own the outcome",
+    "value_1_behaviour": "Finishes what the customer started with us, whoever owns the step.",
 }
 OPERATOR_WEIGHTS: dict[str, float] = {
     "customer_focus": 0.27,

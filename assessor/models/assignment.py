@@ -238,6 +238,9 @@ class Interview(Base):
     instrument_version: Mapped[int]
     #: scale key → rating 1..5 (competencies not rated are absent)
     ratings: Mapped[dict[str, Any]]
+    #: Culture-fit ratings (kit v2): ``[{"value", "behaviour", "rating"}]``, one per board
+    #: value rated. Kept out of ``ratings`` so they never enter the competency fit.
+    culture: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

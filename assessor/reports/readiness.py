@@ -27,6 +27,20 @@ PRIORITIES = 3
 MAX_GAP_ROWS = 12
 
 
+#: What the report says when sponsorship is below the strong threshold (scoring.readiness).
+WEAK_SPONSORSHIP = (
+    "Executive sponsorship is not yet strong. Win the chief executive and the board over "
+    "before appointing a Chief Customer Officer: a named sponsor, a seat and a sufficient "
+    "budget. Without that backing a new CCO would struggle, and the chief executive acting "
+    "as interim CCO would fail too."
+)
+
+
+def _weak_sponsorship(v: SurveyResults) -> bool:
+    """The release shows sponsorship below the strong threshold (not merely unknown)."""
+    return v.result is not None and v.result.ceo_interim is False
+
+
 def score(value: float | None, digits: int = 0) -> str:
     return EN_DASH if value is None else f"{value:.{digits}f}"
 
@@ -161,7 +175,15 @@ class ReadinessReport(ReportDocument):
             )
         if v.interim_ceo:
             glance.append(
-                self.para("Recommendation: the chief executive as interim CCO.", "BodySmall")
+                self.para(
+                    "Sponsorship is strong enough for the chief executive to act as interim "
+                    "CCO, should no candidate be ready.",
+                    "BodySmall",
+                )
+            )
+        elif _weak_sponsorship(v):
+            glance.append(
+                self.para("Secure executive sponsorship before appointing a CCO.", "BodySmall")
             )
         # before the notice, the template switch and the page break that end the cover
         return [*story[:-4], Spacer(1, 8 * mm), self.callout(glance), *story[-4:]]
@@ -255,7 +277,7 @@ class ReadinessReport(ReportDocument):
                 Spacer(1, 3 * mm),
                 self.callout(
                     [
-                        self.para("Recommendation: the CEO as interim CCO", "H3"),
+                        self.para("If no candidate is ready: the CEO as interim CCO", "H3"),
                         self.plain(v.interim_text, "Callout"),
                     ],
                     background=p.pale_amber,
@@ -514,8 +536,21 @@ class ReadinessReport(ReportDocument):
                 Spacer(1, 4 * mm),
                 self.callout(
                     [
-                        self.para("The CEO as interim CCO", "H3"),
+                        self.para("If no candidate is ready: the CEO as interim CCO", "H3"),
                         self.plain(v.interim_text, "Callout"),
+                        self.plain("Why: " + "; ".join(v.interim_reasons) + ".", "Small"),
+                    ],
+                    background=self.palette.pale_amber,
+                    border=self.palette.amber,
+                ),
+            ]
+        elif _weak_sponsorship(v):
+            story += [
+                Spacer(1, 4 * mm),
+                self.callout(
+                    [
+                        self.para("Secure executive sponsorship first", "H3"),
+                        self.plain(WEAK_SPONSORSHIP, "Callout"),
                         self.plain("Why: " + "; ".join(v.interim_reasons) + ".", "Small"),
                     ],
                     background=self.palette.pale_amber,

@@ -12,15 +12,12 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
 from assessor.reports.base import PALETTE, ReportDocument, esc
 from assessor.reports.charts import priority_bars
-from assessor.services.board_brief import RoleBriefData
-from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
-
-INTERIM_WHY = (
-    "Asking the chief executive to act as interim Chief Customer Officer shows staff, "
-    "customers and the market how much weight the company gives the role; it lets the chief "
-    "executive learn first-hand what budget and authority the role really needs before it "
-    "is filled; and it gives time to develop the most promising internal successor."
+from assessor.services.board_brief import (
+    INTERIM_AWAIT_CANDIDATES,
+    INTERIM_NOT_NEEDED,
+    RoleBriefData,
 )
+from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 
 
 def _pct(value: float | None) -> str:
@@ -160,6 +157,17 @@ class RoleBrief(ReportDocument):
                     ),
                 )
             )
+        if d.customers:
+            story.append(
+                self.section(
+                    "Customers the role looks after",
+                    self.plain(
+                        "; ".join(f"{name} ({n} of {d.completed})" for name, n in d.customers)
+                        + ". Every kind of CCO serves all of these; the answer describes the "
+                        "role and does not change the recommended archetype.",
+                    ),
+                )
+            )
         if d.mandate:
             rows = [[r.topic, r.board_view, r.recommended] for r in d.mandate]
             story.append(
@@ -285,31 +293,53 @@ class RoleBrief(ReportDocument):
         return story
 
     def interim(self) -> list[Flowable]:
+        """The interim-CEO conclusion as the service worded it, with the rule beneath."""
         advice = self.data.interim
-        if advice.fires:
-            body = [
-                self.para("<b>Consider the chief executive as interim CCO</b>", "Callout"),
-                Spacer(1, 2 * mm),
-                self.plain("Why it applies here: " + "; ".join(advice.reasons) + ".", "Callout"),
-                Spacer(1, 2 * mm),
-                self.plain(INTERIM_WHY, "Callout"),
-            ]
-            box = self.callout(body, background=PALETTE.pale_amber, border=PALETTE.amber)
-        else:
-            body = [
-                self.para("<b>No interim arrangement is needed at present</b>", "Callout"),
-                Spacer(1, 2 * mm),
-                self.plain(
-                    "Neither the board's answers nor the candidate pool point to it.", "Callout"
-                ),
-            ]
-            box = self.callout(body, background=PALETTE.pale_green, border=PALETTE.green)
+        calm = advice.status in (INTERIM_NOT_NEEDED, INTERIM_AWAIT_CANDIDATES)
+        body = [
+            self.para(f"<b>{esc(advice.headline)}</b>", "Callout"),
+            Spacer(1, 2 * mm),
+            self.plain(advice.advice, "Callout"),
+            Spacer(1, 2 * mm),
+            self.plain("What the brief found: " + "; ".join(advice.reasons) + ".", "Callout"),
+        ]
+        box = self.callout(
+            body,
+            background=PALETTE.pale_green if calm else PALETTE.pale_amber,
+            border=PALETTE.green if calm else PALETTE.amber,
+        )
         return [
             self.section(
                 "The interim option",
                 box,
                 Spacer(1, 2 * mm),
                 self.plain(f"The rule ({advice.basis}): {advice.rule}", "Small"),
+            )
+        ]
+
+    def values(self) -> list[Flowable]:
+        """The organisation's values the board named: the yardstick of culture fit."""
+        d = self.data
+        if d.values:
+            body: Flowable = self.bullets(
+                [f"{name}: {behaviour}" if behaviour else name for name, behaviour, _ in d.values]
+            )
+        else:
+            body = self.plain(
+                "No board member has named the organisation's values yet; members invited with "
+                "the current role-scope questionnaire name them on its last page."
+            )
+        return [
+            self.section(
+                "Values the board named",
+                body,
+                Spacer(1, 2 * mm),
+                self.plain(
+                    "Interviewers rate each candidate's past behaviour against these values. "
+                    "Culture fit is reported beside the competency fit and never enters it: "
+                    "the board decides how much weight it carries.",
+                    "Small",
+                ),
             )
         ]
 
@@ -321,6 +351,7 @@ class RoleBrief(ReportDocument):
         story += self.remit()
         story += self.priorities()
         story += self.agreement()
+        story += self.values()
         story += self.interim()
         story += self.job_spec()
         return self.build(story)

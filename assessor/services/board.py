@@ -394,6 +394,8 @@ class BoardView:
     disputed_pairs: list[DisputedPair]
     answers: list[dict[str, Any]]  # completed members' answers, row-aligned with completed
     completed: list[Assignment]
+    #: the organisation's values the completed members named (role scope v2 onward)
+    values: list[BoardValue] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -421,6 +423,65 @@ class BoardView:
         """The board does not yet agree on the kind of role (a finding in itself)."""
         agreement = self.archetype_agreement
         return agreement is not None and agreement < LOW_AGREEMENT
+
+
+#: How many values a member may name (role scope v2: ``value_<n>``, ``value_<n>_behaviour``).
+VALUE_SLOTS = 5
+VALUE_KEYS: tuple[str, ...] = tuple(
+    key for n in range(1, VALUE_SLOTS + 1) for key in (f"value_{n}", f"value_{n}_behaviour")
+)
+
+
+@dataclass(frozen=True)
+class BoardValue:
+    """One value of the organisation as the board named it, for culture fit."""
+
+    name: str
+    behaviour: str
+    named_by: tuple[str, ...]
+
+
+def values_from_answers(named: Sequence[tuple[str, Mapping[str, Any]]]) -> list[BoardValue]:
+    """Members' values merged by name (case and spacing ignored), most often named first.
+
+    ``named`` pairs a member's name with their answers. The first member to
+    name a value gives its behaviour sentence (or a later one, if the first
+    left it empty); ties keep the order in which values were first named.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for who, answers in named:
+        for n in range(1, VALUE_SLOTS + 1):
+            name = " ".join(str(answers.get(f"value_{n}") or "").split())
+            if not name:
+                continue
+            behaviour = " ".join(str(answers.get(f"value_{n}_behaviour") or "").split())
+            entry = merged.setdefault(name.casefold(), {"name": name, "behaviour": "", "by": []})
+            if not entry["behaviour"]:
+                entry["behaviour"] = behaviour
+            if who not in entry["by"]:
+                entry["by"].append(who)
+    order = sorted(merged.values(), key=lambda e: -len(e["by"]))  # stable: first named first
+    return [BoardValue(e["name"], e["behaviour"], tuple(e["by"])) for e in order]
+
+
+def board_values(engagement: Engagement) -> list[BoardValue]:
+    """The values the engagement's submitted board members named, without the whole view
+    (the interview form needs only these)."""
+    stmt = (
+        select(Assignment.id, Assignment.name, Answer.item_key, Answer.value)
+        .join(Answer, Answer.assignment_id == Assignment.id)
+        .where(
+            Assignment.engagement_id == engagement.id,
+            Assignment.kind == KIND,
+            Assignment.submitted_at.is_not(None),
+            Answer.item_key.in_(VALUE_KEYS),
+        )
+        .order_by(Assignment.id)
+    )
+    by_member: dict[int, tuple[str, dict[str, Any]]] = {}
+    for assignment_id, name, item_key, value in db.session.execute(stmt):
+        by_member.setdefault(assignment_id, (name or "Member", {}))[1][item_key] = value
+    return values_from_answers(list(by_member.values()))
 
 
 def _tv_agreement(shares: np.ndarray) -> float | None:
@@ -489,10 +550,12 @@ def build_view(engagement: Engagement) -> BoardView:
     rows: list[MemberRow] = []
     completed: list[Assignment] = []
     for a in assignments:
+        # progress against the version the member was invited with (v1 has no values page)
+        own = _member_instrument(a, instrument)
         total = len(
             [
                 i
-                for s in visible_sections(instrument, answers[a.id])
+                for s in visible_sections(own, answers[a.id])
                 for i in visible_items(s, answers[a.id])
             ]
         )
@@ -541,9 +604,34 @@ def build_view(engagement: Engagement) -> BoardView:
                     ],
                 )
             )
+    values = values_from_answers([(a.name or "Member", answers[a.id]) for a in completed])
     return BoardView(
-        engagement, rows, scope, group, weight_agreement, items, pairs, done_answers, completed
+        engagement,
+        rows,
+        scope,
+        group,
+        weight_agreement,
+        items,
+        pairs,
+        done_answers,
+        completed,
+        values,
     )
+
+
+def _member_instrument(assignment: Assignment, latest: Instrument) -> Instrument:
+    """The role-scope version a member was invited with (the latest if it is that one).
+
+    The group is pooled under the latest version: its items keep v1's keys and
+    options, and only drop the customer-type archetype signal the articles
+    reject, so every member is weighed by today's rule.
+    """
+    if assignment.instrument_version == latest.version:
+        return latest
+    try:
+        return questionnaires.load(assignment.instrument_key, assignment.instrument_version)
+    except KeyError:
+        return latest
 
 
 def _disputed_pairs(

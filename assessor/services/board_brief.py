@@ -4,16 +4,26 @@ Fetch first, then build: :func:`brief_data` reads everything from the
 database and the scoring package; :mod:`assessor.reports.role_brief` only
 lays it out.
 
-The interim-CEO rule (when the brief recommends that the chief executive acts
-as interim CCO) is, in order of preference:
+The interim-CEO rule, as the source articles give it: the chief executive
+acts as interim CCO only when **no candidate is ready yet and** the CEO has
+the vision and the courage to carry the title, read as **strong executive
+sponsorship**. Both halves are judged here, in :func:`interim_advice`:
 
-1. **Readiness survey** — if a readiness round of the engagement has
-   released results, the latest release's rule of ``scoring.readiness``
-   decides (readiness index or executive sponsorship below 40).
-2. **Otherwise** the rule fires when either the board does not agree on the
-   kind of role (archetype agreement below 50%, see ``board.LOW_AGREEMENT``),
-   or the candidate pool is weak: at least one candidate has been scored and
-   none reaches a good fit (65 or more) while meeting every must-have.
+- *No candidate ready*: candidates have been scored and none reaches a good
+  fit (``board.GOOD_FIT``, 65) while meeting every must-have. With no
+  candidate scored yet the question is open (the role-scope questionnaire
+  asks nothing about how long the search will take, so the board's answers
+  cannot stand in for the pool).
+- *Strong sponsorship*: the sponsorship half of ``scoring.readiness``
+  (``sponsorship_rule``: overall sponsorship ≥ ``STRONG_SPONSORSHIP``, 60 of
+  100) on the latest released readiness results, recomputed from the stored
+  sponsorship mean so releases stored under the old rule read correctly.
+  Without a release the survey cannot decide: the brief says what the board
+  should judge instead.
+
+Weak sponsorship gives a different recommendation whatever the pool: secure
+executive sponsorship before appointing anyone, since an interim CEO (or a
+new CCO) would fail without it.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from assessor.models import (
 from assessor.services import board
 from questionnaires import ARCHETYPE_NAMES, ARCHETYPES
 from scoring.profiles import CLUSTER_SCALES, CLUSTERS, RoleProfile
+from scoring.readiness import STRONG_SPONSORSHIP, InterimSponsorship, sponsorship_rule
 
 #: What each archetype typically holds, in the project's words (domain summary).
 ARCHETYPE_SHAPE: dict[str, dict[str, str]] = {
@@ -112,12 +123,47 @@ class Recommendation:
     agrees: bool  # the board's majority matches the archetype's typical shape
 
 
+#: What the interim section can conclude (see the module docstring).
+INTERIM_RECOMMENDED = "recommended"  # no candidate ready, strong sponsorship
+INTERIM_SECURE_SPONSORSHIP = "secure_sponsorship"  # sponsorship not strong
+INTERIM_NOT_NEEDED = "not_needed"  # a candidate is ready
+INTERIM_AWAIT_CANDIDATES = "await_candidates"  # strong sponsorship, nobody scored yet
+INTERIM_BOARD_TO_JUDGE = "board_to_judge"  # no released readiness results
+INTERIM_RULE = (
+    "The chief executive acts as interim CCO only when no candidate is ready yet (candidates "
+    f"scored, none reaching a good fit of {board.GOOD_FIT:.0f} while meeting every must-have) "
+    "and executive sponsorship is strong (the readiness survey's sponsorship score at least "
+    f"{STRONG_SPONSORSHIP:.0f} out of 100). Weaker sponsorship must be secured before anyone "
+    "is appointed."
+)
+#: What the board judges when no readiness results were released.
+BOARD_TO_JUDGE = (
+    "The survey cannot say whether executive sponsorship is strong. The board should judge "
+    "it instead: does the chief executive have "
+    "a vision for the customer role and the courage to carry both titles in public, and does "
+    "the whole board back the role with a seat and a sufficient budget? If so, and no "
+    "candidate is ready, the chief executive as interim CCO is the path to take; if not, "
+    "winning that backing comes first."
+)
+
+
 @dataclass
 class InterimAdvice:
-    fires: bool
+    """The interim section of the brief: a conclusion, why, and what to do."""
+
+    status: str  # one of the INTERIM_* values
     basis: str  # "readiness survey" | "board and candidate pool"
     reasons: list[str]
-    rule: str
+    headline: str
+    advice: str
+    rule: str = INTERIM_RULE
+    #: the sponsorship half as judged (None: no released readiness results)
+    sponsorship: float | None = None
+
+    @property
+    def fires(self) -> bool:
+        """The brief recommends the chief executive as interim CCO."""
+        return self.status == INTERIM_RECOMMENDED
 
 
 @dataclass
@@ -157,6 +203,10 @@ class RoleBriefData:
     pending_label: str | None = None
     cluster_names: dict[str, str] = field(default_factory=dict)
     scale_names: dict[str, str] = field(default_factory=dict)
+    #: kinds of customer in words, members who ticked it (descriptive: no archetype signal)
+    customers: list[tuple[str, int]] = field(default_factory=list)
+    #: the organisation's values the board named: (name, behaviour, named by)
+    values: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
 def _profile_for_brief(
@@ -248,19 +298,26 @@ def _mandate(
 
 
 def _functions(
-    instrument: questionnaires.Instrument, answers: list[dict[str, Any]]
+    instrument: questionnaires.Instrument,
+    answers: list[dict[str, Any]],
+    item_key: str = "functions",
 ) -> list[tuple[str, int]]:
-    item = next(i for i in instrument.items if i.key == "functions")
+    """A multi item's options in words with how many members ticked each, most ticked first."""
+    item = next(i for i in instrument.items if i.key == item_key)
     counts: Counter[str] = Counter()
     for a in answers:
-        for key in a.get("functions") or []:
+        for key in a.get(item_key) or []:
             counts[key] += 1
     return [(item.option(k).text, n) for k, n in counts.most_common()]
 
 
-def _readiness_interim(engagement: Engagement) -> InterimAdvice | None:
-    """The readiness rule, from the latest released results of the engagement's surveys
-    (never from live answers: the board sees only what a release published)."""
+def _released_sponsorship(engagement: Engagement) -> InterimSponsorship | None:
+    """The sponsorship half of the rule on the latest released readiness results (never
+    live answers: the board sees only what a release published); None without a release.
+
+    Judged from the stored sponsorship mean, not the stored ``ceo_interim`` flag, which
+    releases stored before the rule was corrected hold under the old rule.
+    """
     from assessor.services import survey_releases
 
     release = db.session.scalar(
@@ -273,31 +330,18 @@ def _readiness_interim(engagement: Engagement) -> InterimAdvice | None:
     if release is None:
         return None
     result = survey_releases.result_of(release)
-    if result.ceo_interim is None:
-        return None
-    return InterimAdvice(
-        bool(result.ceo_interim),
-        "readiness survey",
-        list(result.ceo_interim_reasons),
-        "From the readiness survey: recommended when the readiness index or executive "
-        "sponsorship is below 40 out of 100.",
-    )
+    overall = result.overall
+    if overall is None:
+        return sponsorship_rule(None)
+    return sponsorship_rule(overall.mean.get("sponsorship"))
 
 
-def interim_advice(engagement: Engagement, view: board.BoardView) -> InterimAdvice:
-    """Should the chief executive act as interim CCO? See the module docstring for the rule."""
-    from_survey = _readiness_interim(engagement)
-    if from_survey is not None:
-        return from_survey
-    reasons: list[str] = []
-    agreement = view.archetype_agreement
-    if view.low_agreement and agreement is not None:
-        reasons.append(
-            f"the board's agreement on the kind of role is {agreement:.0%}, below "
-            f"{board.LOW_AGREEMENT:.0%}"
-        )
+def _candidate_ready(engagement: Engagement) -> tuple[bool | None, int]:
+    """(Is a candidate ready?, candidates scored). None while nobody has been scored."""
     scored = int((engagement.candidate_counts or {}).get("ranked", 0))
-    strong = (
+    if not scored:
+        return None, 0
+    ready = (
         select(Assignment.id)
         .join(CandidateStanding, CandidateStanding.assignment_id == Assignment.id)
         .where(
@@ -308,18 +352,88 @@ def interim_advice(engagement: Engagement, view: board.BoardView) -> InterimAdvi
         )
         .exists()
     )
-    if scored and not db.session.scalar(select(strong)):
+    return bool(db.session.scalar(select(ready))), scored
+
+
+def interim_advice(engagement: Engagement, view: board.BoardView | None = None) -> InterimAdvice:
+    """Should the chief executive act as interim CCO? See the module docstring for the rule.
+
+    ``view`` is accepted for callers that hold one; the rule no longer reads the board's
+    agreement (a split board is settled by the board, not by the CEO taking the title).
+    """
+    check = _released_sponsorship(engagement)
+    ready, scored = _candidate_ready(engagement)
+    reasons: list[str] = []
+    if ready is None:
+        reasons.append("no candidate has been scored yet")
+    elif ready:
+        reasons.append(
+            f"at least one of the {scored} scored candidate(s) reaches a good fit "
+            f"({board.GOOD_FIT:.0f}) while meeting every must-have"
+        )
+    else:
         reasons.append(
             f"none of the {scored} scored candidate(s) reaches a good fit "
             f"({board.GOOD_FIT:.0f}) while meeting every must-have"
         )
-    return InterimAdvice(
-        bool(reasons),
-        "board and candidate pool",
-        reasons,
-        "No readiness survey yet: recommended when the board's agreement on the kind of "
-        f"role is below {board.LOW_AGREEMENT:.0%}, or when candidates have been scored and "
-        f"none reaches a good fit ({board.GOOD_FIT:.0f}) while meeting every must-have.",
+    basis = "board and candidate pool" if check is None else "readiness survey"
+    strong = None if check is None else check.strong
+    if check is not None:
+        reasons.extend(check.reasons)
+    else:
+        reasons.append("no readiness results have been released")
+    sponsorship = None if check is None else check.sponsorship
+
+    def advice(status: str, headline: str, text: str) -> InterimAdvice:
+        return InterimAdvice(status, basis, reasons, headline, text, sponsorship=sponsorship)
+
+    if strong is False:
+        return advice(
+            INTERIM_SECURE_SPONSORSHIP,
+            "Secure executive sponsorship before appointing",
+            "Executive sponsorship is not strong enough yet. Win the chief executive and the "
+            "board over first: a named sponsor, a seat and a sufficient budget for the role. "
+            "Without that backing a chief executive acting as interim CCO would fail, and so "
+            "would a newly appointed CCO.",
+        )
+    if ready:
+        return advice(
+            INTERIM_NOT_NEEDED,
+            "No interim arrangement is needed",
+            "A candidate is ready for the role, so the chief executive need not hold it.",
+        )
+    if strong is None:
+        return advice(
+            INTERIM_BOARD_TO_JUDGE,
+            "The board must judge the interim option",
+            (
+                "No readiness results have been released. "
+                if check is None
+                else "The released readiness results do not publish executive sponsorship. "
+            )
+            + BOARD_TO_JUDGE
+            + (
+                " No candidate has been scored yet; revisit once the pool is assessed."
+                if ready is None
+                else ""
+            ),
+        )
+    if ready is None:
+        return advice(
+            INTERIM_AWAIT_CANDIDATES,
+            "Not needed yet: no candidate has been scored",
+            "Executive sponsorship is strong. If the candidates, once assessed, include no one "
+            "ready for the role, the chief executive can act as interim CCO.",
+        )
+    return advice(
+        INTERIM_RECOMMENDED,
+        "Consider the chief executive as interim CCO",
+        "No candidate is ready yet and executive sponsorship is strong. The chief executive "
+        "holding the title for a period shows staff, customers and the market how much the "
+        "role matters, lets him or her learn first-hand what budget and authority it really "
+        "needs, and gives time to train the most promising internal successor, who takes "
+        "over once ready. It asks the chief executive to carry both titles in public: take "
+        "this path only with the vision for the role and the courage to do so.",
     )
 
 
@@ -438,4 +552,6 @@ def brief_data(engagement: Engagement, generated_on: date | None = None) -> Role
         pending_label=_pending_label(state) if state.pending is not None else None,
         cluster_names=names,
         scale_names=board.scale_names(),
+        customers=_functions(instrument, view.answers, "customer_types"),
+        values=[(v.name, v.behaviour, list(v.named_by)) for v in view.values],
     )

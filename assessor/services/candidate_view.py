@@ -74,6 +74,8 @@ class CandidateView:
     norms_usable: bool
     norm_note: str
     profile_values: list[float | None] = field(default_factory=list)
+    #: culture fit from the interviews (kit v2), apart from the competency fit; None if unrated
+    culture_fit: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +122,7 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     for interview in interviews:
         for scale, value in (interview.ratings or {}).items():
             ratings_by_scale.setdefault(scale, []).append(int(value))
+    culture = culture_fit_of(interviews)
     cluster_names = {c.key: c.name for c in instrument.clusters}
     rows: list[CompetencyRow] = []
     for scale in instrument.scales:
@@ -204,6 +207,7 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             {
                 "interviewer": iv.interviewer_name,
                 "ratings": iv.ratings,
+                "culture": list(iv.culture or []),
                 "notes": iv.notes,
                 "at": iv.created_at.isoformat(),
             }
@@ -216,7 +220,36 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             else f"Too few candidates in this engagement for percentiles ({norm_n} so far)."
         ),
         profile_values=[_profile_value(s.key, weights, minima) for s in instrument.scales],
+        culture_fit=culture,
     )
+
+
+def culture_fit_of(interviews: list[Any]) -> dict[str, Any] | None:
+    """Culture fit (interview): the mean of every culture rating, and each value's mean.
+
+    Shown beside the competency fit and never blended into it (the standing
+    averages ``Interview.ratings`` only): the board decides how much culture
+    weighs. None when no interview rated a value (kit v1 interviews never do).
+    """
+    by_value: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
+    for interview in interviews:
+        for entry in interview.culture or []:
+            name = str(entry.get("value", ""))
+            key = name.casefold()
+            names.setdefault(key, name)
+            by_value.setdefault(key, []).append(int(entry["rating"]))
+    every = [r for ratings in by_value.values() for r in ratings]
+    if not every:
+        return None
+    return {
+        "mean": round(float(np.mean(every)), 2),
+        "ratings": len(every),
+        "values": [
+            {"value": names[k], "mean": round(float(np.mean(v)), 2), "ratings": len(v)}
+            for k, v in by_value.items()
+        ],
+    }
 
 
 def _profile_value(scale: str, weights: dict[str, float], minima: dict[str, float]) -> float | None:

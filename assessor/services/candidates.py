@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +18,7 @@ from assessor.models import Answer, Assignment, CandidateStanding, Engagement, I
 from assessor.services import audit, profiles, standings
 from assessor.services.errors import ConflictError, NotFoundError, ServiceError
 from assessor.services.tenancy import get_owned
-from questionnaires import Instrument
+from questionnaires import Instrument, Item
 
 PIPELINE_MOVES = {
     "shortlist": "shortlisted",
@@ -282,6 +284,47 @@ def move(actor: User, assignment: Assignment, action: str) -> Assignment:
     return assignment
 
 
+#: The interview kit's culture-fit scale (kit v2 onward): rated once per board value and
+#: stored apart from the competency ratings, so it never enters the competency fit.
+CULTURE_SCALE = "culture_fit"
+
+
+@dataclass(frozen=True)
+class CultureQuestion:
+    """One culture-fit rating on the interview form: a value the board named."""
+
+    field: str  # form field name, stable for the value's name (not its position)
+    value: str
+    behaviour: str
+    text: str
+
+
+def culture_item(kit: Instrument) -> Item | None:
+    """The kit's anchored culture-fit rating (None for kits before v2)."""
+    return next((i for i in kit.items if i.type == "rating" and i.scale == CULTURE_SCALE), None)
+
+
+def competency_items(kit: Instrument) -> list[Item]:
+    """The kit's competency ratings: every rating item but the culture-fit one."""
+    return [i for i in kit.items if i.type == "rating" and i.scale != CULTURE_SCALE]
+
+
+def culture_questions(kit: Instrument, values: Sequence[Any]) -> list[CultureQuestion]:
+    """One culture question per board value (``name``, ``behaviour``); none without the item.
+
+    The field name hashes the value's name, so a value named by another board member
+    between showing and posting the form never shifts a rating onto the wrong value.
+    """
+    if culture_item(kit) is None:
+        return []
+    out = []
+    for v in values:
+        digest = hashlib.sha256(v.name.casefold().encode()).hexdigest()[:12]
+        text = f"How does the candidate's past behaviour match \u201c{v.name}\u201d?"
+        out.append(CultureQuestion(f"culture_{digest}", v.name, v.behaviour, text))
+    return out
+
+
 def record_interview(
     actor: User,
     assignment: Assignment,
@@ -289,8 +332,14 @@ def record_interview(
     interviewer_name: str,
     ratings: dict[str, int],
     notes: str,
+    culture: Sequence[tuple[CultureQuestion, int | None]] = (),
 ) -> Interview:
-    """Store one interviewer's ratings (scale → 1..5) of a candidate."""
+    """Store one interviewer's ratings (scale → 1..5) of a candidate.
+
+    ``culture`` pairs each culture question shown with its rating (None: not
+    rated); rated ones are stored with the value's words in ``Interview.culture``,
+    never in ``ratings``, so culture fit stays out of the competency fit.
+    """
     standings.before_changing(assignment)
     ensure_not_erased(assignment)
     name = " ".join((interviewer_name or "").split())
@@ -298,7 +347,7 @@ def record_interview(
         raise ServiceError("Enter the interviewer's name.", field="interviewer_name")
     if assignment.submitted_at is None:
         raise ServiceError("Interviews are recorded for candidates who completed the assessment.")
-    known = {item.scale for item in kit.items if item.type == "rating"}
+    known = {item.scale for item in competency_items(kit)}
     clean = {}
     for scale, value in ratings.items():
         if scale not in known:
@@ -307,7 +356,16 @@ def record_interview(
             if not isinstance(value, int) or not 1 <= value <= 5:
                 raise ServiceError("Ratings go from 1 to 5.")
             clean[scale] = value
-    if not clean:
+    if culture and culture_item(kit) is None:
+        raise ServiceError("This interview kit has no culture-fit ratings.")
+    fit: list[dict[str, Any]] = []
+    for question, value in culture:
+        if value is None:
+            continue
+        if not isinstance(value, int) or not 1 <= value <= 5:
+            raise ServiceError("Ratings go from 1 to 5.")
+        fit.append({"value": question.value, "behaviour": question.behaviour, "rating": value})
+    if not clean and not fit:
         raise ServiceError("Rate at least one competency.")
     interview = Interview(
         organisation_id=assignment.organisation_id,
@@ -315,6 +373,7 @@ def record_interview(
         interviewer_name=name[:200],
         instrument_version=kit.version,
         ratings=clean,
+        culture=fit or None,
         notes=(notes or "").strip()[:5000],
         created_by_id=actor.id,
     )
@@ -331,6 +390,7 @@ def record_interview(
         assignment.id,
         interviewer=name,
         rated=len(clean),
+        culture_rated=len(fit),
     )
     return interview
 

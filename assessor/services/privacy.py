@@ -88,6 +88,7 @@ def export_personal_data(actor: User, assignment: Assignment) -> dict[str, Any]:
             {
                 "interviewer": iv.interviewer_name,
                 "ratings": iv.ratings,
+                "culture": iv.culture or [],
                 "notes": iv.notes,
                 "at": iv.created_at.isoformat(),
             }

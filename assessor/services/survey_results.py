@@ -186,6 +186,8 @@ class SurveyResults:
     region_rows: list[HeatRow] = field(default_factory=list)
     gaps: list[GapView] = field(default_factory=list)
     interim_ceo: bool = False
+    #: set when sponsorship is known and below scoring.readiness.STRONG_SPONSORSHIP
+    sponsorship_weak_text: str | None = None
     interim_text: str | None = None
     interim_reasons: tuple[str, ...] = ()
     stages: list[dict[str, Any]] = field(default_factory=list)
@@ -264,6 +266,8 @@ class SurveyResults:
                 for g in self.gaps
             ],
             "ceo_interim": {
+                # sponsorship strong enough for the CEO to act as interim CCO, should
+                # no candidate be ready (the candidate half is the role brief's)
                 "recommended": self.interim_ceo,
                 "reasons": list(self.interim_reasons),
                 "text": self.interim_text,
@@ -486,6 +490,15 @@ def build(
         for g in result.gaps
     ]
     view.interim_ceo = bool(result.ceo_interim)
+    if result.ceo_interim is False:
+        from scoring.readiness import STRONG_SPONSORSHIP
+
+        view.sponsorship_weak_text = (
+            f"Executive sponsorship is below {STRONG_SPONSORSHIP:.0f} out of 100. Before a "
+            "Chief Customer Officer is appointed, the chief executive and the board need to "
+            "back the role openly: without that, neither a new appointment nor the chief "
+            "executive acting as interim CCO would hold."
+        )
     view.interim_reasons = result.ceo_interim_reasons
     if view.interim_ceo:
         view.interim_text = " ".join(str(narratives.get("interim_ceo", "")).split())

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from typing import Any
 
 import numpy as np
 import pytest
 from pypdf import PdfReader
 
+import questionnaires
+from assessor.demo import _answer_pages, synthetic_answers
 from assessor.demo.board import (
     OPERATOR_ANSWERS,
     OPERATOR_WEIGHTS,
@@ -18,7 +21,16 @@ from assessor.demo.board import (
     judgement_steps,
 )
 from assessor.extensions import db
-from assessor.services import board_brief, invitations
+from assessor.services import (
+    board,
+    board_brief,
+    invitations,
+    responses,
+    results,
+    survey_releases,
+    surveys,
+)
+from scoring.readiness import STRONG_SPONSORSHIP
 from tests.assessor.test_board_flow import answer_as_member, invite_member, member
 from tests.conftest import unavailable
 
@@ -97,56 +109,168 @@ def test_role_brief_pdf(app, client, auth, recruiter, engagement, output_dir):
     assert (output_dir / "role-brief-1.png").stat().st_size > 5000
 
 
-def test_interim_rule_fires_when_the_board_is_split_or_the_pool_weak(
-    app, auth, recruiter, engagement
-):
-    from assessor.services import board
+# ------------------------------------------------------------ the interim-CEO rule
 
-    auth.login(recruiter.email)
-    # Two members who want opposite roles: low agreement.
-    invite_member(auth, engagement, "A", "a@example.com")
-    invite_member(auth, engagement, "B", "b@example.com")
-    answer_as_member(
-        app,
-        member(engagement, "a@example.com"),
-        OPERATOR_ANSWERS,
-        judgement_steps(OPERATOR_WEIGHTS),
-    )
-    influence = {
-        **STRATEGIST_ANSWERS,
-        "budget": "none",
-        "board_seat": "senior_management",
-        "reporting_line": "other_executive",
-        "restructure": "advise",
-        "board_need": "alignment",
-        "functions": ["none_directly"],
-        "coordination": "many",
-        "customer_types": ["internal"],
-        "international": "global",
-        "trigger": "fragmentation",
-        "time_to_value": "m12",
-        "measures_maturity": "fragmented",
-    }
-    answer_as_member(
-        app, member(engagement, "b@example.com"), influence, judgement_steps(STRATEGIST_WEIGHTS)
-    )
-    view = board.build_view(engagement)
-    assert view.low_agreement
-    advice = board_brief.interim_advice(engagement, view)
-    assert advice.fires and "agreement" in advice.reasons[0]
-    assert advice.basis == "board and candidate pool"
-    # No candidates scored yet: the pool cannot be called weak.
-    assert len(advice.reasons) == 1
-    # A weak candidate: now the pool rule fires too.
-    from assessor.demo import _answer_pages, synthetic_answers
-    from assessor.services import responses, results
+READINESS = questionnaires.latest("readiness")
 
-    weak = invitations.invite(recruiter, engagement, "Weak Candidate", "weak@example.com")
-    instrument = responses.instrument_of(weak)
-    answers = synthetic_answers(instrument, np.random.default_rng(1), {"_base": 0.2})
-    _answer_pages(weak, instrument, answers, np.random.default_rng(2), pages=None)
-    assert not responses.submit(weak)
-    results.compute_and_store(weak)
+
+def _readiness_answers(sponsorship: int, others: int) -> dict[str, Any]:
+    """One respondent: every sponsorship item at ``sponsorship``, every other item at
+    ``others`` (raw 1..5, reverse items mirrored so the score follows the number)."""
+    answers: dict[str, Any] = {"level": "executive", "department": "sales", "region": "europe"}
+    for item in READINESS.items:
+        if item.attention is not None:
+            answers[item.key] = int(item.attention)
+        elif item.scale:
+            value = sponsorship if item.scale == "sponsorship" else others
+            answers[item.key] = 6 - value if item.reverse else value
+    return answers
+
+
+def _release(consultant, engagement, sponsorship: int, others: int) -> Any:
+    """A readiness round of five executives, closed and released."""
+    survey = surveys.open_round(consultant, engagement)
+    for seed in range(5):
+        assignment = surveys.start_response(survey, None)
+        answers = _readiness_answers(sponsorship, others)
+        _answer_pages(assignment, READINESS, answers, np.random.default_rng(seed), None)
+        assert not responses.submit(assignment)
+        results.compute_and_store(assignment)
     db.session.commit()
-    advice = board_brief.interim_advice(engagement, board.build_view(engagement))
-    assert len(advice.reasons) == 2 and "good fit" in advice.reasons[1]
+    closed = survey_releases.close(consultant, survey)
+    assert closed.release is not None
+    db.session.commit()
+    return closed.release
+
+
+def _candidate(recruiter, engagement, email: str, level: float) -> Any:
+    """A candidate who completed the assessment at the given trait level, scored."""
+    person = invitations.invite(recruiter, engagement, email.split("@")[0], email)
+    instrument = responses.instrument_of(person)
+    answers = synthetic_answers(instrument, np.random.default_rng(1), {"_base": level})
+    _answer_pages(person, instrument, answers, np.random.default_rng(2), pages=None)
+    assert not responses.submit(person)
+    results.compute_and_store(person)
+    db.session.commit()
+    return person
+
+
+def _advice(engagement) -> board_brief.InterimAdvice:
+    db.session.expire_all()
+    return board_brief.interim_advice(engagement, board.build_view(engagement))
+
+
+@pytest.fixture
+def consultant(make_user, recruiter):
+    return make_user("consultant", organisation=recruiter.organisation)
+
+
+def test_interim_thresholds_are_pinned():
+    assert STRONG_SPONSORSHIP == 60.0
+    assert board.GOOD_FIT == 65
+    assert "at least 60 out of 100" in board_brief.INTERIM_RULE
+    assert "good fit of 65" in board_brief.INTERIM_RULE
+
+
+def test_without_a_release_the_board_must_judge(app, recruiter, engagement):
+    advice = _advice(engagement)
+    assert advice.status == board_brief.INTERIM_BOARD_TO_JUDGE and not advice.fires
+    assert advice.basis == "board and candidate pool"
+    assert advice.reasons == [
+        "no candidate has been scored yet",
+        "no readiness results have been released",
+    ]
+    assert "cannot say whether executive sponsorship is strong" in advice.advice
+    assert "courage to carry both titles" in advice.advice
+    assert "revisit once the pool is assessed" in advice.advice
+    # a weak pool does not settle it either: sponsorship is still unknown
+    _candidate(recruiter, engagement, "weak@example.com", 0.2)
+    advice = _advice(engagement)
+    assert advice.status == board_brief.INTERIM_BOARD_TO_JUDGE and not advice.fires
+    assert "none of the 1 scored candidate(s)" in advice.reasons[0]
+    assert "revisit" not in advice.advice
+
+
+def test_strong_sponsorship_and_no_candidate_ready_recommends_the_ceo(
+    app, recruiter, consultant, engagement
+):
+    # sponsorship 100, everything else 25: the old rule (index below 40) agreed by accident;
+    # what counts now is that sponsorship is strong
+    _release(consultant, engagement, sponsorship=5, others=2)
+    advice = _advice(engagement)
+    assert advice.status == board_brief.INTERIM_AWAIT_CANDIDATES and not advice.fires
+    assert advice.basis == "readiness survey" and advice.sponsorship == pytest.approx(100)
+    _candidate(recruiter, engagement, "weak@example.com", 0.2)
+    advice = _advice(engagement)
+    assert advice.status == board_brief.INTERIM_RECOMMENDED and advice.fires
+    assert advice.headline == "Consider the chief executive as interim CCO"
+    assert "train the most promising internal successor" in advice.advice
+    assert advice.reasons == [
+        "none of the 1 scored candidate(s) reaches a good fit (65) while meeting every must-have",
+        "executive sponsorship 100.0 is at least 60: strong",
+    ]
+
+
+def test_a_ready_candidate_needs_no_interim(app, recruiter, consultant, engagement):
+    _release(consultant, engagement, sponsorship=5, others=4)
+    strong = _candidate(recruiter, engagement, "strong@example.com", 0.95)
+    assert strong.score is not None and strong.score >= board.GOOD_FIT
+    advice = _advice(engagement)
+    assert advice.status == board_brief.INTERIM_NOT_NEEDED and not advice.fires
+    assert "at least one of the 1 scored candidate(s)" in advice.reasons[0]
+
+
+def test_low_sponsorship_means_securing_it_first(app, recruiter, consultant, engagement):
+    # everything strong but sponsorship (25): the old rule recommended the CEO here
+    _release(consultant, engagement, sponsorship=2, others=5)
+    _candidate(recruiter, engagement, "weak@example.com", 0.2)
+    advice = _advice(engagement)
+    assert advice.status == board_brief.INTERIM_SECURE_SPONSORSHIP and not advice.fires
+    assert advice.headline == "Secure executive sponsorship before appointing"
+    assert "would fail" in advice.advice
+    assert advice.reasons[1] == "executive sponsorship 25.0 is below 60: not strong"
+    # a ready candidate does not change it: sponsorship comes first
+    _candidate(recruiter, engagement, "strong@example.com", 0.95)
+    assert _advice(engagement).status == board_brief.INTERIM_SECURE_SPONSORSHIP
+
+
+def _pdf_text(client, engagement) -> str:
+    response = client.get(f"/engagements/{engagement.id}/board/brief.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def test_an_old_release_renders_by_todays_rule(
+    app, client, auth, recruiter, consultant, engagement
+):
+    """A release stored by the old code (ceo_interim True because sponsorship was low)."""
+    auth.login(recruiter.email)
+    _board_of_three(app, auth, engagement)
+    release = _release(consultant, engagement, sponsorship=2, others=5)
+    stored = dict(release.data)
+    result = dict(stored["result"])
+    result["ceo_interim"] = True
+    result["ceo_interim_reasons"] = ["executive sponsorship 25.0 is below 40"]
+    stored["result"] = result
+    release.data = stored
+    db.session.commit()
+    db.session.expire_all()
+    assert survey_releases.result_of(release).ceo_interim is False
+    _candidate(recruiter, engagement, "weak@example.com", 0.2)
+    flat = _pdf_text(client, engagement)
+    assert "Secure executive sponsorship before appointing" in flat
+    assert "Consider the chief executive as interim CCO" not in flat
+    assert "at least 60 out of 100" in flat
+
+
+def test_the_brief_prints_the_recommendation(app, client, auth, recruiter, consultant, engagement):
+    auth.login(recruiter.email)
+    _board_of_three(app, auth, engagement)
+    flat = _pdf_text(client, engagement)
+    assert "The board must judge the interim option" in flat
+    _release(consultant, engagement, sponsorship=5, others=2)
+    _candidate(recruiter, engagement, "weak@example.com", 0.2)
+    flat = _pdf_text(client, engagement)
+    assert "Consider the chief executive as interim CCO" in flat
+    assert "executive sponsorship 100.0 is at least 60: strong" in flat

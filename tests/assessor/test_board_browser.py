@@ -45,6 +45,9 @@ def test_board_member_answers_scope_and_priorities(page, live_server, output_dir
             first = question.locator("input[type=radio], input[type=checkbox]").first
             if first.count():
                 first.check()
+        # role scope v2's last page: the first of the organisation's values is required
+        for box in page.locator(".question textarea[name^='q_value_1']").all():
+            box.fill("Own the outcome")
         page.locator("button[name=action][value=next]").click()
     assert "/priorities" in page.url
 

@@ -1165,15 +1165,15 @@ def test_releases_and_views_use_a_fixed_number_of_queries(app, consultant, make_
 
 def test_the_role_brief_interim_advice_uses_the_latest_release(app, consultant, engagement):
     """The board sees the readiness rule of the latest release, never live answers."""
-    from assessor.services import board, board_brief
+    from assessor.services import board, board_brief, survey_results
 
     def advice():
         db.session.expire_all()
         return board_brief.interim_advice(engagement, board.build_view(engagement))
 
     assert advice().basis == "board and candidate pool"
-    low = [2, 2, 2, 2, 2, 3]  # an index of 29: below 40, the interim rule fires
-    high = [4, 4, 4, 4, 4, 5]
+    low = [2, 2, 2, 2, 2, 3]  # sponsorship 29: below 60, secure sponsorship first
+    high = [4, 4, 4, 4, 4, 5]  # sponsorship 79: strong
 
     def five_executives(survey, values: list[int]) -> None:
         for seed in range(5):
@@ -1189,17 +1189,29 @@ def test_the_role_brief_interim_advice_uses_the_latest_release(app, consultant, 
     assert advice().basis == "board and candidate pool"  # answers alone say nothing
     assert survey_releases.close(consultant, first).release is not None
     db.session.commit()
-    fired = advice()
-    assert fired.basis == "readiness survey" and fired.fires and fired.reasons
+    weak = advice()
+    assert weak.basis == "readiness survey" and weak.status == "secure_sponsorship"
 
     second = surveys.open_round(consultant, engagement)
     five_executives(second, high)
-    assert advice().fires  # round 2 is not released yet: round 1's release still speaks
+    # round 2 is not released yet: round 1's release still speaks
+    assert advice().status == "secure_sponsorship"
     published = survey_releases.release(consultant, second)
     db.session.commit()
-    assert survey_releases.result_of(published).ceo_interim is False
+    assert survey_releases.result_of(published).ceo_interim is True  # sponsorship strong
     latest = advice()
-    assert latest.basis == "readiness survey" and not latest.fires and latest.reasons == []
+    assert latest.basis == "readiness survey" and not latest.fires  # no candidate scored yet
+    assert latest.status == "await_candidates"
+
+    # the consultant's results page says the same: weak → sponsorship first; strong → the
+    # CEO as interim CCO only if no candidate is ready
+    weak_page = survey_results.build(engagement, first)
+    assert (
+        weak_page.sponsorship_weak_text and "below 60 out of 100" in weak_page.sponsorship_weak_text
+    )
+    assert not weak_page.interim_ceo
+    strong_page = survey_results.build(engagement, second)
+    assert strong_page.sponsorship_weak_text is None and strong_page.interim_ceo
 
 
 # ------------------------------------------------------------ PDF picture

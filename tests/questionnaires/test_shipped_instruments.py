@@ -111,7 +111,8 @@ def _option_items(instrument: Instrument) -> list[Item]:
 def test_instrument_identity(key: str, audience: str) -> None:
     instrument = load(key)
     assert instrument.key == key
-    assert instrument.version == 1
+    # role scope v2: customer type is descriptive, values named; kit v2: culture-fit ratings
+    assert instrument.version == {"role_scope": 2, "readiness": 1, "interview_kit": 2}[key]
     assert instrument.audience == audience
     assert instrument.title.strip()
     assert instrument.intro.strip()
@@ -135,10 +136,18 @@ def test_role_scope_matches_candidate_instrument_clusters(role_scope: Instrument
     assert set(candidate.cluster_keys) == set(role_scope.scale_keys)
 
 
+#: Role-scope items that describe the role without pointing to an archetype (the articles:
+#: every archetype serves consumers, business and internal customers alike).
+DESCRIPTIVE_ITEMS = {"customer_types"}
+
+
 def test_role_scope_every_option_has_an_archetype_vector(role_scope: Instrument) -> None:
     items = _option_items(role_scope)
     assert items, "role scope has no choice or multi items"
     for item in items:
+        if item.key in DESCRIPTIVE_ITEMS:
+            assert not any(o.archetypes or o.scores for o in item.options), item.key
+            continue
         assert len(item.options) >= 2, item.key
         for opt in item.options:
             where = f"{item.key}.{opt.key}"
@@ -268,7 +277,10 @@ def test_role_scope_uses_a_condition_on_an_earlier_item(role_scope: Instrument) 
 def test_role_scope_has_optional_free_text(role_scope: Instrument) -> None:
     texts = [it for it in role_scope.iter_items() if it.type == "text"]
     assert texts
-    assert all(not it.required and not it.is_scored for it in texts)
+    # the first of the organisation's values (name and behaviour) is required, the rest optional
+    required = {"value_1", "value_1_behaviour"}
+    assert {it.key for it in texts if it.required} == required
+    assert all(not it.is_scored for it in texts)
 
 
 # --------------------------------------------------------------------------- readiness
@@ -386,8 +398,17 @@ def test_readiness_stages_and_interim_ceo(narratives: dict) -> None:
 # --------------------------------------------------------------------------- interview kit
 
 
+#: The kit's culture-fit scale (v2): rated once per board value, never a competency.
+CULTURE_SCALE = "culture_fit"
+
+
+def _competency_scales(kit: Instrument) -> dict[str, str]:
+    return {s.key: s.name for s in kit.scales if s.key != CULTURE_SCALE}
+
+
 def test_interview_kit_scales_are_the_competencies(interview_kit: Instrument) -> None:
-    assert {s.key: s.name for s in interview_kit.scales} == COMPETENCIES
+    assert _competency_scales(interview_kit) == COMPETENCIES
+    assert interview_kit.scale(CULTURE_SCALE).name == "Culture fit"
 
 
 def test_interview_kit_matches_candidate_instrument(interview_kit: Instrument) -> None:
@@ -395,11 +416,13 @@ def test_interview_kit_matches_candidate_instrument(interview_kit: Instrument) -
         pytest.skip("candidate instrument not shipped yet")
     candidate = load("cco_candidate")
     expected = {s.key: s.name for s in candidate.scales if s.key not in NOT_INTERVIEWED}
-    assert {s.key: s.name for s in interview_kit.scales} == expected
+    assert _competency_scales(interview_kit) == expected
 
 
 def test_interview_kit_one_rating_per_competency(interview_kit: Instrument) -> None:
     ratings = [it for it in interview_kit.iter_items() if it.type == "rating"]
+    assert [it.scale for it in ratings].count(CULTURE_SCALE) == 1
+    ratings = [it for it in ratings if it.scale != CULTURE_SCALE]
     assert sorted(it.scale or "" for it in ratings) == sorted(COMPETENCIES)
     for item in ratings:
         assert item.key == f"rate_{item.scale}"

@@ -17,11 +17,13 @@ from scoring.readiness import (
     DIMENSIONS,
     MAX_K,
     MIN_K,
+    STRONG_SPONSORSHIP,
     ReadinessResult,
     aggregate_readiness,
     compare_rounds,
     published_sets,
     rwg,
+    sponsorship_rule,
     stage_name,
     stage_of,
 )
@@ -68,10 +70,56 @@ def test_stage_cap_and_ceo_interim():
     assert r.uncapped_stage == 4 and r.stage == 2 and r.capped_by == "sponsorship"
     assert r.stage_name == "Aware"
     assert r.weakest == "sponsorship" and r.strongest == "education"  # ties -> first
-    assert r.ceo_interim is True
-    assert r.ceo_interim_reasons == ("executive sponsorship 10.0 is below 40",)
+    # sponsorship 10 is far from strong: the CEO is not the interim answer, sponsorship first
+    assert r.ceo_interim is False
+    assert r.ceo_interim_reasons == ("executive sponsorship 10.0 is below 60: not strong",)
+    # a low index no longer recommends the CEO: only sponsorship speaks in the survey
     low = aggregate_readiness(rows([30] * 5), {"level": ["board"] * 5})
-    assert low.ceo_interim and len(low.ceo_interim_reasons) == 2
+    assert low.ceo_interim is False and len(low.ceo_interim_reasons) == 1
+
+
+def test_the_sponsorship_threshold_is_pinned():
+    assert STRONG_SPONSORSHIP == 60.0
+    # the boundary counts as strong; just below does not
+    assert sponsorship_rule(60.0).strong is True
+    assert sponsorship_rule(59.99).strong is False
+    assert sponsorship_rule(100.0).strong is True and sponsorship_rule(0.0).strong is False
+    assert sponsorship_rule(None).strong is None
+    assert sponsorship_rule(float("nan")).strong is None
+    assert sponsorship_rule(72.5).reasons == ("executive sponsorship 72.5 is at least 60: strong",)
+    assert sponsorship_rule(72.5).sponsorship == 72.5
+    # a custom threshold is honoured
+    assert sponsorship_rule(55.0, threshold=50.0).strong is True
+
+
+def test_strong_sponsorship_with_a_low_index_supports_the_interim_ceo():
+    """Hand-made scores: everything weak but sponsorship (80): the CEO could carry the title."""
+    x = rows([20] * 5)
+    x[:, SP] = 80
+    r = aggregate_readiness(x, {"level": ["board"] * 5})
+    assert r.index == pytest.approx((7 * 20 + 80) / 8)
+    assert r.ceo_interim is True
+    assert r.ceo_interim_reasons == ("executive sponsorship 80.0 is at least 60: strong",)
+    # and the mirror image: everything strong but sponsorship (40): secure it first
+    y = rows([90] * 5)
+    y[:, SP] = 40
+    assert aggregate_readiness(y, {"level": ["board"] * 5}).ceo_interim is False
+
+
+def test_old_releases_are_read_by_todays_rule():
+    """A release stored by the old rule (True when sponsorship was *low*) reads correctly."""
+    strong = rows([20] * 5)
+    strong[:, SP] = 75
+    stored = aggregate_readiness(strong, {"level": ["board"] * 5}).to_dict()
+    # what the old code stored for it: the index 27 was below 40, so it said "recommend"
+    stored["ceo_interim"] = True
+    stored["ceo_interim_reasons"] = ["readiness index 26.9 is below 40"]
+    read = ReadinessResult.from_dict(json.loads(json.dumps(stored)))
+    assert read.ceo_interim is True
+    assert read.ceo_interim_reasons == ("executive sponsorship 75.0 is at least 60: strong",)
+    weak = aggregate_readiness(rows([30] * 5), {"level": ["board"] * 5}).to_dict()
+    weak["ceo_interim"] = True  # old rule: sponsorship 30 < 40, "recommend the CEO"
+    assert ReadinessResult.from_dict(weak).ceo_interim is False
 
 
 def test_stage_of_thresholds():
