@@ -219,12 +219,44 @@ def synthetic_answers(
     return answers
 
 
+def _synthetic_v2_value(
+    item: Item, rng: np.random.Generator, trait: dict[str, float], noise: float
+) -> Any:
+    """Answers to the v2 item types from trait levels: a block ranks its statements by
+    trait (reversed statements by its opposite) plus noise; a situation is rated near
+    the expert key, less precisely the weaker the person; real concepts are known in
+    proportion to the base level, invented ones hardly ever claimed."""
+    base = trait.get("_base", 0.5)
+    if item.type == "forced_choice":
+        utility = np.array(
+            [
+                (1 - trait.get(st.scale, base)) if st.reverse else trait.get(st.scale, base)
+                for st in item.statements
+            ]
+        ) + rng.normal(0, noise * 2, len(item.statements))
+        order = np.argsort(-utility)
+        return [item.statements[int(order[0])].key, item.statements[int(order[-1])].key]
+    if item.type == "effectiveness":
+        level = float(np.mean([trait.get(s, base) for s in item.scales] or [base]))
+        points = item.points or len(item.labels)
+        spread = 0.4 + 2.0 * (1 - level)
+        return {
+            o.key: int(np.clip(round((o.effectiveness or 1) + rng.normal(0, spread)), 1, points))
+            for o in item.options
+        }
+    top = len(item.labels) - 1
+    known = base + rng.normal(0, noise) if item.real else rng.normal(0.05, 0.08)
+    return int(np.clip(round(top * known), 0, top))
+
+
 def _synthetic_value(
     item: Item, rng: np.random.Generator, trait: dict[str, float], noise: float
 ) -> Any:
     if item.attention is not None:
         return int(item.attention) if item.attention.isdigit() else item.attention
     level = trait.get(item.scale or "", trait.get("_base", 0.5))
+    if item.type in ("forced_choice", "effectiveness", "familiarity"):
+        return _synthetic_v2_value(item, rng, trait, noise)
     if item.type in ("likert", "rating"):
         points = item.points or 5
         latent = float(np.clip(level + rng.normal(0, noise), 0, 1))
@@ -251,6 +283,8 @@ def _synthetic_value(
         low = item.minimum if item.minimum is not None else 0
         high = item.maximum if item.maximum is not None else low + 100
         return int(low + (high - low) * rng.random() * 0.5)
+    if item.type == "text" and item.required:  # e.g. the first value of role scope v2
+        return f"Synthetic answer {int(rng.integers(1000))}"
     return None
 
 

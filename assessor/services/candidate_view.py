@@ -12,7 +12,7 @@ import questionnaires
 from assessor.extensions import db
 from assessor.models import Assignment, CandidateStanding, Engagement, Result
 from assessor.services import candidates as candidate_service
-from assessor.services import profiles, standings
+from assessor.services import profiles, responses, standings
 from assessor.services.errors import NotFoundError
 from questionnaires import ARCHETYPE_NAMES
 from scoring.bands import narrative
@@ -76,6 +76,8 @@ class CandidateView:
     profile_values: list[float | None] = field(default_factory=list)
     #: culture fit from the interviews (kit v2), apart from the competency fit; None if unrated
     culture_fit: dict[str, Any] | None = None
+    #: which version of the assessment the candidate answered, in words (page and PDF)
+    instrument_label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +112,7 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     if assignment.erased_at is not None:
         raise NotFoundError("This record was erased.")
     instrument = standings.candidate_instrument()
+    taken = responses.instrument_of(assignment)
     narratives = questionnaires.load_narratives(instrument.key)
     kit = questionnaires.latest(INTERVIEW_KIT)
     standing = db.session.get(CandidateStanding, assignment.id)
@@ -125,7 +128,8 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     culture = culture_fit_of(interviews)
     cluster_names = {c.key: c.name for c in instrument.clusters}
     rows: list[CompetencyRow] = []
-    for scale in instrument.scales:
+    competencies = [s for s in instrument.scales if s.kind == "competency"]
+    for scale in competencies:
         figures = stored.get(scale.key) or {}
         pomp = figures.get("pomp")
         story = narrative(scale.key, pomp, narratives)
@@ -219,9 +223,25 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             if usable
             else f"Too few candidates in this engagement for percentiles ({norm_n} so far)."
         ),
-        profile_values=[_profile_value(s.key, weights, minima) for s in instrument.scales],
+        profile_values=[_profile_value(s.key, weights, minima) for s in competencies],
         culture_fit=culture,
+        instrument_label=instrument_label(taken),
     )
+
+
+#: How each version of the candidate assessment measures, for the page and the PDF.
+VERSION_METHODS = {
+    1: "agree/disagree statements, situations and an experience checklist",
+    2: "forced-choice blocks (most and least like me), situations rated for effectiveness, "
+    "a short frequency part and an experience checklist, with faking checks",
+}
+
+
+def instrument_label(instrument: questionnaires.Instrument) -> str:
+    """The assessment a candidate took, e.g. "CCO candidate assessment, version 2 (…)":
+    candidates of one engagement may have taken different versions, each scored with its own."""
+    method = VERSION_METHODS.get(instrument.version)
+    return f"{instrument.title}, version {instrument.version}" + (f" ({method})" if method else "")
 
 
 def culture_fit_of(interviews: list[Any]) -> dict[str, Any] | None:
@@ -366,5 +386,5 @@ def to_report_data(view: CandidateView) -> Any:
         method_notes=METHOD_NOTES,
         interview_blend_note=blend,
         completed_on=submitted,
-        instrument_label="CCO candidate assessment",
+        instrument_label=view.instrument_label,
     )

@@ -28,7 +28,11 @@ def _json_row(row: np.ndarray) -> list[float | None]:
 def score_candidate(
     instrument: Instrument, answers: dict[str, Any], page_seconds: dict[str, float]
 ) -> dict[str, Any]:
-    """Everything the recruiter sees about one submitted candidate assessment."""
+    """Everything the recruiter sees about one submitted candidate assessment, scored
+    with the version the candidate answered (v2's forced-choice blocks, situations and
+    validity indices through ``scoring.score_assessment``; v1 by its scales)."""
+    if any(item.type == "forced_choice" for item in instrument.items):
+        return _score_assessment(instrument, answers, page_seconds)
     key = scoring.compile_key(instrument)
     matrix = scoring.answers_to_matrix(key, [answers])
     scores = scoring.score_scales(key, matrix)
@@ -42,13 +46,7 @@ def score_candidate(
         page_seconds=seconds if has_timing else None,
         items_per_page=per_page if has_timing else None,
     )
-    checklist = [i for i in instrument.items if i.type == "checklist"]
-    experience = []
-    for item in checklist:
-        for option_key in answers.get(item.key) or []:
-            option = item.option(option_key)
-            if option.points:
-                experience.append(option.text)
+    experience = _experience(instrument, answers)
     q = quality.to_dict()
     return {
         "kind": "candidate",
@@ -65,6 +63,60 @@ def score_candidate(
         "experience": experience,
         "seconds_total": float(np.nansum(seconds)) if has_timing else None,
     }
+
+
+def _timing(
+    instrument: Instrument, page_seconds: dict[str, float]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Seconds per page and items per page, or (None, None) when no page was timed."""
+    seconds = np.array([[page_seconds.get(s.key, np.nan) for s in instrument.sections]])
+    if not np.isfinite(seconds).any():
+        return None, None
+    return seconds, np.array([len(s.items) for s in instrument.sections])
+
+
+def _score_assessment(
+    instrument: Instrument, answers: dict[str, Any], page_seconds: dict[str, float]
+) -> dict[str, Any]:
+    """A v2 result in the shape of a v1 result (scales by POMP, quality, experience),
+    with each scale's SE and sources and the validity indices added."""
+    scored = scoring.score_assessment(instrument, [answers])
+    quality = scored.quality_row(0)
+    key = scoring.compile_key(instrument)
+    matrix = scoring.answers_to_matrix(key, [answers])
+    seconds, per_page = _timing(instrument, page_seconds)
+    if seconds is not None:
+        timing = scoring.response_quality(
+            key, matrix, page_seconds=seconds, items_per_page=per_page
+        ).to_dict()
+        quality["seconds_per_item"] = (timing["seconds_per_item"] or [None])[0]
+        speeding = [r for r in timing["reasons"][0] if r not in quality["reasons"]]
+        if timing["fast_pages"] is not None and speeding:
+            quality["reasons"] = [*quality["reasons"], *speeding]
+            quality["flagged"] = True
+    else:
+        quality["seconds_per_item"] = None
+    return {
+        "kind": "candidate",
+        "scales": scored.row(0),
+        "matrix": _json_row(matrix[0]),
+        "quality": quality,
+        "experience": _experience(instrument, answers),
+        "seconds_total": float(np.nansum(seconds)) if seconds is not None else None,
+    }
+
+
+def _experience(instrument: Instrument, answers: dict[str, Any]) -> list[str]:
+    """The experiences a candidate ticked that count (the exclusive "None" does not)."""
+    ticked = []
+    for item in instrument.items:
+        if item.type != "checklist":
+            continue
+        for option_key in answers.get(item.key) or []:
+            option = item.option(option_key)
+            if option.points:
+                ticked.append(option.text)
+    return ticked
 
 
 def compute_and_store(assignment: Assignment) -> Result:

@@ -1,0 +1,87 @@
+"""A v1 and a v2 candidate side by side in one engagement: each scored with the version
+they took, ranked on the same fit scale, and the page, JSON and PDF say which version."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+import questionnaires
+from assessor.demo import synthetic_answers
+from assessor.extensions import db
+from assessor.models import Result
+from assessor.services import invitations, responses, results, standings
+
+V2 = questionnaires.load("cco_candidate", 2)
+LATEST = questionnaires.latest
+
+
+def _complete(assignment, instrument, level: float, seed: int) -> None:
+    answers = synthetic_answers(instrument, np.random.default_rng(seed), {"_base": level})
+    responses.consent(assignment)
+    for section in instrument.sections:
+        values = {i.key: answers.get(i.key) for i in section.items}
+        saved = responses.save_page(assignment, section, values, 40.0, strict=True)
+        assert not saved.errors, saved.errors
+    assert responses.submit(assignment) == []
+    results.compute_and_store(assignment)
+
+
+@pytest.fixture
+def side_by_side(make_user, make_engagement, monkeypatch):
+    recruiter = make_user("recruiter")
+    engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
+    first = invitations.invite(recruiter, engagement, "Una One", "una@example.com")
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            questionnaires,
+            "latest",
+            lambda key, **kw: V2 if key == "cco_candidate" else LATEST(key, **kw),
+        )
+        second = invitations.invite(recruiter, engagement, "Tove Two", "tove@example.com")
+    assert (first.instrument_version, second.instrument_version) == (1, 2)
+    _complete(first, questionnaires.load("cco_candidate", 1), 0.7, seed=1)
+    _complete(second, V2, 0.7, seed=2)
+    db.session.commit()
+    return recruiter, engagement, first, second
+
+
+def test_each_is_scored_with_their_version_and_ranked_on_one_fit_scale(side_by_side):
+    _recruiter, engagement, first, second = side_by_side
+    v1, v2 = (
+        db.session.scalar(select(Result).where(Result.assignment_id == a.id)).data
+        for a in (first, second)
+    )
+    assert "se" not in v1["scales"]["empathy"]  # v1: scale scores and the pool's SEM
+    assert set(v2["scales"]["empathy"]["sources"]) == {"blocks", "ratings", "situations"}
+    assert v2["scales"]["empathy"]["se"] > 0
+    assert {"overclaiming", "unlikely_virtues"} <= set(v2["quality"]["indices"])
+    assert "overclaiming" not in v2["scales"]  # validity evidence is not a competency
+    db.session.refresh(first)
+    db.session.refresh(second)
+    assert first.score is not None and second.score is not None
+    ranks = standings.ranks(engagement, [first.score, second.score])
+    assert sorted(r for r in ranks if r is not None) in ([1, 2], [1, 1])
+
+
+def test_the_page_json_and_pdf_say_which_version_each_took(client, auth, side_by_side):
+    from pypdf import PdfReader
+
+    recruiter, engagement, first, second = side_by_side
+    auth.login(recruiter.email)
+    base = f"/engagements/{engagement.id}/candidates"
+    for assignment, version in ((first, 1), (second, 2)):
+        page = client.get(f"{base}/{assignment.id}").get_data(as_text=True)
+        assert f"Chief Customer Officer candidate assessment, version {version}" in page
+        data = client.get(f"{base}/{assignment.id}.json").get_json()
+        method = "agree/disagree" if version == 1 else "forced-choice blocks"
+        assert f"version {version} ({method}" in data["instrument_label"]
+        pdf = client.get(f"{base}/{assignment.id}.pdf")
+        assert pdf.status_code == 200
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+        assert f"version {version}" in " ".join(text.split())
+    dashboard = client.get(base).get_data(as_text=True)
+    assert "Una One" in dashboard and "Tove Two" in dashboard
