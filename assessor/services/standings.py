@@ -45,7 +45,8 @@ from assessor.models import (
 )
 from assessor.services import profiles
 from questionnaires import Instrument
-from scoring.fit import compute_fit, fit_band
+from scoring import faking
+from scoring.fit import compute_fit, fit_band, interview_to_pomp
 from scoring.profiles import SCALE_CLUSTER
 from scoring.reliability import DEFAULT_POMP_SD, DEFAULT_RELIABILITY, Z90
 
@@ -239,8 +240,11 @@ def _standings(
     now = utcnow()
     standings: list[dict[str, Any]] = []
     scores: list[dict[str, Any]] = []
+    discrepancy = _discrepancies(ids, scale_keys, pomp)
     for i, (assignment_id, flagged, reasons, *stored) in enumerate(rows):
         stored = stored[:3]
+        if discrepancy[i] is not None:
+            flagged, reasons = True, [*(reasons or []), discrepancy[i]]
         standings.append(
             {
                 "assignment_id": assignment_id,
@@ -318,6 +322,46 @@ def _percentiles(
     norms = scoring.norm_scores(pomp, norm=sample)
     usable_n = norms.norm_n[norms.usable]
     return norms.percentile, int(usable_n.max()) if usable_n.size else 0
+
+
+def _interview_by_scale(assignment_ids: list[int], scale_keys: tuple[str, ...]) -> np.ndarray:
+    """Each candidate's mean interview rating per competency on the 0-100 metric
+    (NaN where no interviewer rated it), for the self-versus-interview check."""
+    column = {key: s for s, key in enumerate(scale_keys)}
+    row = {assignment_id: r for r, assignment_id in enumerate(assignment_ids)}
+    sums = np.zeros((len(assignment_ids), len(scale_keys)))
+    counts = np.zeros_like(sums)
+    stmt = select(Interview.assignment_id, Interview.ratings).where(
+        Interview.assignment_id.in_(assignment_ids)
+    )
+    for assignment_id, given in db.session.execute(stmt):
+        for scale, value in (given or {}).items():
+            if value is not None and scale in column:
+                sums[row[assignment_id], column[scale]] += float(value)
+                counts[row[assignment_id], column[scale]] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / counts, np.nan)
+    return interview_to_pomp(means)
+
+
+def _discrepancies(
+    ids: list[int], scale_keys: tuple[str, ...], pomp: np.ndarray
+) -> list[str | None]:
+    """Per candidate, the reason when the self-description is rosier than what the
+    interviewers saw (``faking.self_interview_discrepancy``), else None."""
+    evidence = faking.self_interview_discrepancy(
+        np.clip(pomp, 0.0, 100.0), _interview_by_scale(ids, scale_keys)
+    )
+    return [
+        (
+            f"Self-report above the interview ratings: {float(evidence.value[i]):.0f} points "
+            f"higher on average over {int(evidence.n_items[i])} competencies (flagged above "
+            f"{faking.MAX_DISCREPANCY:.0f})"
+        )
+        if evidence.flagged[i]
+        else None
+        for i in range(len(ids))
+    ]
 
 
 def _interview_means(assignment_ids: list[int]) -> dict[int, float]:

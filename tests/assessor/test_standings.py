@@ -537,3 +537,27 @@ def test_ranks_are_competition_ranks_of_the_stored_scores(make_user, make_engage
     engagement = db.session.get(Engagement, engagement.id)
     assert standings.ranks(engagement, scores) == rank(np.array(scores, dtype=float)).tolist()
     assert standings.ranks(engagement, [None, 101.0, -1.0]) == [None, 1, 31]
+
+
+def test_a_self_report_rosier_than_the_interviews_is_flagged_with_its_reason(completed):
+    """Self − interview above 15 points on average over at least 3 competencies adds a
+    response-quality reason (and the flag); interviews that agree add nothing."""
+    recruiter, _engagement, (strong, weak) = completed
+    kit = questionnaires.latest("interview_kit")
+    scales = ["empathy", "service", "metrics", "influence"]
+    standing = db.session.get(CandidateStanding, strong.id)
+    self_mean = float(np.mean([standing.scales[s]["pomp"] for s in scales]))
+    assert self_mean > 40  # the strong candidate describes themself well
+    candidates.record_interview(recruiter, strong, kit, "Ines", dict.fromkeys(scales, 1), "")
+    weak_standing = db.session.get(CandidateStanding, weak.id)
+    agreeing = {s: max(1, min(5, round(1 + weak_standing.scales[s]["pomp"] / 25))) for s in scales}
+    candidates.record_interview(recruiter, weak, kit, "Ines", agreeing, "")
+    db.session.commit()
+    rosy = db.session.get(CandidateStanding, strong.id)
+    reason = next(r for r in rosy.quality_reasons if r.startswith("Self-report above"))
+    assert f"{self_mean:.0f} points higher on average over 4 competencies" in reason
+    assert "flagged above 15" in reason
+    db.session.refresh(strong)
+    assert strong.is_flagged
+    honest = db.session.get(CandidateStanding, weak.id)
+    assert not any(r.startswith("Self-report above") for r in honest.quality_reasons)
