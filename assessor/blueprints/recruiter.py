@@ -21,6 +21,7 @@ import questionnaires
 from assessor.forms.questionnaire import ActionForm, field_name, items_form_class
 from assessor.forms.recruiter import (
     ArchetypeForm,
+    AssessmentVersionForm,
     CsvInviteForm,
     ExtendForm,
     InterviewFormBase,
@@ -100,6 +101,9 @@ def _dashboard(
         ),
         "weight": InterviewWeightForm(
             prefix="weight", interview_weight=round(engagement.interview_weight * 100)
+        ),
+        "version": _version_form(
+            data={"version": invitations.instrument_for(engagement, "candidate").version}
         ),
     }
     all_forms.update(forms or {})
@@ -186,6 +190,29 @@ def set_profile(engagement_id: int) -> Any:
         f"({board.rule_text(engagement.approval_quorum)}) approves it before it ranks anyone; "
         "until then candidates stay ranked against the profile in use."
         + (" The board members were told by e-mail." if sent else ""),
+        "success",
+    )
+    return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
+
+
+def _version_form(**kwargs: Any) -> AssessmentVersionForm:
+    form = AssessmentVersionForm(prefix="version", **kwargs)
+    form.version.choices = list(candidates.ASSESSMENT_VERSIONS.items())
+    return form
+
+
+@bp.route("/assessment-version", methods=["POST"])
+@role_required("recruiter")
+def set_version(engagement_id: int) -> Any:
+    """New invitations get the chosen version; candidates invited before keep theirs."""
+    engagement = _engagement(engagement_id)
+    form = _version_form()
+    if not form.validate_on_submit():
+        return _dashboard(engagement, {"version": form}, 400)
+    candidates.set_assessment_version(current_user, engagement, int(form.version.data))
+    flash(
+        f"New invitations get version {form.version.data} of the assessment; candidates "
+        "invited before keep the version they were given.",
         "success",
     )
     return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))

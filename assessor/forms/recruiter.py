@@ -67,6 +67,12 @@ class ArchetypeForm(FlaskForm):
     )
 
 
+class AssessmentVersionForm(FlaskForm):
+    """Which version of the candidate assessment new invitations get (set by the view)."""
+
+    version = SelectField("Assessment for new invitations", coerce=int, choices=[])
+
+
 class InterviewWeightForm(FlaskForm):
     interview_weight = IntegerField(
         "Weight of interviews in the final score (%)",

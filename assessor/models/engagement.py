@@ -26,6 +26,9 @@ class Engagement(Base):
     #: Board members of this engagement who must approve a proposed role profile
     #: before it ranks anyone: 1 = any one of them.
     approval_quorum: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Version of the candidate assessment new invitations get; None = the latest
+    #: published one. Candidates keep the version they were invited with.
+    candidate_version: Mapped[int | None]
     #: Share of the final score that comes from interview ratings (0 = test only).
     interview_weight: Mapped[float] = mapped_column(default=0.4)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

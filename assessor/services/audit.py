@@ -45,6 +45,10 @@ ACTIONS: dict[str, str | tuple[str, ...]] = {
         "removed {name} ({role}) from the engagement {engagement}",
         "removed someone from the engagement {engagement}",
     ),
+    "engagement.assessment_version": (
+        "gave new invitations version {version} of the candidate assessment",
+        "changed the version of the candidate assessment new invitations get",
+    ),
     "engagement.interview_weight": (
         "set the weight of interviews to {percent}% of the final score",
         "changed the weight of interviews in the final score",
@@ -176,7 +180,10 @@ SYSTEM = "The system"
 
 #: "What" filter: group key → label and the actions it covers (by name prefix, or exactly).
 GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "candidates": ("Candidates", ("invitation.", "candidate.", "retention.")),
+    "candidates": (
+        "Candidates",
+        ("invitation.", "candidate.", "retention.", "engagement.assessment_version"),
+    ),
     "interviews": ("Interviews", ("interview.", "engagement.interview_weight")),
     "profile": ("Role profile", ("profile.",)),
     "surveys": ("Readiness surveys", ("survey.",)),

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, true
 
+import questionnaires
 from assessor.extensions import db
 from assessor.models import Answer, Assignment, CandidateStanding, Engagement, Interview, User
 from assessor.services import audit, profiles, standings
@@ -402,6 +403,35 @@ def interviews_of(assignment: Assignment) -> list[Interview]:
         .order_by(Interview.created_at)
     )
     return list(db.session.scalars(stmt))
+
+
+#: The candidate assessment's versions, as a recruiter chooses between them.
+ASSESSMENT_VERSIONS: dict[int, str] = {
+    1: "Version 1: agree/disagree statements and situations (standard)",
+    2: "Version 2: forced-choice blocks, situations rated for effectiveness and faking "
+    "checks (pilot: its statements' desirability ratings await a panel's re-rating)",
+}
+
+
+def set_assessment_version(actor: User, engagement: Engagement, version: int) -> None:
+    """Choose the assessment new invitations get; candidates already invited keep theirs
+    and each is scored with their own version, on the same fit scale."""
+    shipped = questionnaires.versions(standings.CANDIDATE_INSTRUMENT)
+    if version not in shipped or version not in ASSESSMENT_VERSIONS:
+        raise ServiceError(
+            f"Choose one of the assessment versions: {', '.join(map(str, shipped))}.",
+            field="version",
+        )
+    engagement.candidate_version = version
+    db.session.flush()
+    audit.record(
+        actor.organisation_id,
+        actor.id,
+        "engagement.assessment_version",
+        "engagement",
+        engagement.id,
+        version=version,
+    )
 
 
 def set_interview_weight(actor: User, engagement: Engagement, percent: int) -> None:

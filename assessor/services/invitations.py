@@ -119,10 +119,19 @@ def _with_context(assignment_id: int) -> Assignment | None:
     return assignment
 
 
+def instrument_for(engagement: Engagement, kind: str) -> questionnaires.Instrument:
+    """The instrument a new participant of ``kind`` gets: for candidates the version the
+    engagement chose (``Engagement.candidate_version``), else the latest published."""
+    key = INSTRUMENT_FOR_KIND[kind]
+    if kind == "candidate" and engagement.candidate_version is not None:
+        return questionnaires.load(key, engagement.candidate_version)
+    return questionnaires.latest(key)
+
+
 def _new_assignment(
     engagement: Engagement, kind: str, name: str | None, email: str | None, days: int | None
 ) -> Assignment:
-    instrument = questionnaires.latest(INSTRUMENT_FOR_KIND[kind])
+    instrument = instrument_for(engagement, kind)
     max_age = days or current_app.config.get("INVITATION_MAX_AGE_DAYS", 21)
     assignment = Assignment(
         organisation_id=engagement.organisation_id,

@@ -163,6 +163,7 @@ def _restate(engagement: Engagement, assignment_ids: Collection[int] | None) -> 
             Assignment.is_scored,
             Assignment.is_flagged,
             *_pomp_columns(scale_keys),
+            *_se_columns(scale_keys),
         )
         .join(Assignment, Assignment.id == Result.assignment_id)
         .where(chosen)
@@ -197,9 +198,14 @@ def _standings(
     """The standing rows of the scored ``rows``, and the assignments' score columns
     that change."""
     ids = [row[0] for row in rows]
-    pomp = np.array([row[6:] for row in rows], dtype=float).reshape(len(rows), len(scale_keys))
+    n_scales = len(scale_keys)
+    stored_figures = np.array([row[6:] for row in rows], dtype=float)
+    stored_figures = stored_figures.reshape(len(rows), 2 * n_scales)
+    pomp, own_se = stored_figures[:, :n_scales], stored_figures[:, n_scales:]
     norm = db.session.get(EngagementNorm, engagement.id)
-    sem = np.array([_sem(norm, s) for s in scale_keys])
+    # a candidate's own standard error where their version measures one (v2's model-based
+    # SE), else the scale's SEM from the pool or the documented default
+    sem = np.where(np.isnan(own_se), np.array([_sem(norm, k) for k in scale_keys]), own_se)
     low = np.clip(pomp - Z90 * sem, 0.0, 100.0)
     high = np.clip(pomp + Z90 * sem, 0.0, 100.0)
     percentile, norm_n = _percentiles(norm, scale_keys, pomp)
@@ -273,6 +279,12 @@ def _standings(
                 {"id": assignment_id, "score": new[0], "is_scored": new[1], "is_flagged": new[2]}
             )
     return standings, scores
+
+
+def _se_columns(scale_keys: tuple[str, ...]) -> list[Any]:
+    """Each scale's own standard error of a stored result, where its version measures one
+    (NULL for version 1, whose bands come from the pool's SEM)."""
+    return [Result.data[("scales", key, "se")].as_float() for key in scale_keys]
 
 
 def _pomp_columns(scale_keys: tuple[str, ...]) -> list[Any]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 import questionnaires
 from assessor.extensions import db
-from assessor.models import Engagement, User
-from assessor.services import invitations, responses
+from assessor.models import User
+from assessor.services import candidates, engagements, invitations, responses
 from tests.browser import CHROMIUM  # noqa: F401  (the browser fixture needs the system Chromium)
 
 pytestmark = pytest.mark.browser
@@ -19,27 +20,22 @@ V2 = questionnaires.load("cco_candidate", 2)
 PHONE = {"width": 390, "height": 844}
 
 
-def _v2_candidate(live_server, monkeypatch) -> tuple[int, str]:
-    """A candidate invited to v2 (the version given to new invitations while patched)."""
-    latest = questionnaires.latest
+def _v2_candidate(live_server) -> tuple[int, str]:
+    """A candidate of an engagement whose new invitations get version 2."""
     with live_server.app.app_context():
-        engagement = db.session.query(Engagement).order_by(Engagement.id).first()
-        recruiter = db.session.get(User, engagement.created_by_id)
-        with monkeypatch.context() as patch:
-            patch.setattr(
-                questionnaires,
-                "latest",
-                lambda key, **kw: V2 if key == "cco_candidate" else latest(key, **kw),
-            )
-            assignment = invitations.invite(
-                recruiter, engagement, "Pia Phone", f"pia{id(patch)}@candidates.example"
-            )
+        recruiter = db.session.scalar(select(User).where(User.email == "recruiter@demo.example"))
+        engagement = engagements.create_engagement(recruiter, "Pilot Client", "CCO")
+        candidates.set_assessment_version(recruiter, engagement, 2)
+        assignment = invitations.invite(
+            recruiter, engagement, "Pia Phone", f"pia{engagement.id}@candidates.example"
+        )
         db.session.commit()
+        assert assignment.instrument_version == 2
         return assignment.id, f"{live_server.url}/r/{invitations.link_token(assignment)}"
 
 
-def test_blocks_on_a_phone_without_javascript(browser, live_server, monkeypatch, output_dir):
-    assignment_id, link = _v2_candidate(live_server, monkeypatch)
+def test_blocks_on_a_phone_without_javascript(browser, live_server, output_dir):
+    assignment_id, link = _v2_candidate(live_server)
     context = browser.new_context(
         viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False
     )

@@ -13,10 +13,9 @@ import questionnaires
 from assessor.demo import synthetic_answers
 from assessor.extensions import db
 from assessor.models import Result
-from assessor.services import invitations, responses, results, standings
+from assessor.services import candidates, invitations, responses, results, standings
 
 V2 = questionnaires.load("cco_candidate", 2)
-LATEST = questionnaires.latest
 
 
 def _complete(assignment, instrument, level: float, seed: int) -> None:
@@ -31,17 +30,14 @@ def _complete(assignment, instrument, level: float, seed: int) -> None:
 
 
 @pytest.fixture
-def side_by_side(make_user, make_engagement, monkeypatch):
+def side_by_side(make_user, make_engagement):
+    """Una is invited to version 1; then the engagement switches new invitations to
+    version 2 and Tove is invited: Una keeps version 1."""
     recruiter = make_user("recruiter")
     engagement = make_engagement(owner=recruiter, client_name="Halden Utilities")
     first = invitations.invite(recruiter, engagement, "Una One", "una@example.com")
-    with monkeypatch.context() as patch:
-        patch.setattr(
-            questionnaires,
-            "latest",
-            lambda key, **kw: V2 if key == "cco_candidate" else LATEST(key, **kw),
-        )
-        second = invitations.invite(recruiter, engagement, "Tove Two", "tove@example.com")
+    candidates.set_assessment_version(recruiter, engagement, 2)
+    second = invitations.invite(recruiter, engagement, "Tove Two", "tove@example.com")
     assert (first.instrument_version, second.instrument_version) == (1, 2)
     _complete(first, questionnaires.load("cco_candidate", 1), 0.7, seed=1)
     _complete(second, V2, 0.7, seed=2)
@@ -85,3 +81,46 @@ def test_the_page_json_and_pdf_say_which_version_each_took(client, auth, side_by
         assert f"version {version}" in " ".join(text.split())
     dashboard = client.get(base).get_data(as_text=True)
     assert "Una One" in dashboard and "Tove Two" in dashboard
+
+
+def test_a_v2_candidates_band_comes_from_their_own_standard_error(side_by_side):
+    """Version 2 measures each candidate's SE; version 1 bands use the pool's SEM."""
+    from assessor.models import CandidateStanding
+    from scoring.reliability import Z90
+
+    _recruiter, _engagement, first, second = side_by_side
+    v2 = db.session.scalar(select(Result).where(Result.assignment_id == second.id)).data
+    own = db.session.get(CandidateStanding, second.id).scales["empathy"]
+    se = v2["scales"]["empathy"]["se"]
+    assert own["low"] == pytest.approx(max(0.0, own["pomp"] - Z90 * se), abs=0.1)
+    assert own["high"] == pytest.approx(min(100.0, own["pomp"] + Z90 * se), abs=0.1)
+    pool = db.session.get(CandidateStanding, first.id).scales["empathy"]
+    assert pool["high"] - pool["low"] != pytest.approx(own["high"] - own["low"], abs=0.5)
+
+
+def test_the_recruiter_chooses_the_version_for_new_invitations(client, auth, make_user):
+    from assessor.models import AuditEvent, Engagement
+
+    recruiter = make_user("recruiter")
+    auth.login(recruiter.email)
+    response = auth.post(
+        "/engagements/new", {"client_name": "Halden Utilities", "role_title": "CCO"}
+    )
+    engagement = db.session.get(Engagement, int(response.headers["Location"].rsplit("/", 1)[1]))
+    page = f"/engagements/{engagement.id}/candidates"
+    html = client.get(page).get_data(as_text=True)
+    assert "Assessment for new invitations" in html and "pilot" in html
+    bad = auth.post(
+        f"/engagements/{engagement.id}/assessment-version", {"version-version": "7"}, page
+    )
+    assert bad.status_code == 400 and "Not a valid choice" in bad.get_data(as_text=True)
+    good = auth.post(
+        f"/engagements/{engagement.id}/assessment-version", {"version-version": "2"}, page
+    )
+    assert good.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Engagement, engagement.id).candidate_version == 2
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "engagement.assessment_version")
+    ).detail == {"version": 2}
+    assert 'selected value="2"' in client.get(page).get_data(as_text=True)
