@@ -55,12 +55,14 @@ def load_demo() -> DemoSummary:
     )
     for role in ("consultant", "board", "viewer"):
         engagements.add_member(users["recruiter"], engagement, users[role].id)
-    engagements.create_engagement(
+    marlow = engagements.create_engagement(
         users["recruiter"],
         "Marlow Rail",
         "Chief Customer Officer",
-        "Intercity rail operator; search starts next quarter. Halden's people never see it.",
+        "Intercity rail operator, piloting version 2 of the assessment (forced choice with "
+        "faking checks). Halden's people never see it.",
     )
+    _pilot_candidates(users["recruiter"], marlow)
     _demo_candidates(users["recruiter"], engagement)
     from assessor.demo.board import load_board_demo
 
@@ -161,6 +163,29 @@ def _demo_candidates(recruiter: User, engagement: Engagement) -> None:
             _answer_pages(assignment, instrument, answers, rng, pages=pages)
 
 
+#: Candidates of the pilot engagement, who take version 2 of the assessment.
+PILOT_CANDIDATES: tuple[tuple[str, dict[str, float]], ...] = (
+    ("Nora Quist", {"_base": 0.7, "influence": 0.85, "change_leadership": 0.8}),
+    ("Felix Adeyemi", {"_base": 0.55, "metrics": 0.8, "technology": 0.8}),
+    ("Marta Ruiz", {"_base": 0.45, "service": 0.75, "empathy": 0.8}),
+)
+
+
+def _pilot_candidates(recruiter: User, engagement: Engagement) -> None:
+    """The Marlow Rail engagement gives new invitations version 2; three have answered."""
+    from assessor.services import candidates, invitations, responses, results
+
+    candidates.set_assessment_version(recruiter, engagement, 2)
+    rng = np.random.default_rng(2027)
+    for name, trait in PILOT_CANDIDATES:
+        assignment = invitations.invite(recruiter, engagement, name, _demo_email(name))
+        instrument = responses.instrument_of(assignment)
+        answers = synthetic_answers(instrument, rng, trait)
+        _answer_pages(assignment, instrument, answers, rng, pages=None)
+        assert not responses.submit(assignment)
+        results.compute_and_store(assignment)
+
+
 def _demo_email(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name.lower().replace("ł", "l"))
     ascii_name = "".join(c for c in folded if c.isascii() and (c.isalnum() or c == " "))
@@ -219,6 +244,10 @@ def synthetic_answers(
     return answers
 
 
+#: The validity scale of virtues nearly nobody has: honest people mostly disagree.
+HONEST_RARELY = "unlikely_virtues"
+
+
 def _synthetic_v2_value(
     item: Item, rng: np.random.Generator, trait: dict[str, float], noise: float
 ) -> Any:
@@ -255,6 +284,8 @@ def _synthetic_value(
     if item.attention is not None:
         return int(item.attention) if item.attention.isdigit() else item.attention
     level = trait.get(item.scale or "", trait.get("_base", 0.5))
+    if item.scale == HONEST_RARELY and item.scale not in trait:
+        level = 0.2  # almost nobody can truthfully claim these virtues
     if item.type in ("forced_choice", "effectiveness", "familiarity"):
         return _synthetic_v2_value(item, rng, trait, noise)
     if item.type in ("likert", "rating"):
