@@ -407,9 +407,8 @@ def interviews_of(assignment: Assignment) -> list[Interview]:
 
 #: The candidate assessment's versions, as a recruiter chooses between them.
 ASSESSMENT_VERSIONS: dict[int, str] = {
-    1: "Version 1: agree/disagree statements and situations (standard)",
-    2: "Version 2: forced-choice blocks, situations rated for effectiveness and faking "
-    "checks (pilot: its statements' desirability ratings await a panel's re-rating)",
+    1: "Version 1: agree/disagree (standard)",
+    2: "Version 2: forced choice with faking checks (pilot)",
 }
 
 

@@ -125,7 +125,7 @@ def test_approval_reranks_candidates(app, client, auth, recruiter, board_user, e
     assert version == 2
     assert ranked == [strategist.id, analyst.id]
     dashboard = recruiter_client.get(candidates_url).get_data(as_text=True)
-    assert "role profile v2, board" in dashboard
+    assert "<strong>v2 " in dashboard and "approved by" in dashboard
     assert dashboard.index("Tomás Strategist") < dashboard.index("Dana Analyst")
 
     approve_weights(
@@ -144,7 +144,7 @@ def test_approval_reranks_candidates(app, client, auth, recruiter, board_user, e
     assert version == 3
     assert ranked == [analyst.id, strategist.id]
     dashboard = recruiter_client.get(candidates_url).get_data(as_text=True)
-    assert "role profile v3, board" in dashboard
+    assert "<strong>v3 " in dashboard and "approved by" in dashboard
     assert dashboard.index("Dana Analyst") < dashboard.index("Tomás Strategist")
 
     # The history still explains the earlier ranking: v2 is kept, with its weights.

@@ -333,7 +333,7 @@ def test_weight_and_profile_changes_show_the_new_fit(client, auth, completed, ma
     assert shown()[1] == test_only  # proposed only: the ranking waits for the board
     board_approves(make_user, engagement)
     html, strategist = shown()
-    assert "role profile v2" in html
+    assert "Ranked against\n  <strong>v2 " in html
     assert strategist == recomputed() and strategist != test_only
 
 
