@@ -662,55 +662,77 @@ def test_role_brief_describes_the_profile_in_use_and_the_waiting_proposal(halden
 # ---------------------------------------------------------------------- migration
 def test_0007_stops_calling_directly_set_versions_approved(own_database):
     """Versions stored as "approved" with no approver and not the board's were never
-    approved by anyone: 0007 makes them "default"; the board's approved ones stay."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
+    approved by anyone: 0007 makes them "default"; the board's approved ones stay.
+
+    Written in SQL, as the schema stood at 0006: the models follow the newest schema."""
+    from sqlalchemy import create_engine, text
 
     from assessor.database import upgrade
-    from assessor.models import Client, Organisation, User
 
     engine = create_engine(own_database)
-    upgrade(engine, "0006")
-    with Session(engine) as session:
-        org = Organisation(name="Firm", slug="firm-0007")
-        session.add(org)
-        session.flush()
-        client = Client(organisation_id=org.id, name="Halden Utilities")
-        approver = User(
-            organisation_id=org.id, email="b@example.com", name="B", password_hash="x", role="board"
-        )
-        session.add_all([client, approver])
-        session.flush()
-        engagement = Engagement(organisation_id=org.id, client_id=client.id, role_title="CCO")
-        session.add(engagement)
-        session.flush()
-        rows = [
-            (1, "default:operating_executive", "approved", False, None),
-            (2, "default:board_strategist", "approved", False, None),
-            (3, "board", "approved", True, approver.id),
-            (4, "board", "proposed", False, None),
-        ]
-        for number, source, status, current, approved_by in rows:
-            session.add(
-                RoleProfileVersion(
-                    engagement_id=engagement.id,
-                    version=number,
-                    data={},
-                    source=source,
-                    status=status,
-                    is_current=current,
-                    approved_by_id=approved_by,
+    now = "2026-01-01 00:00:00+00:00"
+    try:
+        upgrade(engine, "0006")
+        with engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO organisation (id, name, slug, created_at)"
+                    " VALUES (1, 'Firm', 'firm-0007', :t)"
+                ),
+                {"t": now},
+            )
+            c.execute(
+                text(
+                    "INSERT INTO client (id, organisation_id, name, created_at)"
+                    " VALUES (1, 1, 'Halden Utilities', :t)"
+                ),
+                {"t": now},
+            )
+            c.execute(
+                text(
+                    "INSERT INTO user_account (id, organisation_id, client_id, email, name,"
+                    " password_hash, role, is_enabled, created_at, session_version)"
+                    " VALUES (1, 1, 1, 'b@example.com', 'B', 'x', 'board', true, :t, 1)"
+                ),
+                {"t": now},
+            )
+            c.execute(
+                text(
+                    "INSERT INTO engagement (id, organisation_id, client_id, role_title, notes,"
+                    " status, interview_weight, created_at, candidate_counts, score_counts,"
+                    " approval_quorum) VALUES (1, 1, 1, 'CCO', '', 'open', 0.4, :t, '{}', '[]', 1)"
+                ),
+                {"t": now},
+            )
+            rows = [
+                (1, "default:operating_executive", "approved", False, None),
+                (2, "default:board_strategist", "approved", False, None),
+                (3, "board", "approved", True, 1),
+                (4, "board", "proposed", False, None),
+            ]
+            for number, source, status, current, approved_by in rows:
+                c.execute(
+                    text(
+                        "INSERT INTO role_profile_version (engagement_id, version, data, source,"
+                        " note, status, is_current, created_at, approved_by_id)"
+                        " VALUES (1, :v, '{}', :s, '', :st, :cur, :t, :by)"
+                    ),
+                    {
+                        "v": number,
+                        "s": source,
+                        "st": status,
+                        "cur": current,
+                        "t": now,
+                        "by": approved_by,
+                    },
                 )
-            )
-        session.commit()
-    upgrade(engine, "0007")
-    with Session(engine) as session:
-        statuses = session.execute(
-            select(RoleProfileVersion.version, RoleProfileVersion.status).order_by(
-                RoleProfileVersion.version
-            )
-        ).all()
-    engine.dispose()
+        upgrade(engine, "0007")
+        with engine.connect() as c:
+            statuses = c.execute(
+                text("SELECT version, status FROM role_profile_version ORDER BY version")
+            ).all()
+    finally:
+        engine.dispose()
     assert [tuple(r) for r in statuses] == [
         (1, "default"),
         (2, "default"),
