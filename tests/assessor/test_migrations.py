@@ -40,7 +40,9 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
     engine.dispose()
 
 
-def test_0006_moves_client_names_to_clients_and_keeps_staff_on_their_engagements(own_database):
+def test_0006_moves_client_names_to_clients_and_keeps_staff_on_their_engagements(
+    own_database, request
+):
     """A database from before clients: one client per distinct name and firm, every
     engagement pointing at it, recruiters and consultants (and the creator) members,
     board users not (they saw every client's engagements, which membership ends),
@@ -50,6 +52,7 @@ def test_0006_moves_client_names_to_clients_and_keeps_staff_on_their_engagements
     from assessor.database import upgrade
 
     engine = create_engine(own_database)
+    request.addfinalizer(engine.dispose)  # also when an assertion fails
     upgrade(engine, "0005")
     now = "2026-01-01 00:00:00+00:00"
     with engine.begin() as c:
