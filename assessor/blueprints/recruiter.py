@@ -410,7 +410,8 @@ def compare(engagement_id: int) -> Any:
     views = [candidate_view.build(engagement, _candidate(engagement, i)) for i in ids]
     labels = [r.name for r in views[0].competencies]
     series = [
-        (v.name, [r.pomp or 0 for r in v.competencies], COMPARE_COLOURS[k])
+        # a missing score stays None: drawn at the centre without a marker, never as a 0
+        (v.name, [r.pomp for r in v.competencies], COMPARE_COLOURS[k])
         for k, v in enumerate(views)
     ]
     radar = charts.to_svg(

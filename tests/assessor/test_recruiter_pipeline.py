@@ -151,3 +151,23 @@ def test_extend_and_revoke_a_link(app, client, auth, make_user, make_engagement)
     link = "/r/" + invitations.link_token(db.session.get(Assignment, assignment.id))
     auth.post(f"{page}/link", {"action": "revoke"}, form_page=page)
     assert app.test_client().get(link).status_code == 410
+
+
+def test_compare_draws_a_missing_score_as_missing_not_as_zero(client, auth, completed):
+    """A scale without enough answers has no score: the radar leaves its marker out
+    instead of drawing a 0 the candidate never scored."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from assessor.models import CandidateStanding
+
+    recruiter, engagement, (strong, weak) = completed
+    standing = db.session.get(CandidateStanding, weak.id)
+    standing.scales["curiosity"]["pomp"] = None  # as an insufficient scale is stored
+    flag_modified(standing, "scales")
+    db.session.commit()
+    auth.login(recruiter.email)
+    html = client.get(
+        f"/engagements/{engagement.id}/compare?ids={strong.id}&ids={weak.id}"
+    ).get_data(as_text=True)
+    markers = html.count("<circle")
+    assert markers == 15 + 14, markers  # one marker per score shown, none for the missing one
