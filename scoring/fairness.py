@@ -5,12 +5,19 @@ a selection rate for any group below four-fifths (80 %) of the rate of the
 group with the highest rate is generally regarded as evidence of adverse
 impact; differences resting on small numbers may not be.  So very small
 groups are still reported, but apart, and are not judged by the ratio.
+
+The four-fifths comparison is made on the integer counts (exact rational
+arithmetic): in floats 32/100 ÷ 40/100 is 0.7999999999999999, which would
+call a ratio of exactly 0.8 adverse.  Missing group labels (None, NaN,
+``pd.NA``, "") are not a group: those rows are counted as ``unknown``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -52,8 +59,10 @@ class AdverseImpactResult:
     small_groups: tuple[GroupRate, ...]
     reference_group: str | None
     threshold: float
-    excluded_missing: int
+    excluded_missing: int  # rows without a score or a group label
     flags: tuple[str, ...]
+    unknown: int = 0  # scored rows whose group label is missing (not a group)
+    unknown_selected: int = 0  # of those, selected (they count toward the median)
 
     @property
     def any_adverse(self) -> bool:
@@ -71,9 +80,73 @@ class AdverseImpactResult:
             "threshold": self.threshold,
             "any_adverse": self.any_adverse,
             "excluded_missing": self.excluded_missing,
+            "unknown": self.unknown,
+            "unknown_selected": self.unknown_selected,
             "flags": list(self.flags),
             "source": "Uniform Guidelines on Employee Selection Procedures (1978) §4D",
         }
+
+
+def is_unknown_label(label: object) -> bool:
+    """True for a missing group label: None, NaN, ``pd.NA``/``NaT`` or an empty string.
+
+    Checked without importing pandas; ``str(nan)`` would otherwise become a
+    group called "nan".
+    """
+    if label is None:
+        return True
+    if type(label).__name__ in ("NAType", "NaTType"):
+        return True
+    if isinstance(label, float | np.floating):
+        return math.isnan(label)
+    if isinstance(label, str | np.str_):
+        return label == ""
+    return False
+
+
+def _unknown_mask(groups: np.ndarray) -> np.ndarray:
+    return np.fromiter((is_unknown_label(x) for x in groups), dtype=bool, count=len(groups))
+
+
+def _exact(threshold: float | Fraction) -> Fraction:
+    """The threshold as written (0.8 -> 4/5), not the binary float's expansion."""
+    if isinstance(threshold, Fraction):
+        return threshold
+    return Fraction(repr(float(threshold)))
+
+
+def is_adverse(
+    selected: int, n: int, ref_selected: int, ref_n: int, threshold: float | Fraction = FOUR_FIFTHS
+) -> bool:
+    """(selected/n) / (ref_selected/ref_n) < threshold, decided on the integers.
+
+    Cross-multiplied, so a ratio of exactly the threshold (e.g. 32/100
+    against 40/100) is never adverse through float rounding.
+    """
+    if n <= 0 or ref_n <= 0 or ref_selected <= 0:
+        raise ScoringError("is_adverse needs non-empty groups and a reference rate above 0")
+    t = _exact(threshold)
+    return selected * ref_n * t.denominator < t.numerator * ref_selected * n
+
+
+def intersectional_groups(
+    *columns: Sequence[object] | ArrayLike, sep: str = " × "
+) -> list[str | None]:
+    """Combined categories (e.g. sex × race/ethnicity) from two or more label columns.
+
+    A row missing its label in any column has no intersectional category
+    (None, counted as unknown by :func:`adverse_impact`): guessing one part
+    would put the person in a group they may not belong to.
+    """
+    if len(columns) < 2:
+        raise ScoringError("intersectional groups need at least two label columns")
+    cols = [np.asarray(c, dtype=object).reshape(-1) for c in columns]
+    if len({len(c) for c in cols}) != 1:
+        raise ScoringError(f"label columns differ in length: {[len(c) for c in cols]}")
+    return [
+        None if any(is_unknown_label(x) for x in row) else sep.join(str(x) for x in row)
+        for row in zip(*cols, strict=True)
+    ]
 
 
 def adverse_impact(
@@ -87,11 +160,16 @@ def adverse_impact(
     """Selection rate per group and impact ratio against the highest-rate group.
 
     ``method='cut'`` selects scores ≥ ``cut``; ``method='median'`` (the
-    scoring-rate variant) counts scores strictly above the pool median.  Rows
-    with a missing score or group are excluded and counted.  Groups under
-    ``small_share`` of the pool are reported in ``small_groups`` with their
-    rate and ratio but no adverse flag; the reference group is the
-    highest-rate group among the others.
+    scoring-rate variant of NYC Local Law 144) counts scores strictly above
+    the median of the FULL sample — every scored row, labelled or not, since
+    the rules define the scoring rate against the sample's median score.
+    Rows with a missing score are excluded; rows with a missing group label
+    (None, NaN, ``pd.NA``, "") are excluded from the groups and counted in
+    ``unknown``.  Groups under ``small_share`` of the labelled pool are
+    reported in ``small_groups`` with their rate and ratio but no adverse
+    flag; the reference group is the highest-rate group among the others.
+    Rates are compared exactly on the counts (a ratio of exactly
+    ``threshold`` is not adverse).
     """
     if method not in METHODS:
         raise ScoringError(f"unknown method {method!r}; use one of {METHODS}")
@@ -103,41 +181,48 @@ def adverse_impact(
         )
     if not 0 < threshold <= 1:
         raise ScoringError("threshold must lie in (0, 1]")
-    missing_group = np.equal(g, None) | (np.where(np.equal(g, None), "", g).astype(str) == "")
-    keep = ~np.isnan(s) & ~missing_group
-    excluded = int((~keep).sum())
-    s, g = s[keep], g[keep].astype(str)
-    n = len(s)
-    if n == 0:
-        raise ScoringError("no scored candidates with a group to compare")
+    scored = ~np.isnan(s)
+    unknown = _unknown_mask(g)
     if method == "cut":
         if cut is None or not np.isfinite(cut):
             raise ScoringError("method 'cut' needs a finite cut score")
         used_cut = float(cut)
-        sel = s >= used_cut
+        sel_all = s >= used_cut
     else:
-        used_cut = float(np.median(s))
-        sel = s > used_cut
-    labels, codes = np.unique(g, return_inverse=True)
+        if not scored.any():
+            raise ScoringError("no scored candidates with a group to compare")
+        used_cut = float(np.median(s[scored]))  # the full sample, labelled or not
+        sel_all = s > used_cut
+    keep = scored & ~unknown
+    n_unknown = int((scored & unknown).sum())
+    unknown_selected = int((scored & unknown & sel_all).sum())
+    excluded = int((~keep).sum())
+    sel, g = sel_all[keep], g[keep]
+    n = int(keep.sum())
+    if n == 0:
+        raise ScoringError("no scored candidates with a group to compare")
+    labels, codes = np.unique(g.astype(str), return_inverse=True)
     codes = codes.reshape(-1)
     counts = np.bincount(codes, minlength=len(labels))
-    chosen = np.bincount(codes, weights=sel.astype(float), minlength=len(labels))
+    chosen = np.bincount(codes, weights=sel, minlength=len(labels)).astype(np.int64)
     rates = chosen / counts
     small = counts < small_share * n
     flags: list[str] = []
     if excluded:
         flags.append(f"{excluded} row(s) without a score or group excluded")
+    if n_unknown:
+        flags.append(
+            f"{n_unknown} scored row(s) with an unknown group ({unknown_selected} selected)"
+        )
     big = ~small
     if big.sum() < 2:
         flags.append("fewer than two groups large enough to compare")
-    ref_rate = float(rates[big].max()) if big.any() else 0.0
-    ref_idx = int(np.flatnonzero(big)[np.argmax(rates[big])]) if big.any() else None
-    if ref_rate <= 0:
+    # Reference: the highest rate among the compared groups, found on exact fractions.
+    exact = [Fraction(int(c), int(k)) for c, k in zip(chosen, counts, strict=True)]
+    ref_idx = max(np.flatnonzero(big).tolist(), key=lambda i: exact[i], default=None)
+    if ref_idx is None or exact[ref_idx] == 0:
         flags.append("no one in the compared groups was selected: impact ratios undefined")
-        ratios = np.full(len(labels), np.nan)
         ref_idx = None
-    else:
-        ratios = rates / ref_rate
     if sel.sum() == 0:
         flags.append("no one selected")
     if sel.all():
@@ -146,8 +231,16 @@ def adverse_impact(
     out_big: list[GroupRate] = []
     out_small: list[GroupRate] = []
     for i, label in enumerate(labels):
-        ratio = None if np.isnan(ratios[i]) else float(ratios[i])
-        adverse = None if (small[i] or ratio is None) else bool(ratio < threshold)
+        if ref_idx is None:
+            ratio = adverse = None
+        else:
+            ratio = float(exact[i] / exact[ref_idx])  # correctly rounded: 4/5 -> 0.8
+            adverse = None
+            if not small[i]:
+                adverse = is_adverse(
+                    int(chosen[i]), int(counts[i]), int(chosen[ref_idx]), int(counts[ref_idx]),
+                    threshold,
+                )  # fmt: skip
         row = GroupRate(
             str(label),
             int(counts[i]),
@@ -170,6 +263,8 @@ def adverse_impact(
         threshold=threshold,
         excluded_missing=excluded,
         flags=tuple(flags),
+        unknown=n_unknown,
+        unknown_selected=unknown_selected,
     )
 
 

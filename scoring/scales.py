@@ -6,7 +6,8 @@ Scoring is three matrix products over the answers matrix (see
 1. ``X0 @ value_weight`` adds every likert/rating answer (times -1 when
    reverse-keyed) and every ticked multi/checklist option's score vector;
 2. the choice indices are scattered into a one-hot matrix and multiplied by
-   ``choice_weight`` (the stacked option score vectors);
+   ``choice_weight`` (the stacked option score vectors, zeroed on the
+   scales an item does not touch);
 3. for respondents with a missing answer only, the answered-item mask times
    ``[value_const | touches]`` gives the reverse-keying constants
    (``points + 1`` per answered reversed item) and the number of answered
@@ -132,6 +133,14 @@ class _Weights:
         self.low = key.scale_min - self.const  # complete rows: POMP of total − low
         self.scale_pomp = 100.0 / np.where(self.has_items, self.full, 1.0)
         self.width = key.choice_weight.shape[0]
+        # A choice item whose options all score a scale alike does not touch it
+        # (README): its constant must not reach the raw score either, or raw
+        # leaves [scale_min, scale_max], which only sum the touching items.
+        choice_items = np.flatnonzero(key.item_kind[: key.n_scored] == CHOICE)
+        per_item = np.diff(np.append(key.choice_offset, self.width))
+        self.choice_weight = key.choice_weight * np.repeat(
+            key.touches[choice_items], per_item, axis=0
+        )
         self.onehot = np.zeros((n_rows, self.width))  # reused, reset after each block
         self.base = (np.arange(n_rows) * self.width)[:, None] + key.choice_offset
         self.s = s
@@ -168,7 +177,7 @@ def _score_block(
         onehot[at] = 1.0
         if miss.size:
             onehot[flat[gap]] = 0.0
-        total += w.onehot[:n] @ key.choice_weight
+        total += w.onehot[:n] @ w.choice_weight
         onehot[at] = 0.0
     np.add(total, w.const, out=raw)  # complete rows: the exact sum
     np.subtract(total, w.low, out=pomp)

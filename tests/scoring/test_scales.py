@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import scoring.scales as scales_module
@@ -228,6 +228,9 @@ def _compare(inst, answers, min_share):
     p_missing=st.sampled_from([0.0, 0.1, 0.3, 0.6]),
     min_share=st.sampled_from([0.5, 0.8, 1.0]),
 )
+# Two situational items score every option -1 on "a": they do not touch it, so their
+# constant must not be added to raw (the scorer gave 17, the reference 19).
+@example(seed=29896, n=1, p_missing=0.0, min_share=0.5)
 def test_vectorised_equals_reference(seed, n, p_missing, min_share):
     rng = np.random.default_rng(seed)
     inst = random_instrument(rng)
@@ -252,3 +255,21 @@ def test_input_matrix_is_not_modified(mini_key, rows):
     before = m.copy()
     score_scales(mini_key, m)
     assert np.array_equal(m, before, equal_nan=True)
+
+
+def test_choice_item_scoring_every_option_alike_adds_nothing():
+    # s scores every option -1 on "a": it does not touch "a" (README), so it must not move
+    # raw either.  a = l1 4 + m {p, q} (2 - 1) = 5; range 1 + (-1) .. 5 + 2 = 0..7.
+    sit = Item(key="s", type="situational", text="", scenario="",
+               options=(option("x", a=-1.0), option("y", a=-1.0)))  # fmt: skip
+    multi = Item(key="m", type="multi", text="",
+                 options=(option("p", a=2.0), option("q", a=-1.0), option("r")))  # fmt: skip
+    inst = instrument((likert("l1", "a"), sit, multi), scales=("a",))
+    key = compile_key(inst)
+    sc = score_scales(key, answers_to_matrix(key, [{"l1": 4, "s": "y", "m": ["p", "q"]}]))
+    assert (sc.scale_min[0], sc.scale_max[0], sc.n_items[0]) == (0.0, 7.0, 2)
+    assert sc.raw[0, 0] == 5.0 and sc.pomp[0, 0] == pytest.approx(100 * 5 / 7)
+    # with l1 missing (1 of 2 answered, min_share .5) the multi item alone stands: POMP of
+    # 1 on -1..2 = 200/3; raw = 0 + 7 · 2/3
+    half = score_scales(key, answers_to_matrix(key, [{"s": "x", "m": ["p", "q"]}]), 0.5)
+    assert half.pomp[0, 0] == pytest.approx(200 / 3) and half.raw[0, 0] == pytest.approx(14 / 3)
