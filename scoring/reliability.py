@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.special import fdtri
 
 from scoring.errors import ScoringError
 from scoring.key import ScoringKey
@@ -402,3 +403,268 @@ def score_band(
         z=float(z),
         is_estimated=est,
     )
+
+
+# --- Intervals and composites (issue #17) ------------------------------------------------------
+
+#: Bootstrap resamples behind :func:`omega_interval` (enough for stable 5th/95th percentiles).
+N_BOOT = 1000
+
+
+def feldt_interval(
+    alpha: float | np.ndarray,
+    n: int | np.ndarray,
+    k: int | np.ndarray,
+    confidence: float = 0.90,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feldt (1965) confidence interval for Cronbach's alpha (vectorised; arrays broadcast).
+
+    Under the two-way (persons × items) model (1 − ρ)/(1 − α̂) ~ F(n − 1, (n − 1)(k − 1)),
+    so with γ = 1 − confidence and F_p the p-quantile of that F distribution:
+    lower = 1 − (1 − α̂)·F_{1−γ/2}, upper = 1 − (1 − α̂)·F_{γ/2}.  This is the form of
+    ``pingouin.cronbach_alpha(ci=...)``.  Returns (lower, upper) as float arrays (0-d for
+    scalar input).  Raises ScoringError for n < 2, k < 2, α̂ > 1 or a confidence outside (0, 1).
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ScoringError("confidence must be in (0, 1)")
+    a = np.asarray(alpha, dtype=float)
+    nn = np.asarray(n, dtype=float)
+    kk = np.asarray(k, dtype=float)
+    if not np.isfinite(a).all() or (a > 1).any():
+        raise ScoringError("alpha must be finite and at most 1")
+    if (nn < 2).any() or (kk < 2).any():
+        raise ScoringError("the Feldt interval needs n ≥ 2 respondents and k ≥ 2 items")
+    df1 = nn - 1.0
+    df2 = df1 * (kk - 1.0)
+    g = 1.0 - confidence
+    lower = 1.0 - (1.0 - a) * fdtri(df1, df2, 1.0 - g / 2.0)
+    upper = 1.0 - (1.0 - a) * fdtri(df1, df2, g / 2.0)
+    return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+
+
+@dataclass(frozen=True)
+class OmegaInterval:
+    """McDonald's omega with a percentile bootstrap interval (resampling respondents)."""
+
+    omega: float
+    lower: float
+    upper: float
+    confidence: float
+    n_boot: int  # resamples drawn
+    n_valid: int  # resamples in which omega could be computed (the rest are dropped)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _weighted_pairwise_cov(
+    x0: np.ndarray, m: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise covariances of B resamples at once; w (B × n) counts how often each row is drawn.
+
+    The same formula as :func:`pairwise_cov` with every sum weighted by the counts (a row drawn
+    twice counts twice); the shift by the full-sample means leaves each covariance unchanged.
+    """
+    xm = x0 * m
+    n = np.einsum("br,ri,rj->bij", w, m, m, optimize=True)
+    sxx = np.einsum("br,ri,rj->bij", w, xm, xm, optimize=True)
+    s1 = np.einsum("br,ri,rj->bij", w, xm, m, optimize=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (sxx - s1 * np.swapaxes(s1, 1, 2) / n) / (n - 1)
+    return cov, n
+
+
+def _omega_batch(cov: np.ndarray) -> np.ndarray:
+    """:func:`omega_from_cov` for a stack of covariance matrices; NaN where it is undefined.
+
+    The same iterated principal-axis factoring, run on all matrices together (batched
+    ``eigh``); only matrices that have not converged are iterated further.
+    """
+    b, k, _ = cov.shape
+    out = np.full(b, np.nan)
+    sd = np.sqrt(np.clip(np.einsum("bii->bi", cov), 0.0, None))
+    ok = np.isfinite(cov).all(axis=(1, 2)) & (sd > 0).all(axis=1)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return out
+    c, s = cov[idx], sd[idx]
+    r = c / (s[:, :, None] * s[:, None, :])
+    eye = np.eye(k, dtype=bool)
+    off = np.where(eye, 0.0, np.abs(r)).max(axis=2)
+    h2 = np.empty_like(off)
+    for j in range(idx.size):  # a k × k inverse each: cheap, and mirrors one_factor's fallback
+        try:
+            h = 1.0 - 1.0 / np.diag(np.linalg.inv(r[j]))
+            if not np.all(np.isfinite(h)) or (h < 0).any() or (h > 1).any():
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            h = off[j]
+        h2[j] = h
+    h2 = np.clip(h2, 0.0, 1.0)
+    sign = np.ones_like(h2)
+    active = np.arange(idx.size)
+    for _ in range(_MAX_ITER):
+        red = r[active].copy()
+        red[:, eye] = h2[active]
+        w, v = np.linalg.eigh(red)
+        lam = v[:, :, -1] * np.sqrt(np.clip(w[:, -1], 0.0, None))[:, None]
+        new = np.clip(lam**2, 0.0, 1.0)
+        done = np.max(np.abs(new - h2[active]), axis=1) < _TOL
+        h2[active] = new
+        sign[active] = np.sign(lam)
+        active = active[~done]
+        if active.size == 0:
+            break
+    # one_factor's loadings are sign(λ)·sqrt(h²)·σ; only |Σλ| enters omega.
+    lam_sum = np.abs(np.sum(sign * np.sqrt(h2) * s, axis=1))
+    psi = np.sum((1.0 - h2) * s**2, axis=1)
+    common = lam_sum**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        om = common / (common + psi)
+    out[idx] = np.where(common + psi > 0, om, np.nan)
+    return out
+
+
+def omega_interval(
+    pool: np.ndarray,
+    confidence: float = 0.90,
+    n_boot: int = N_BOOT,
+    rng: np.random.Generator | int | None = None,
+) -> OmegaInterval:
+    """Percentile bootstrap interval for McDonald's omega, resampling respondents.
+
+    Draws ``n_boot`` (default 1,000) samples of n respondents with replacement, recomputes
+    omega exactly as :func:`mcdonald_omega` does (pairwise covariances, iterated principal
+    axes) for all of them at once, and takes the γ/2 and 1 − γ/2 quantiles (numpy's linear
+    rule).  Resamples in which omega is undefined (an item without variance or a pair with
+    fewer than two shared answers) are dropped and counted; fewer than half valid raises.
+    ``rng`` defaults to seed 0 so a published interval can be reproduced.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ScoringError("confidence must be in (0, 1)")
+    if int(n_boot) < 100:
+        raise ScoringError("omega_interval needs at least 100 bootstrap resamples")
+    x = _as_pool(pool)
+    omega = mcdonald_omega(x)
+    gen = (
+        rng
+        if isinstance(rng, np.random.Generator)
+        else np.random.default_rng(0 if rng is None else rng)
+    )
+    nr = x.shape[0]
+    present = ~np.isnan(x)
+    m = present.astype(float)
+    centre = np.where(present, x, 0.0).sum(axis=0) / np.maximum(m.sum(axis=0), 1.0)
+    x0 = np.where(present, x - centre, 0.0)
+    reps = np.empty(int(n_boot))
+    chunk = max(1, min(int(n_boot), 2_000_000 // max(nr * x.shape[1] ** 2, 1)))
+    for start in range(0, int(n_boot), chunk):
+        b = min(chunk, int(n_boot) - start)
+        draws = gen.integers(0, nr, size=(b, nr))
+        w = np.zeros((b, nr))
+        np.add.at(w, (np.repeat(np.arange(b), nr), draws.ravel()), 1.0)
+        cov, n = _weighted_pairwise_cov(x0, m, w)
+        cov[(n < 2).any(axis=(1, 2))] = np.nan
+        reps[start : start + b] = _omega_batch(cov)
+    valid = reps[np.isfinite(reps)]
+    if valid.size < 0.5 * n_boot:
+        raise ScoringError(
+            f"omega could be computed in only {valid.size} of {n_boot} bootstrap resamples"
+        )
+    g = 1.0 - confidence
+    lo, hi = np.quantile(valid, [g / 2.0, 1.0 - g / 2.0])
+    return OmegaInterval(
+        omega=omega, lower=float(lo), upper=float(hi), confidence=float(confidence),
+        n_boot=int(n_boot), n_valid=int(valid.size),
+    )  # fmt: skip
+
+
+def _composite_parts(
+    weights: np.ndarray | list[float],
+    sds: np.ndarray | list[float],
+    reliabilities: np.ndarray | list[float],
+    corr: np.ndarray | list[list[float]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Error variance Σ w²σ²(1 − r) and total variance w'Σw of each weighting (rows of w)."""
+    w = np.atleast_2d(np.asarray(weights, dtype=float))
+    sd = np.asarray(sds, dtype=float)
+    rel = np.asarray(reliabilities, dtype=float)
+    r = np.asarray(corr, dtype=float)
+    m = sd.shape[0] if sd.ndim == 1 else -1
+    if sd.ndim != 1 or rel.shape != (m,) or w.ndim != 2 or w.shape[1] != m or r.shape != (m, m):
+        raise ScoringError(
+            "mosier: weights (… × m), sds (m), reliabilities (m) and corr (m × m) must agree"
+        )
+    for name, a in (("weights", w), ("sds", sd), ("reliabilities", rel), ("corr", r)):
+        if not np.isfinite(a).all():
+            raise ScoringError(f"mosier: {name} must be finite")
+    if (sd <= 0).any():
+        raise ScoringError("mosier: every scale needs a positive SD")
+    if ((rel < 0) | (rel > 1)).any():
+        raise ScoringError("mosier: reliabilities must be in [0, 1]")
+    if not np.allclose(r, r.T) or not np.allclose(np.diag(r), 1.0) or (np.abs(r) > 1).any():
+        raise ScoringError("mosier: corr must be a symmetric correlation matrix with unit diagonal")
+    cov = r * np.outer(sd, sd)
+    total = np.einsum("pi,ij,pj->p", w, cov, w)
+    error = (w**2 * sd**2 * (1.0 - rel)).sum(axis=1)
+    if not (total > 0).all():
+        raise ScoringError("mosier: the composite has no variance (check weights and corr)")
+    return error, total
+
+
+def mosier_reliability(
+    weights: np.ndarray | list[float],
+    sds: np.ndarray | list[float],
+    reliabilities: np.ndarray | list[float],
+    corr: np.ndarray | list[list[float]],
+) -> float | np.ndarray:
+    """Mosier (1943) reliability of a weighted composite C = Σ w_i X_i.
+
+    r_C = 1 − Σ w_i² σ_i² (1 − r_ii) / σ_C², σ_C² = w'Σw with Σ = diag(σ)·R·diag(σ): the
+    scales' errors are assumed uncorrelated, so error variances add.  ``weights`` may be one
+    weighting (m,) — a float is returned — or several (p × m), one reliability each.
+    """
+    error, total = _composite_parts(weights, sds, reliabilities, corr)
+    out = 1.0 - error / total
+    return float(out[0]) if np.ndim(weights) == 1 else out
+
+
+@dataclass(frozen=True)
+class CompositeBand:
+    """Measurement error of a weighted composite, for a confidence band around it."""
+
+    reliability: float  # Mosier's reliability
+    sd: float  # composite SD the SEM uses
+    sem: float  # sd · sqrt(1 − reliability)
+    half_width: float  # z · sem
+    z: float
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def composite_band(
+    weights: np.ndarray | list[float],
+    sds: np.ndarray | list[float],
+    reliabilities: np.ndarray | list[float],
+    corr: np.ndarray | list[list[float]],
+    composite_sd: float | None = None,
+    z: float = Z90,
+) -> CompositeBand:
+    """SEM and band half-width of one weighted composite (the fit score's band).
+
+    SEM = SD_C · sqrt(1 − r_C) with r_C from :func:`mosier_reliability`.  SD_C defaults to the
+    model SD sqrt(w'Σw) — then SEM = sqrt(Σ w_i² σ_i² (1 − r_ii)), the scales' error SDs
+    combined; pass the observed composite SD as ``composite_sd`` to use that instead.
+    """
+    if np.ndim(weights) != 1:
+        raise ScoringError("composite_band takes one weighting (a 1-D weights vector)")
+    if not z > 0:
+        raise ScoringError("z must be positive")
+    error, total = _composite_parts(weights, sds, reliabilities, corr)
+    rel = float(1.0 - error[0] / total[0])
+    sd = math.sqrt(float(total[0])) if composite_sd is None else float(composite_sd)
+    if not (math.isfinite(sd) and sd > 0):
+        raise ScoringError("composite_sd must be a positive number")
+    sem = sd * math.sqrt(max(1.0 - rel, 0.0))
+    return CompositeBand(reliability=rel, sd=sd, sem=sem, half_width=z * sem, z=float(z))

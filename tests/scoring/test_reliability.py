@@ -228,3 +228,132 @@ def test_score_band_hand_worked():
     assert not band.is_estimated[0]
     with pytest.raises(ScoringError, match="no reliability for scale"):
         score_band(scores, {})
+
+
+# --- Feldt and bootstrap intervals, Mosier composites (issue #17) ------------------------------
+
+from scipy import stats  # noqa: E402
+
+from scoring.reliability import (  # noqa: E402
+    composite_band,
+    feldt_interval,
+    mosier_reliability,
+    omega_interval,
+)
+
+
+def test_feldt_interval_hand_computed():
+    a, n, k, g = 0.8, 100, 10, 0.10
+    lo, hi = feldt_interval(a, n, k, confidence=0.90)
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    assert lo == pytest.approx(1 - (1 - a) * stats.f.ppf(1 - g / 2, df1, df2), abs=1e-12)
+    assert hi == pytest.approx(1 - (1 - a) * stats.f.ppf(g / 2, df1, df2), abs=1e-12)
+    assert lo < a < hi
+    # vectorised: a wider interval for fewer respondents
+    lo2, hi2 = feldt_interval(np.array([0.8, 0.8]), np.array([30, 300]), 10)
+    assert hi2[0] - lo2[0] > hi2[1] - lo2[1]
+
+
+def test_feldt_interval_matches_pingouin():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(120, 1)) + rng.normal(size=(120, 6))
+    alpha, ci = pingouin.cronbach_alpha(pd.DataFrame(x), ci=0.95)
+    assert cronbach_alpha(x) == pytest.approx(alpha, abs=1e-12)
+    lo, hi = feldt_interval(alpha, 120, 6, confidence=0.95)
+    assert (float(lo), float(hi)) == pytest.approx(tuple(ci), abs=5e-4)  # pingouin rounds to 3
+
+
+def test_feldt_interval_rejects_degenerate():
+    with pytest.raises(ScoringError):
+        feldt_interval(0.8, 1, 5)
+    with pytest.raises(ScoringError):
+        feldt_interval(1.2, 50, 5)
+    with pytest.raises(ScoringError):
+        feldt_interval(0.8, 50, 5, confidence=1.0)
+
+
+def _factor_pool(n: int, seed: int, missing: float = 0.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 1))
+    x = np.round(3 + f * np.linspace(0.5, 1.2, 6) + rng.normal(size=(n, 6)))
+    x[rng.random(x.shape) < missing] = np.nan
+    return x
+
+
+def test_omega_interval_batched_omega_equals_scalar_omega():
+    from scoring.reliability import _omega_batch, _weighted_pairwise_cov
+
+    x = _factor_pool(150, 3, missing=0.05)
+    rng = np.random.default_rng(11)
+    draws = rng.integers(0, 150, size=(4, 150))
+    w = np.zeros((4, 150))
+    for b in range(4):
+        np.add.at(w[b], draws[b], 1.0)
+    present = ~np.isnan(x)
+    x0 = np.where(present, x - np.nanmean(x, axis=0), 0.0)
+    cov, _ = _weighted_pairwise_cov(x0, present.astype(float), w)
+    om = _omega_batch(cov)
+    for b in range(4):
+        assert cov[b] == pytest.approx(pairwise_cov(x[draws[b]])[0], abs=1e-12)
+        assert om[b] == pytest.approx(mcdonald_omega(x[draws[b]]), abs=1e-10)
+
+
+def test_omega_interval_brackets_omega_and_is_reproducible():
+    x = _factor_pool(200, 5, missing=0.03)
+    res = omega_interval(x, confidence=0.90, n_boot=300, rng=1)
+    assert res.omega == pytest.approx(mcdonald_omega(x), abs=1e-12)
+    assert res.lower < res.omega < res.upper
+    assert res.n_valid == 300
+    assert omega_interval(x, n_boot=300, rng=1) == res
+    wide = omega_interval(x[:60], n_boot=300, rng=1)
+    assert wide.upper - wide.lower > res.upper - res.lower
+
+
+def test_omega_interval_rejects_degenerate():
+    with pytest.raises(ScoringError):
+        omega_interval(np.ones((50, 4)), n_boot=200)
+    with pytest.raises(ScoringError):
+        omega_interval(_factor_pool(50, 1), n_boot=10)
+
+
+MOSIER_W = np.array([0.5, 0.3, 0.2])
+MOSIER_SD = np.array([10.0, 15.0, 20.0])
+MOSIER_R = np.array([0.8, 0.7, 0.9])
+MOSIER_C = np.array([[1.0, 0.3, 0.2], [0.3, 1.0, 0.4], [0.2, 0.4, 1.0]])
+
+
+def test_mosier_hand_computed():
+    # w_i σ_i = 5, 4.5, 4; error = 25·0.2 + 20.25·0.3 + 16·0.1 = 12.675
+    # σ_C² = 25 + 20.25 + 16 + 2(5·4.5·0.3 + 5·4·0.2 + 4.5·4·0.4) = 61.25 + 2·17.95 = 97.15
+    expected = 1 - 12.675 / 97.15
+    assert mosier_reliability(MOSIER_W, MOSIER_SD, MOSIER_R, MOSIER_C) == pytest.approx(
+        expected, abs=1e-12
+    )
+    band = composite_band(MOSIER_W, MOSIER_SD, MOSIER_R, MOSIER_C)
+    assert band.reliability == pytest.approx(expected, abs=1e-12)
+    assert band.sd == pytest.approx(math.sqrt(97.15), abs=1e-12)
+    assert band.sem == pytest.approx(math.sqrt(12.675), abs=1e-12)
+    assert band.half_width == pytest.approx(1.645 * math.sqrt(12.675), abs=1e-12)
+    observed = composite_band(MOSIER_W, MOSIER_SD, MOSIER_R, MOSIER_C, composite_sd=12.0)
+    assert observed.sem == pytest.approx(12.0 * math.sqrt(12.675 / 97.15), abs=1e-12)
+
+
+def test_mosier_single_scale_and_positive_intercorrelations():
+    assert mosier_reliability([2.0], [7.0], [0.83], [[1.0]]) == pytest.approx(0.83, abs=1e-12)
+    rels = [
+        mosier_reliability(MOSIER_W, MOSIER_SD, MOSIER_R, (1 - rho) * np.eye(3) + rho)
+        for rho in (0.0, 0.2, 0.5, 0.8)
+    ]
+    assert np.all(np.diff(rels) > 0)
+    # several weightings at once
+    many = mosier_reliability(np.vstack([MOSIER_W, [1, 0, 0]]), MOSIER_SD, MOSIER_R, MOSIER_C)
+    assert many[1] == pytest.approx(0.8, abs=1e-12)
+
+
+def test_mosier_rejects_degenerate():
+    with pytest.raises(ScoringError):
+        mosier_reliability([0.0, 0.0], [1.0, 1.0], [0.8, 0.8], np.eye(2))
+    with pytest.raises(ScoringError):
+        mosier_reliability([1.0, 1.0], [1.0, 1.0], [0.8, 1.2], np.eye(2))
+    with pytest.raises(ScoringError):
+        mosier_reliability([1.0, 1.0], [1.0, 1.0], [0.8, 0.8], [[1.0, 0.5], [0.4, 1.0]])
