@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from assessor.extensions import db
 from assessor.models import CLIENT_ROLES, Client, Engagement, EngagementMember, User
@@ -38,11 +38,18 @@ def get_client(organisation_id: int, client_id: object) -> Client:
 
 
 def find_client(organisation_id: int, name: str) -> Client | None:
-    """The firm's client of this name, in any letter case."""
-    stmt = scoped(Client, organisation_id).where(
-        func.lower(Client.name) == (name or "").strip().lower()
+    """The firm's client of this name, in any letter case the database folds.
+
+    Both sides are folded by the database (SQLite folds ASCII only, PostgreSQL
+    more), so a name stored once is always found again and never inserted twice.
+    """
+    wanted = (name or "").strip()
+    stmt = (
+        scoped(Client, organisation_id)
+        .where(or_(Client.name == wanted, func.lower(Client.name) == func.lower(wanted)))
+        .order_by(Client.name != wanted, Client.id)
     )
-    return db.session.scalar(stmt)
+    return db.session.scalars(stmt).first()
 
 
 def create_client(organisation_id: int, name: str, actor: User | None = None) -> Client:

@@ -264,3 +264,18 @@ def test_an_admin_gives_a_board_user_their_client_and_other_clients_access_ends(
     stranger = make_user("board")  # another firm's board user
     response = auth.post(f"/admin/users/{stranger.id}/client", {"client": halden.client_id}, page)
     assert response.status_code == 404
+
+
+def test_a_client_name_outside_ascii_is_found_again_not_inserted_twice(app, make_user):
+    """Found by a fuzz run: SQLite's lower() folds ASCII only, so comparing it with
+    Python's lower() missed a stored 'Áb' and the second engagement hit the unique
+    constraint (a 500)."""
+    from assessor.services import clients, engagements
+
+    recruiter = make_user("recruiter")
+    first = engagements.create_engagement(recruiter, "\U00059147Áb", "0")
+    second = engagements.create_engagement(recruiter, "\U00059147Áb", "CCO")
+    assert first.client_id == second.client_id
+    assert clients.find_client(recruiter.organisation_id, "ZEBRA") is None
+    engagements.create_engagement(recruiter, "Zebra", "CCO")
+    assert clients.find_client(recruiter.organisation_id, "ZEBRA").name == "Zebra"
