@@ -40,7 +40,7 @@ from scoring.key import CHOICE, SET, VALUE, compile_key
 from scoring.matrix import answers_to_matrix
 from scoring.quality import QualityReport, response_quality
 from scoring.reliability import DEFAULT_POMP_SD, DEFAULT_RELIABILITY
-from scoring.scales import score_scales
+from scoring.scales import json_lists, score_scales
 
 #: Share of a trait's blocks that must be answered for its blocks score.
 MIN_BLOCK_SHARE = 0.5
@@ -48,14 +48,6 @@ MIN_BLOCK_SHARE = 0.5
 #: one: the classical SEM with reliability.py's documented defaults, 15·√(1 − 0.8).
 DEFAULT_SOURCE_SEM = DEFAULT_POMP_SD * math.sqrt(1.0 - DEFAULT_RELIABILITY)
 SOURCE_ORDER: tuple[str, ...] = ("blocks", "ratings", "situations", "checklist")
-
-
-def _js(a: np.ndarray | None) -> list | None:
-    if a is None:
-        return None
-    if a.dtype.kind == "f":
-        return np.where(np.isnan(a), None, a.astype(object)).tolist()
-    return a.tolist()
 
 
 def _num(x: float) -> float | None:
@@ -161,18 +153,18 @@ class AssessmentScores:
         """JSON-able arrays (NaN as None)."""
         return {
             "scales": list(self.scales),
-            "score": _js(self.score),
-            "se": _js(self.se),
-            "insufficient": _js(self.insufficient),
-            "share": _js(self.share),
-            "answered": _js(self.answered),
-            "n_items": _js(self.n_items),
+            "score": json_lists(self.score),
+            "se": json_lists(self.se),
+            "insufficient": json_lists(self.insufficient),
+            "share": json_lists(self.share),
+            "answered": json_lists(self.answered),
+            "n_items": json_lists(self.n_items),
             "sources": list(self.sources),
-            "weights": {k: _js(v) for k, v in self.weights.items()},
-            "source_score": {k: _js(v) for k, v in self.source_score.items()},
-            "source_se": {k: _js(v) for k, v in self.source_se.items()},
+            "weights": {k: json_lists(v) for k, v in self.weights.items()},
+            "source_score": {k: json_lists(v) for k, v in self.source_score.items()},
+            "source_se": {k: json_lists(v) for k, v in self.source_se.items()},
             "traits": list(self.traits),
-            "flagged": _js(self.flagged),
+            "flagged": json_lists(self.flagged),
             "reasons": [list(r) for r in self.reasons],
         }
 

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from scoring.errors import ScoringError
+from scoring.scales import json_lists
 
 MIN_SHARE = 0.5
 WEIGHT_TOL = 1e-9
@@ -44,18 +45,11 @@ class Composite:
     sources: tuple[str, ...]
 
     def to_dict(self) -> dict[str, object]:
-        def js(a: np.ndarray | None) -> list | None:
-            if a is None:
-                return None
-            if a.dtype.kind == "f":
-                return np.where(np.isnan(a), None, a.astype(object)).tolist()
-            return a.tolist()
-
         return {
-            "score": js(self.score),
-            "se": js(self.se),
-            "share": js(self.share),
-            "insufficient": js(self.insufficient),
+            "score": json_lists(self.score),
+            "se": json_lists(self.se),
+            "share": json_lists(self.share),
+            "insufficient": json_lists(self.insufficient),
             "sources": list(self.sources),
         }
 

@@ -45,6 +45,7 @@ from numpy.typing import ArrayLike
 
 from questionnaires.model import Instrument
 from scoring.errors import ScoringError
+from scoring.scales import json_lists
 
 MIN_POINTS = 4
 MAX_POINTS = 7
@@ -65,12 +66,7 @@ class EffectivenessScores:
     middle_baseline: np.ndarray  # (scales,) score of the all-middle responder
 
     def to_dict(self) -> dict[str, object]:
-        def js(a: np.ndarray) -> list:
-            if a.dtype.kind == "f":
-                return np.where(np.isnan(a), None, a.astype(object)).tolist()
-            return a.tolist()
-
-        return {name: js(getattr(self, name)) for name in self.__dataclass_fields__}
+        return {name: json_lists(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
 def _required(share: float, k: np.ndarray) -> np.ndarray:

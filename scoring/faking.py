@@ -24,6 +24,7 @@ from scipy.special import ndtri
 
 from questionnaires.model import Instrument, Item
 from scoring.errors import ScoringError
+from scoring.scales import json_lists
 
 # overclaiming (familiarity 0..6, Paulhus et al. 2003 format)
 FAMILIARITY_MAX = 6
@@ -42,12 +43,6 @@ MAX_DISCREPANCY = 15.0  # flag when self − interview exceeds 15 points (one PO
 MIN_SHARED_COMPETENCIES = 3
 
 
-def _js(a: np.ndarray) -> list:
-    if a.dtype.kind == "f":
-        return np.where(np.isnan(a), None, a.astype(object)).tolist()
-    return a.tolist()
-
-
 @dataclass(frozen=True, eq=False)
 class Overclaiming:
     """Signal detection on familiarity claims; all arrays have length n."""
@@ -62,7 +57,7 @@ class Overclaiming:
     flagged: np.ndarray
 
     def to_dict(self) -> dict[str, object]:
-        return {name: _js(getattr(self, name)) for name in self.__dataclass_fields__}
+        return {name: json_lists(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +70,7 @@ class IndexEvidence:
     flagged: np.ndarray
 
     def to_dict(self) -> dict[str, object]:
-        return {name: _js(getattr(self, name)) for name in self.__dataclass_fields__}
+        return {name: json_lists(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
 def _matrix(name: str, values: ArrayLike) -> np.ndarray:

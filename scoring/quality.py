@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 from scoring.errors import ScoringError
 from scoring.key import ScoringKey
 from scoring.matrix import check_matrix
+from scoring.scales import json_lists
 
 LONG_RUN = 10
 MIN_SECONDS_PER_ITEM = 2.0
@@ -79,23 +80,16 @@ class QualityReport:
     reasons: tuple[tuple[str, ...], ...]
 
     def to_dict(self) -> dict[str, object]:
-        def js(a: np.ndarray | None) -> list | None:
-            if a is None:
-                return None
-            if a.dtype.kind == "f":
-                return np.where(np.isnan(a), None, a.astype(object)).tolist()
-            return a.tolist()
-
         return {
-            "longest_run": js(self.longest_run),
-            "seconds_per_item": js(self.seconds_per_item),
-            "fast_pages": js(self.fast_pages),
-            "attention_failed": js(self.attention_failed),
-            "attention_answered": js(self.attention_answered),
+            "longest_run": json_lists(self.longest_run),
+            "seconds_per_item": json_lists(self.seconds_per_item),
+            "fast_pages": json_lists(self.fast_pages),
+            "attention_failed": json_lists(self.attention_failed),
+            "attention_answered": json_lists(self.attention_answered),
             "n_attention": self.n_attention,
-            "contradictions": js(self.contradictions),
-            "pairs_answered": js(self.pairs_answered),
-            "flagged": js(self.flagged),
+            "contradictions": json_lists(self.contradictions),
+            "pairs_answered": json_lists(self.pairs_answered),
+            "flagged": json_lists(self.flagged),
             "reasons": [list(r) for r in self.reasons],
         }
 

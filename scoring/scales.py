@@ -35,8 +35,11 @@ MIN_SHARE = 0.8
 _BLOCK = 8192
 
 
-def _json(a: np.ndarray) -> list:
-    """Nested lists with NaN as None (JSON has no NaN)."""
+def json_lists(a: np.ndarray | None) -> list | None:
+    """Nested lists with NaN as None (JSON has no NaN); None stays None. Every result's
+    ``to_dict`` uses it."""
+    if a is None:
+        return None
     if a.dtype.kind == "f":
         return np.where(np.isnan(a), None, a.astype(object)).tolist()
     return a.tolist()
@@ -93,15 +96,15 @@ class ScaleScores:
         """JSON-able: lists of rows, NaN as None."""
         return {
             "scales": list(self.scales),
-            "raw": _json(self.raw),
-            "mean": _json(self.mean),
-            "pomp": _json(self.pomp),
-            "answered": _json(self.answered),
-            "n_items": _json(self.n_items),
-            "required": _json(self.required),
-            "insufficient": _json(self.insufficient),
-            "scale_min": _json(self.scale_min),
-            "scale_max": _json(self.scale_max),
+            "raw": json_lists(self.raw),
+            "mean": json_lists(self.mean),
+            "pomp": json_lists(self.pomp),
+            "answered": json_lists(self.answered),
+            "n_items": json_lists(self.n_items),
+            "required": json_lists(self.required),
+            "insufficient": json_lists(self.insufficient),
+            "scale_min": json_lists(self.scale_min),
+            "scale_max": json_lists(self.scale_max),
             "min_share": self.min_share,
         }
 

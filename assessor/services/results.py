@@ -36,16 +36,8 @@ def score_candidate(
     key = scoring.compile_key(instrument)
     matrix = scoring.answers_to_matrix(key, [answers])
     scores = scoring.score_scales(key, matrix)
-    sections = [s for s in instrument.sections]
-    seconds = np.array([[page_seconds.get(s.key, np.nan) for s in sections]])
-    per_page = np.array([len(s.items) for s in sections])
-    has_timing = bool(np.isfinite(seconds).any())
-    quality = scoring.response_quality(
-        key,
-        matrix,
-        page_seconds=seconds if has_timing else None,
-        items_per_page=per_page if has_timing else None,
-    )
+    seconds, per_page = _timing(instrument, page_seconds)
+    quality = scoring.response_quality(key, matrix, page_seconds=seconds, items_per_page=per_page)
     experience = _experience(instrument, answers)
     q = quality.to_dict()
     return {
@@ -61,7 +53,7 @@ def score_candidate(
             "seconds_per_item": (q["seconds_per_item"] or [None])[0],
         },
         "experience": experience,
-        "seconds_total": float(np.nansum(seconds)) if has_timing else None,
+        "seconds_total": float(np.nansum(seconds)) if seconds is not None else None,
     }
 
 
