@@ -20,7 +20,7 @@ from assessor.extensions import db
 from assessor.models import Answer, Assignment, PageTiming, utcnow
 from assessor.services import standings
 from assessor.services.errors import ServiceError
-from questionnaires import Instrument, Item, Section
+from questionnaires import Instrument, Section
 from questionnaires.flow import (
     AnswerError,
     missing_required,
@@ -133,21 +133,6 @@ def resume_section(
     return None
 
 
-def check_exclusive(item: Item, value: Any) -> None:
-    """Refuse a checklist answer that ticks an exclusive option ("None of these") with others.
-
-    Raises :class:`AnswerError` with the message shown next to the question.
-    ``exclusive`` is read with getattr so instruments built before the schema
-    had the field behave as if no option were exclusive.
-    """
-    if item.type != "checklist" or not isinstance(value, list) or len(value) < 2:
-        return
-    chosen = set(value)
-    for option in item.options:
-        if getattr(option, "exclusive", False) and option.key in chosen:
-            raise AnswerError(f"'{option.text}' cannot be combined with other experiences.")
-
-
 def save_page(
     assignment: Assignment,
     section: Section,
@@ -179,7 +164,6 @@ def save_page(
     for item in section.items:
         try:
             parsed[item.key] = parse_answer(item, form_data.get(item.key))
-            check_exclusive(item, parsed[item.key])
         except AnswerError as exc:
             result.errors[item.key] = str(exc)
             parsed[item.key] = stored.get(item.key)
