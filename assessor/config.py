@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from scoring.norms import DEFAULT_MIN_NORM_SIZE, NORM_SIZE_FLOOR
+
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
 
 #: The only ASSESSOR_ENV values that are not production (compared case-insensitively):
@@ -37,6 +39,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PROXY_FIX_HOPS": _non_negative_int(env.get("PROXY_FIX_HOPS", "0"), "PROXY_FIX_HOPS"),
         "INVITATION_MAX_AGE_DAYS": int(env.get("INVITATION_MAX_AGE_DAYS", "21")),
         "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
+        "NORM_MIN_SIZE": norm_min_size(env.get("NORM_MIN_SIZE", str(DEFAULT_MIN_NORM_SIZE))),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
         or env.get("REDIS_URL")
         or "memory://",
@@ -85,6 +88,22 @@ def _non_negative_int(value: str, name: str) -> int:
         number = -1
     if number < 0:
         raise ConfigError(f"{name} must be a whole number, 0 or more (got {value!r}).")
+    return number
+
+
+def norm_min_size(value: str) -> int:
+    """The size under which a norm group is called provisional: never under the floor
+    below which no group is built at all."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < NORM_SIZE_FLOOR:
+        raise ConfigError(
+            f"NORM_MIN_SIZE must be a whole number of at least {NORM_SIZE_FLOOR} "
+            f"(got {value!r}): smaller norm groups give percentiles that move with every "
+            "new candidate."
+        )
     return number
 
 

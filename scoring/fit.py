@@ -27,8 +27,47 @@ FIT_BANDS: tuple[tuple[float, str], ...] = (
     (0.0, "weak fit"),
 )
 DEFAULT_INTERVIEW_WEIGHT = 0.4
+#: Inter-rater reliability of one rating in a highly structured interview (Conway, Jako &
+#: Goodman, 1995, J. Applied Psychology 80, 565-579: about .67), assumed for every rating.
+INTERVIEW_RATER_RELIABILITY = 0.67
+#: SD of interview ratings on the 0..100 metric assumed with it: one rating point.
+INTERVIEW_RATING_SD = 25.0
+#: Standard error of one interviewer's rating of one competency (0..100 metric); the mean
+#: of k interviewers has this / sqrt(k).
+INTERVIEW_RATING_SEM = INTERVIEW_RATING_SD * (1.0 - INTERVIEW_RATER_RELIABILITY) ** 0.5
 RANKINGS = ("competition", "dense")
 _TIE_DECIMALS = 6
+
+
+def _composite_reliability(
+    share: np.ndarray,
+    complete: np.ndarray,
+    reliabilities: ArrayLike | None,
+    sds: ArrayLike | None,
+    corr: ArrayLike | None,
+) -> np.ndarray:
+    """Mosier's reliability of each candidate's fit (their weights), NaN without inputs."""
+    n, s = share.shape
+    out = np.full(n, np.nan)
+    if reliabilities is None or sds is None or corr is None:
+        return out
+    rel = np.asarray(reliabilities, dtype=float)
+    sd = np.asarray(sds, dtype=float)
+    r = np.asarray(corr, dtype=float)
+    if rel.shape != (s,) or sd.shape != (s,) or r.shape != (s, s):
+        raise ScoringError(f"reliabilities and sds must have shape ({s},), corr ({s}, {s})")
+    used = share > 0
+    usable = complete & ~(used & (np.isnan(rel) | np.isnan(sd) | ~(sd > 0))[None, :]).any(axis=1)
+    if not usable.any():
+        return out
+    cov = np.nan_to_num(r * np.outer(np.nan_to_num(sd), np.nan_to_num(sd)))
+    np.fill_diagonal(cov, np.nan_to_num(sd) ** 2)
+    w = share[usable]
+    total = np.einsum("pi,ij,pj->p", w, cov, w)
+    error = (w**2 * np.nan_to_num(sd) ** 2 * (1.0 - np.nan_to_num(rel))).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[usable] = np.where(total > 0, 1.0 - error / total, np.nan)
+    return out
 
 
 def fit_band(score: ArrayLike) -> np.ndarray:
@@ -98,9 +137,15 @@ class FitResult:
     gaps: np.ndarray  # n × m, minimum − observed (positive = shortfall), NaN if unobserved
     failed_minima: tuple[tuple[str, ...], ...]
     unknown_minima: tuple[tuple[str, ...], ...]
-    interview: np.ndarray  # n, 0..100 or NaN
+    interview: np.ndarray  # n, 0..100 or NaN: the interviews, weighted as the fit
+    interview_by_scale: np.ndarray  # n × s, 0..100 or NaN
     interview_weight: float
+    fit_reliability: np.ndarray  # n, Mosier's reliability of the fit (NaN without inputs)
     score: np.ndarray  # blended where an interview exists, else the fit
+    score_se: np.ndarray
+    score_low: np.ndarray
+    score_high: np.ndarray
+    score_band: tuple[str, ...]
     score_source: tuple[str, ...]  # "blended" | "test_only" | "missing"
     rank: np.ndarray
     ranking: str
@@ -135,7 +180,11 @@ class FitResult:
                     "unknown_minima": list(self.unknown_minima[i]),
                     "meets_minima": bool(self.meets_minima[i]),
                     "interview": num(self.interview[i]),
+                    "fit_reliability": num(self.fit_reliability[i]),
                     "score": num(self.score[i]),
+                    "score_low": num(self.score_low[i]),
+                    "score_high": num(self.score_high[i]),
+                    "score_band": self.score_band[i] or None,
                     "score_source": self.score_source[i],
                     "rank": int(self.rank[i]),
                 }
@@ -168,14 +217,28 @@ def compute_fit(
     interview_weight: float = DEFAULT_INTERVIEW_WEIGHT,
     confidence: float = 0.90,
     ranking: str = "competition",
+    *,
+    interview_se: ArrayLike | None = None,
+    reliabilities: ArrayLike | None = None,
+    sds: ArrayLike | None = None,
+    corr: ArrayLike | None = None,
 ) -> FitResult:
-    """Fit of n candidates (POMP scale scores n × s) to ``profile``.
+    """Fit of n candidates (POMP scale scores n × s) to ``profile``, and the score shown.
 
-    cluster_c = mean of the cluster's observed scales; fit = Σ w_c·cluster_c.
-    With SEMs (per scale, or n × s) and independent errors:
-    var(cluster_c) = Σ SEM²/m², var(fit) = Σ w_c² var(cluster_c); the band is
-    fit ± z·SE clipped to [0, 100].  A cluster with positive weight and no
-    observed scale leaves the fit missing (ranked last) rather than guessed.
+    cluster_c = mean of the cluster's observed scales; fit = Σ w_c·cluster_c, i.e. each
+    observed scale carries w_c / (observed scales of c).  With SEMs (per scale, or n × s)
+    the fit's SE is sqrt(Σ share²·SEM²): the error part of Mosier's composite, so the band
+    is fit ± z·SE clipped to [0, 100].  With the scales' ``reliabilities``, ``sds`` and
+    intercorrelations ``corr`` the fit's reliability (Mosier, 1943) is reported too.
+
+    ``interview`` holds each candidate's mean rating (1..5) per competency (n × s, NaN
+    where no interviewer rated it).  A rated competency's score becomes
+    (1 − interview_weight)·assessment + interview_weight·interview, the others keep the
+    assessment, and the blend is weighted as the fit: one rated competency moves the
+    score by its own share only.  The blend's band combines both errors (``interview_se``,
+    by default :data:`INTERVIEW_RATING_SEM` for one rating), so the score shown always
+    carries the band of that score.  A cluster with positive weight and no observed
+    scale leaves the fit missing (ranked last) rather than guessed.
     """
     x = _as_matrix(pomp, "pomp")
     if x.ndim == 1:
@@ -226,27 +289,30 @@ def compute_fit(
     complete = ~np.isnan(clusters[:, weighted]).any(axis=1)
     fit = np.where(complete, np.nan_to_num(clusters) @ w, np.nan)
 
-    # error propagation
+    # each scale's share of the fit for this candidate: its cluster's weight over the
+    # cluster's observed scales (n × s; zero for unobserved or unweighted scales)
+    share = np.where(seen, member @ w, 0.0) / np.where(m @ member.T > 0, m @ member.T, 1.0)
+    share = np.where(complete[:, None], share, 0.0)
+
+    # error propagation (independent errors: Mosier's SEM with the model composite SD)
     if sem is None:
-        se = np.full(n, np.nan)
+        e2 = np.full((n, s), np.nan)
     else:
         e = _as_matrix(sem, "sem")
         if e.shape == (s,):
             e = np.broadcast_to(e, (n, s))
         if e.shape != (n, s):
             raise ScoringError(f"sem must have shape ({s},) or ({n}, {s}), got {e.shape}")
-        if np.any(e[seen] < 0) or np.any(np.isnan(e[seen])):
+        if np.any(e[seen] < 0) or np.any(np.isnan(e[seen] * (share[seen] > 0))):
             raise ScoringError("every observed scale score needs a non-negative SEM")
-        e2 = np.where(seen, e, 0.0) ** 2
-        safe_m = np.where(m > 0, m, 1.0)
-        var_c = (e2 @ member) / safe_m**2
-        var_fit = np.nan_to_num(var_c) @ (w**2)
-        se = np.where(complete, np.sqrt(var_fit), np.nan)
+        e2 = np.where(share > 0, np.nan_to_num(e), 0.0) ** 2
+    se = np.where(complete, np.sqrt((share**2 * e2).sum(axis=1)), np.nan)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     low = np.clip(fit - z * se, 0, 100)
     high = np.clip(fit + z * se, 0, 100)
+    fit_rel = _composite_reliability(share, complete, reliabilities, sds, corr)
 
-    # must-have minima
+    # must-have minima (on the assessment)
     mkeys = tuple(profile.minima)
     kidx = {k: j for j, k in enumerate(keys)}
     obs = np.full((n, len(mkeys)), np.nan)
@@ -261,17 +327,33 @@ def compute_fit(
     failed_t = tuple(tuple(mk for q, mk in enumerate(mkeys) if failed[i, q]) for i in range(n))
     unknown_t = tuple(tuple(mk for q, mk in enumerate(mkeys) if unknown[i, q]) for i in range(n))
 
-    # interview blend
+    # interview blend, competency by competency
     if interview is None:
-        iv = np.full(n, np.nan)
+        iv = np.full((n, s), np.nan)
     else:
         iv = interview_to_pomp(interview)
-        if iv.shape != (n,):
-            raise ScoringError(f"interview ratings must have shape ({n},), got {iv.shape}")
-    has_iv = ~np.isnan(iv)
-    score = np.where(
-        has_iv, (1 - interview_weight) * fit + interview_weight * np.nan_to_num(iv), fit
-    )
+        if iv.shape != (n, s):
+            raise ScoringError(f"interview ratings must have shape ({n}, {s}), got {iv.shape}")
+    if interview_se is None:
+        iv_e2 = np.where(np.isnan(iv), 0.0, INTERVIEW_RATING_SEM**2)
+    else:
+        iv_e = _as_matrix(interview_se, "interview_se")
+        if iv_e.shape != (n, s) or np.any(iv_e[~np.isnan(iv)] < 0):
+            raise ScoringError(f"interview_se must be ({n}, {s}) and non-negative where rated")
+        iv_e2 = np.nan_to_num(iv_e) ** 2
+    rated = ~np.isnan(iv) & (share > 0)
+    a = float(interview_weight)
+    blended = np.where(rated, (1 - a) * x0 + a * np.nan_to_num(iv), x0)
+    has_iv = rated.any(axis=1) & complete
+    score = np.where(has_iv, (share * blended).sum(axis=1), fit)
+    score_var = (share**2 * np.where(rated, (1 - a) ** 2 * e2 + a**2 * iv_e2, e2)).sum(axis=1)
+    score_se = np.where(complete, np.sqrt(score_var), np.nan)
+    score_low = np.clip(score - z * score_se, 0, 100)
+    score_high = np.clip(score + z * score_se, 0, 100)
+    iv_weight = np.where(rated, share, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rated_sum = np.where(rated, share * np.nan_to_num(iv), 0.0).sum(axis=1)
+        iv_score = np.where(iv_weight > 0, rated_sum / iv_weight, np.nan)
     source = np.where(np.isnan(fit), "missing", np.where(has_iv, "blended", "test_only"))
 
     return FitResult(
@@ -289,9 +371,15 @@ def compute_fit(
         gaps=gaps,
         failed_minima=failed_t,
         unknown_minima=unknown_t,
-        interview=iv,
+        interview=iv_score,
+        interview_by_scale=iv,
         interview_weight=float(interview_weight),
+        fit_reliability=fit_rel,
         score=score,
+        score_se=score_se,
+        score_low=score_low,
+        score_high=score_high,
+        score_band=tuple(str(b) for b in fit_band(score)),
         score_source=tuple(str(v) for v in source),
         rank=rank(score, ranking),
         ranking=ranking,

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import ndtri
 
 from scoring.errors import ScoringError
 
-#: Smallest norm sample whose percentiles and standard scores are reported.
-MIN_NORM_N = 10
+#: Smallest norm sample whose percentiles and standard scores are reported (the same
+#: floor as a norm group's, :data:`NORM_SIZE_FLOOR`).
+MIN_NORM_N = 30
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,4 +145,92 @@ def norm_scores(
     return NormScores(
         percentile=pct, z=z, t=t, sten=sten, norm_n=norm_n, norm_mean=mean, norm_sd=sd,
         usable=usable, reason=tuple(reasons), scales=tuple(scales),
+    )  # fmt: skip
+
+
+# --- Norm groups across engagements (issue #17) -------------------------------------------------
+
+#: A norm group smaller than this is shown as provisional (configurable per installation).
+DEFAULT_MIN_NORM_SIZE = 100
+#: No norm group is built from fewer completed assessments, whatever the configuration.
+NORM_SIZE_FLOOR = 30
+
+
+def distribution(values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct non-missing values, ascending, and how many times each occurs: all a
+    norm group keeps of a scale's scores to place anyone in it."""
+    v = np.asarray(values, dtype=float).ravel()
+    return np.unique(v[~np.isnan(v)], return_counts=True)
+
+
+@dataclass(frozen=True, eq=False)
+class GroupStanding:
+    """Where n candidates stand in a norm group on one scale (arrays of shape n).
+
+    ``percentile`` is the mid-rank percentile; ``low``/``high`` are the percentiles of the
+    two ends of the score's own confidence band, so the interval carries the score's
+    measurement error; ``t`` and ``sten`` are normalised (from the percentile through the
+    inverse normal), so they mean the same whatever the shape of the group's scores.
+    ``n`` is the group size each candidate was compared with (one less for a member).
+    """
+
+    percentile: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    t: np.ndarray
+    sten: np.ndarray
+    n: np.ndarray
+
+
+def group_standing(
+    scores: ArrayLike,
+    values: ArrayLike,
+    counts: ArrayLike,
+    *,
+    half_width: ArrayLike = 0.0,
+    own: ArrayLike | None = None,
+) -> GroupStanding:
+    """Percentile (with the interval of ``scores`` ± ``half_width``), normalised T and sten
+    of ``scores`` in the group whose distinct values and counts are ``values``, ``counts``.
+
+    ``own`` holds, for a candidate who is a member of the group, the score the group holds
+    for them (NaN for everyone else): it is taken out before the comparison, so nobody is
+    compared with themselves.  NaN scores give NaN; a comparison with fewer than two
+    others gives NaN.
+    """
+    x = np.asarray(scores, dtype=float)
+    vals = np.asarray(values, dtype=float)
+    cnt = np.asarray(counts, dtype=np.int64)
+    if vals.ndim != 1 or vals.shape != cnt.shape:
+        raise ScoringError("values and counts must be 1-D and of the same length")
+    if vals.size and (np.any(np.diff(vals) <= 0) or np.any(cnt <= 0)):
+        raise ScoringError("values must be distinct and ascending, with positive counts")
+    o = np.full(x.shape, np.nan) if own is None else np.asarray(own, dtype=float)
+    h = np.broadcast_to(np.asarray(half_width, dtype=float), x.shape)
+    if o.shape != x.shape:
+        raise ScoringError(f"own has shape {o.shape}; the scores have {x.shape}")
+    if np.any(h < 0):
+        raise ScoringError("half_width must not be negative")
+    cum = np.concatenate(([0], np.cumsum(cnt)))
+    member = ~np.isnan(o)
+    n = cum[-1] - member.astype(np.int64)
+
+    def rank_at(point: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            below = cum[np.searchsorted(vals, point, side="left")] - (member & (o < point))
+            upto = cum[np.searchsorted(vals, point, side="right")] - (member & (o <= point))
+            out = 100.0 * (below + 0.5 * (upto - below)) / np.where(n > 0, n, 1)
+        return np.where(np.isnan(point) | (n < 2), np.nan, out)
+
+    safe = np.nan_to_num(x)
+    pct = np.where(np.isnan(x), np.nan, rank_at(safe))
+    low = np.where(np.isnan(x), np.nan, rank_at(safe - h))
+    high = np.where(np.isnan(x), np.nan, rank_at(safe + h))
+    nn = np.maximum(n, 1).astype(float)
+    with np.errstate(invalid="ignore"):
+        p = np.clip(pct / 100.0, 0.5 / nn, 1.0 - 0.5 / nn)
+    z = ndtri(p)
+    return GroupStanding(
+        percentile=pct, low=low, high=high, t=50.0 + 10.0 * z, sten=sten_from_z(z),
+        n=np.where(np.isnan(x), 0, n),
     )  # fmt: skip

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from scipy.special import fdtri
@@ -668,3 +668,188 @@ def composite_band(
         raise ScoringError("composite_sd must be a positive number")
     sem = sd * math.sqrt(max(1.0 - rel, 0.0))
     return CompositeBand(reliability=rel, sd=sd, sem=sem, half_width=z * sem, z=float(z))
+
+
+# --- Evidence a norm group gives every scale (issue #17) ----------------------------------------
+
+#: How a scale's reliability was obtained (``ScaleEvidence.method``).
+EVIDENCE_METHODS = ("alpha", "model", "assumed", "single item")
+
+
+@dataclass(frozen=True)
+class ScaleEvidence:
+    """A scale's reliability in a norm group, with its interval, and the SEM it implies.
+
+    ``method``: "alpha" (Cronbach's alpha of the items, Feldt interval; omega beside it with
+    a bootstrap interval), "model" (the marginal reliability of a model-scored scale,
+    1 − mean(SE²)/var(score), bootstrap interval), "assumed" (too few people or no variance:
+    the documented default, labelled as assumed) or "single item" (no internal consistency
+    can be estimated and no band is drawn: ``sem`` is None).
+    """
+
+    scale: str
+    method: str
+    n: int
+    n_items: int
+    reliability: float | None
+    low: float | None
+    high: float | None
+    alpha: float | None
+    alpha_low: float | None
+    alpha_high: float | None
+    omega: float | None
+    omega_low: float | None
+    omega_high: float | None
+    sd: float | None
+    sem: float | None
+    reason: str | None
+
+    @property
+    def is_estimated(self) -> bool:
+        return self.method in ("alpha", "model")
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _sd(values: np.ndarray) -> float | None:
+    v = values[~np.isnan(values)]
+    return float(v.std(ddof=1)) if v.size >= 2 and v.std() > 0 else None
+
+
+def _marginal(
+    pomp: np.ndarray, se: np.ndarray, scale: str, n_items: int, confidence: float,
+    n_boot: int, rng: np.random.Generator,
+) -> ScaleEvidence | None:  # fmt: skip
+    """Marginal reliability of a model-scored scale, or None when it has no SEs."""
+    ok = ~np.isnan(pomp) & ~np.isnan(se)
+    if not ok.any():
+        return None
+    x, e2 = pomp[ok], se[ok] ** 2
+    sd = _sd(x)
+    if x.size < MIN_RESPONDENTS or sd is None:
+        return None
+    rel = max(0.0, 1.0 - float(e2.mean()) / sd**2)
+    picks = rng.integers(0, x.size, size=(n_boot, x.size))
+    boot = 1.0 - e2[picks].mean(axis=1) / x[picks].var(axis=1, ddof=1)
+    g = 1.0 - confidence
+    lo, hi = np.quantile(np.clip(boot, 0.0, 1.0), [g / 2.0, 1.0 - g / 2.0])
+    return ScaleEvidence(
+        scale=scale, method="model", n=int(x.size), n_items=n_items, reliability=rel,
+        low=float(lo), high=float(hi), alpha=None, alpha_low=None, alpha_high=None,
+        omega=None, omega_low=None, omega_high=None, sd=sd,
+        sem=float(math.sqrt(float(e2.mean()))), reason=None,
+    )  # fmt: skip
+
+
+def scale_evidence(
+    key: ScoringKey,
+    matrix: np.ndarray,
+    pomp: np.ndarray,
+    se: np.ndarray | None = None,
+    *,
+    confidence: float = 0.90,
+    n_boot: int = N_BOOT,
+    rng: np.random.Generator | int | None = 0,
+    default_reliability: float = DEFAULT_RELIABILITY,
+    default_sd: float = DEFAULT_POMP_SD,
+) -> dict[str, ScaleEvidence]:
+    """Reliability with its interval, SD and SEM of every scale of ``key`` in a norm group.
+
+    ``matrix`` is the group's answer matrix, ``pomp`` its stored POMP scores (n × S) and
+    ``se`` their per-person standard errors where the version's model gives one (n × S,
+    NaN elsewhere).  A scale with per-person SEs gets the marginal reliability (its SEM is
+    the root mean SE²); otherwise Cronbach's alpha with Feldt's interval, and omega with a
+    bootstrap interval beside it; a one-item scale gets no reliability and no SEM; a scale
+    without enough data gets the documented default, marked "assumed".
+    """
+    x = np.asarray(pomp, dtype=float)
+    if x.ndim != 2 or x.shape[1] != len(key.scales):
+        raise ScoringError(f"pomp must be n × {len(key.scales)}, got shape {x.shape}")
+    e = np.full(x.shape, np.nan) if se is None else np.asarray(se, dtype=float)
+    if e.shape != x.shape:
+        raise ScoringError(f"se has shape {e.shape}; pomp has {x.shape}")
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    out: dict[str, ScaleEvidence] = {}
+    for s, scale in enumerate(key.scales):
+        pool, items = item_pool(key, matrix, scale)
+        k = len(items)
+        model = _marginal(x[:, s], e[:, s], scale, k, confidence, n_boot, gen)
+        if model is not None:
+            out[scale] = model
+            continue
+        sd = _sd(x[:, s])
+        n = int((~np.isnan(x[:, s])).sum())
+        if k == 1 and np.isnan(e[:, s]).all():
+            out[scale] = ScaleEvidence(
+                scale=scale, method="single item", n=n, n_items=1, reliability=None,
+                low=None, high=None, alpha=None, alpha_low=None, alpha_high=None, omega=None,
+                omega_low=None, omega_high=None, sd=sd, sem=None,
+                reason="a single item has no internal consistency to estimate, so no band",
+            )  # fmt: skip
+            continue
+        # an item nobody in the group answered differently tells nothing about consistency
+        # here: it is left out of alpha (and named) rather than voiding the estimate
+        varies = np.array([np.nanstd(pool[:, j]) > 0 for j in range(k)]) if k else np.array([])
+        if k > 2 and 2 <= varies.sum() < k:
+            still = tuple(name for name, v in zip(items, varies, strict=True) if not v)
+            pool, items = pool[:, varies], tuple(i for i, v in zip(items, varies, strict=True) if v)
+            k = len(items)
+        else:
+            still = ()
+        r = pool_reliability(pool, x[:, s], scale=scale, items=items)
+        if still and r.is_estimated:
+            r = replace(
+                r, notes=(*r.notes, f"left out, no variance in this group: {', '.join(still)}")
+            )
+        if not r.is_estimated or r.alpha is None:
+            sem = default_sd * math.sqrt(1.0 - default_reliability)
+            out[scale] = ScaleEvidence(
+                scale=scale, method="assumed", n=n, n_items=k, reliability=default_reliability,
+                low=None, high=None, alpha=None, alpha_low=None, alpha_high=None, omega=None,
+                omega_low=None, omega_high=None, sd=default_sd, sem=sem,
+                reason=f"assumed r = {default_reliability:.2f}, SD = {default_sd:.0f}: "
+                f"{r.reason or 'not estimable'}",
+            )  # fmt: skip
+            continue
+        a_lo, a_hi = feldt_interval(r.alpha, r.n_respondents, k, confidence)
+        o_lo = o_hi = None
+        if r.omega is not None:
+            try:
+                oi = omega_interval(pool, confidence, n_boot, gen)
+                o_lo, o_hi = oi.lower, oi.upper
+            except ScoringError:
+                pass
+        out[scale] = ScaleEvidence(
+            scale=scale, method="alpha", n=r.n_respondents, n_items=k,
+            reliability=r.reliability, low=max(0.0, float(a_lo)), high=float(a_hi),
+            alpha=r.alpha, alpha_low=float(a_lo), alpha_high=float(a_hi), omega=r.omega,
+            omega_low=o_lo, omega_high=o_hi, sd=r.sd, sem=r.sem,
+            reason="; ".join(r.notes) or None,
+        )  # fmt: skip
+    return out
+
+
+def scale_correlations(pomp: np.ndarray) -> np.ndarray:
+    """Pearson correlations between scales (S × S), each over the people with both scores
+    (pairwise, as the covariances behind alpha); NaN where fewer than three share them or a
+    scale does not vary."""
+    x = np.asarray(pomp, dtype=float)
+    if x.ndim != 2:
+        raise ScoringError("pomp must be n × scales")
+    present = ~np.isnan(x)
+    x0 = np.where(present, x, 0.0)
+    p = present.astype(float)
+    n = p.T @ p
+    sx = x0.T @ p  # Σ x_i over rows where j is present
+    sxx = (x0**2).T @ p
+    sxy = x0.T @ x0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx, my = sx / n, sx.T / n
+        cov = sxy / n - mx * my
+        vx = sxx / n - mx**2
+        vy = vx.T
+        r = cov / np.sqrt(vx * vy)
+    r = np.where((n >= 3) & (vx > 1e-12) & (vy > 1e-12), np.clip(r, -1.0, 1.0), np.nan)
+    np.fill_diagonal(r, np.where(np.isnan(np.diag(r)), np.nan, 1.0))
+    return r

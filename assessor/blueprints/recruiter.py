@@ -27,6 +27,7 @@ from assessor.forms.recruiter import (
     InterviewFormBase,
     InterviewWeightForm,
     InviteForm,
+    NormGroupForm,
 )
 from assessor.models import Assignment, Engagement
 from assessor.reports import charts
@@ -37,6 +38,7 @@ from assessor.services import (
     candidates,
     invitations,
     mail,
+    norm_groups,
     privacy,
 )
 from assessor.services.errors import ServiceError
@@ -105,6 +107,7 @@ def _dashboard(
         "version": _version_form(
             data={"version": invitations.instrument_for(engagement, "candidate").version}
         ),
+        "norms": _norms_form(engagement),
     }
     all_forms.update(forms or {})
     return render_template(
@@ -116,6 +119,7 @@ def _dashboard(
         profile_state=state,
         forms=all_forms,
         import_problems=import_problems or [],
+        norm_summary=norm_groups.engagement_summary(engagement),
     ), status
 
 
@@ -214,6 +218,35 @@ def set_version(engagement_id: int) -> Any:
         f"New invitations get version {form.version.data} of the assessment; candidates "
         "invited before keep the version they were given.",
         "success",
+    )
+    return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
+
+
+def _norms_form(engagement: Engagement) -> NormGroupForm:
+    version = invitations.instrument_for(engagement, "candidate").version
+    chosen = norm_groups.choice_of(engagement, version)
+    selected = f"{version}:{chosen.norm_group_id}" if chosen else f"{version}:newest"
+    form = NormGroupForm(prefix="norms", data={"norm_group": selected})
+    form.norm_group.choices = norm_groups.choices(engagement)
+    return form
+
+
+@bp.route("/norm-group", methods=["POST"])
+@role_required("recruiter")
+def set_norm_group(engagement_id: int) -> Any:
+    """Pin the engagement to one norm group version, or follow the newest."""
+    engagement = _engagement(engagement_id)
+    form = _norms_form(engagement)
+    if not form.validate_on_submit():
+        return _dashboard(engagement, {"norms": form}, 400)
+    version, group_id = norm_groups.parse_choice(form.norm_group.data or "")
+    try:
+        norm_groups.choose(current_user, engagement, version, group_id)
+    except ServiceError as exc:
+        form.norm_group.errors = [*form.norm_group.errors, exc.message]
+        return _dashboard(engagement, {"norms": form}, 400)
+    flash(
+        norm_groups.comparison_note(norm_groups.group_for(engagement, version), version), "success"
     )
     return redirect(url_for("recruiter.dashboard", engagement_id=engagement.id))
 

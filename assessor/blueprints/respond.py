@@ -61,7 +61,7 @@ def welcome(token: str) -> Response | str:
         if request.form.get("consent") != "yes":
             error = "Please tick the box to agree before you start."
         else:
-            responses.consent(assignment)
+            responses.consent(assignment, norms=request.form.get("norms") == "yes")
             return redirect(url_for("respond.resume", token=token))
     answers = responses.answers_of(assignment)
     return render_template(

@@ -64,6 +64,9 @@ def load_demo() -> DemoSummary:
     )
     _pilot_candidates(users["recruiter"], marlow)
     _demo_candidates(users["recruiter"], engagement)
+    from assessor.demo.archive import load_archive
+
+    load_archive(users)  # earlier searches, and the norm groups built from them
     from assessor.demo.board import load_board_demo
 
     load_board_demo(users, engagement)
@@ -202,7 +205,8 @@ def _answer_pages(
 ) -> None:
     from assessor.services import responses
 
-    responses.consent(assignment)
+    # most candidates also agree to the anonymous use of their scores for norms
+    responses.consent(assignment, norms=assignment.id % 7 != 0)
     for number, section in enumerate(instrument.sections):
         if pages is not None and number >= pages:
             break

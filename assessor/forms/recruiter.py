@@ -73,6 +73,13 @@ class AssessmentVersionForm(FlaskForm):
     version = SelectField("Assessment for new invitations", coerce=int, choices=[])
 
 
+class NormGroupForm(FlaskForm):
+    """Which norm group an engagement compares candidates of one version with (the
+    choices, "version:newest" or "version:group id", are set by the view)."""
+
+    norm_group = SelectField("Compare candidates with", choices=[])
+
+
 class InterviewWeightForm(FlaskForm):
     interview_weight = IntegerField(
         "Weight of interviews in the final score (%)",

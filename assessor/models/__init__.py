@@ -16,13 +16,13 @@ from assessor.models.base import Base, utcnow
 from assessor.models.engagement import (
     Engagement,
     EngagementMember,
-    EngagementNorm,
     ProfileDecision,
     RoleProfileVersion,
     Survey,
     SurveyInvitation,
     SurveyRelease,
 )
+from assessor.models.norms import EngagementNormChoice, NormGroup, NormGroupMember
 from assessor.models.organisation import (
     CLIENT_ROLES,
     ROLES,
@@ -46,8 +46,10 @@ __all__ = [
     "Client",
     "Engagement",
     "EngagementMember",
-    "EngagementNorm",
+    "EngagementNormChoice",
     "Interview",
+    "NormGroup",
+    "NormGroupMember",
     "Organisation",
     "PageTiming",
     "PairwiseJudgement",

@@ -61,6 +61,9 @@ class Assignment(Base):
     release_number: Mapped[int | None]
     current_section: Mapped[str | None] = mapped_column(String(80))
     consented_at: Mapped[datetime | None]
+    #: A candidate agreed, separately and optionally, that their scores may be used
+    #: without their name in the firm's norm groups (``services.norm_groups``).
+    norm_consent_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -204,10 +207,19 @@ class CandidateStanding(Base):
     profile_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("role_profile_version.id", ondelete="SET NULL")
     )
-    #: Fit from the assessment alone, with its 90% band and band label.
+    #: Fit from the assessment alone, with its 90% band (Mosier's composite reliability).
     fit: Mapped[float | None]
     fit_low: Mapped[float | None]
     fit_high: Mapped[float | None]
+    #: Reliability of the fit as a composite of the scales (Mosier), for this profile.
+    fit_reliability: Mapped[float | None]
+    #: The interviews, blended per competency by the profile's weights (0-100).
+    interview: Mapped[float | None]
+    #: The 90% band of the score shown (the blend where interviews are recorded, else
+    #: the fit; the score itself is ``Assignment.score``).
+    score_low: Mapped[float | None]
+    score_high: Mapped[float | None]
+    #: Band label of the score shown.
     band: Mapped[str | None] = mapped_column(String(40))
     #: "blended" | "test_only" | "missing" (scoring.fit)
     score_source: Mapped[str | None] = mapped_column(String(20))
@@ -217,9 +229,15 @@ class CandidateStanding(Base):
     #: the three highest competencies, scale keys
     top: Mapped[list[str]] = mapped_column(JSON, default=list)
     quality_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
-    #: scale key → {"pomp", "low", "high", "percentile"} (None where not available)
+    #: scale key → {"pomp", "low", "high", "percentile", "percentile_low",
+    #: "percentile_high", "t", "sten", "interview", "raters", "agreement"} (None where
+    #: not available)
     scales: Mapped[dict[str, Any]]
-    #: candidates in the norm the percentiles compare with (0: none usable yet)
+    #: The norm group the percentiles compare with (None: no group yet).
+    norm_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("norm_group.id", ondelete="SET NULL")
+    )
+    #: candidates in that group other than this one (0: no comparison)
     norm_n: Mapped[int] = mapped_column(default=0)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 

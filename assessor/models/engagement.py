@@ -74,27 +74,6 @@ class EngagementMember(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EngagementNorm(Base):
-    """What an engagement's candidates are compared with: per scale, the spread of
-    their scores (for percentiles) and the standard error of measurement (for bands).
-
-    Rebuilt from every stored result when the number of scored candidates has moved
-    by ``standings.NORM_REFRESH_SHARE`` since the last build (at every change while
-    the pool is small); between builds new candidates are placed against it.
-    """
-
-    __tablename__ = "engagement_norm"
-
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
-    )
-    #: scored candidates the norm was built from
-    n: Mapped[int]
-    #: scale key → {"sem", "reliability", "estimated", "values", "counts"}
-    data: Mapped[dict[str, Any]]
-    built_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class RoleProfileVersion(Base):
     """One version of the role profile candidates are weighed against.
 

@@ -58,6 +58,8 @@ class CompetencyRow:
     band_label: str
     required_minimum: float | None = None
     narrative: str = ""
+    percentile_low: float | None = None
+    percentile_high: float | None = None
 
     @property
     def below_minimum(self) -> bool:
@@ -139,6 +141,10 @@ class CandidateProfileData:
     instrument_label: str = ""
     band_level: int = 90
     profile_values_label: str = "Role profile"
+    #: what the percentiles compare with (the norm group, provisional or not, and why)
+    norm_note: str = ""
+    #: after interviews: the assessment's own fit and band, beside the blended score
+    assessment_note: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -198,6 +204,18 @@ def format_band(low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return EN_DASH
     return f"{low:.0f}{EN_DASH}{high:.0f}"
+
+
+def format_percentile_interval(row: CompetencyRow) -> str:
+    """'64th (52nd–75th)': the percentile with the percentiles of its band's ends."""
+    if row.percentile is None:
+        return EN_DASH
+    if row.percentile_low is None or row.percentile_high is None:
+        return format_percentile(row.percentile)
+    return (
+        f"{format_percentile(row.percentile)} ({format_percentile(row.percentile_low)}"
+        f"–{format_percentile(row.percentile_high)})"
+    )
 
 
 def format_percentile(value: float | None) -> str:
@@ -332,6 +350,8 @@ class CandidateProfileReport(ReportDocument):
         story.append(self.callout([self.plain(d.recommendation, "Callout")]))
         if d.interview_blend_note:
             story += [Spacer(1, 2 * mm), self.plain(d.interview_blend_note, "Small")]
+        if d.assessment_note:
+            story += [Spacer(1, 1 * mm), self.plain(d.assessment_note, "Small")]
 
         story.append(self.para("Must-have minima", "H2"))
         if d.must_have_flags:
@@ -375,16 +395,10 @@ class CandidateProfileReport(ReportDocument):
 
     def pool_text(self) -> str:
         d = self.data
+        if d.norm_note:
+            return d.norm_note
         people = "candidate" if d.pool_size == 1 else "candidates"
-        if d.norms_usable:
-            return (
-                f"{d.pool_size} {people} assessed in this engagement; percentiles "
-                "compare with them."
-            )
-        return (
-            f"{d.pool_size} {people} assessed in this engagement: too few for "
-            "percentiles, so none are shown."
-        )
+        return f"{d.pool_size} {people} ranked in this engagement; no norm group for percentiles."
 
     def profile_pages(self) -> list[Flowable]:
         d = self.data
@@ -464,13 +478,13 @@ class CandidateProfileReport(ReportDocument):
                     name,
                     self.para(f"<b>{esc(format_score(c.pomp))}</b>", "TableCellRight"),
                     format_band(c.low, c.high),
-                    format_percentile(c.percentile) if d.norms_usable else EN_DASH,
+                    format_percentile_interval(c) if d.norms_usable else EN_DASH,
                     c.band_label,
                     minimum,
                 ]
             )
         w = self.content_width
-        widths = [w * 0.36, w * 0.09, w * 0.12, w * 0.12, w * 0.16, w * 0.15]
+        widths = [w * 0.31, w * 0.08, w * 0.11, w * 0.20, w * 0.15, w * 0.15]
         table = self.table(
             ["Competency", "Score", f"{d.band_level}% band", "Percentile", "Band", "Minimum"],
             rows,
@@ -642,14 +656,7 @@ class CandidateProfileReport(ReportDocument):
 
     def method_page(self) -> list[Flowable]:
         d = self.data
-        pool = (
-            f"This engagement’s pool has {d.pool_size} candidates, enough for percentiles to "
-            "be shown; with so few people they describe this shortlist, not the wider "
-            "market, and one new candidate can move them by several places."
-            if d.norms_usable
-            else f"This engagement’s pool has {d.pool_size} candidate(s), too few for percentiles "
-            "to mean anything, so none are shown."
-        )
+        pool = d.norm_note or "No norm group has been built yet, so no percentiles are shown."
         sections = [
             (
                 "What the scores are",
@@ -671,9 +678,12 @@ class CandidateProfileReport(ReportDocument):
             ),
             (
                 "Percentiles",
-                "A percentile compares the candidate only with the other candidates assessed "
-                "in this engagement. The 70th percentile means a higher score than about 70% of "
-                "that pool. " + pool,
+                "A percentile compares the candidate with a norm group: candidates who took "
+                "the same version of the assessment across the firm's engagements and agreed "
+                "to the anonymous use of their scores; a candidate in the group is compared "
+                "with the others, never with themselves. The 70th percentile means a higher "
+                "score than about 70% of that group; the range beside it is the percentile "
+                "of each end of the score's band. " + pool,
             ),
             (
                 "Fit to the role",

@@ -54,6 +54,14 @@ ACTIONS: dict[str, str | tuple[str, ...]] = {
         "changed the weight of interviews in the final score",
     ),
     "client.create": ("added {subject} as a client", "added a client"),
+    "engagement.norm_group": (
+        "chose norm group {number} for assessment version {version}",
+        "set the norm group to follow the newest for assessment version {version}",
+    ),
+    "norms.build": (
+        "built norm group {number} of assessment version {version} from {n} candidates",
+        "built a norm group",
+    ),
     # candidates
     "invitation.create": "invited {subject} to the assessment",
     "invitation.import": (
@@ -189,6 +197,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "surveys": ("Readiness surveys", ("survey.",)),
     "people": ("People & access", ("user.", "client.", "engagement.")),
     "exports": ("Exports & downloads", ("export.", "candidate.export_personal_data")),
+    "norms": ("Norm groups", ("norms.", "engagement.norm_group")),
 }
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 import questionnaires
 from assessor.extensions import db
-from assessor.models import Assignment, CandidateStanding, Engagement, Result
+from assessor.models import Assignment, CandidateStanding, Engagement, NormGroup, Result
 from assessor.services import candidates as candidate_service
-from assessor.services import profiles, responses, standings
+from assessor.services import norm_groups, profiles, responses, standings
 from assessor.services.errors import NotFoundError
 from questionnaires import ARCHETYPE_NAMES
 from scoring.bands import narrative
@@ -38,6 +38,16 @@ class CompetencyRow:
     narrative: str | None
     interview_mean: float | None = None
     interview_spread: float | None = None
+    percentile_low: float | None = None
+    percentile_high: float | None = None
+    t: float | None = None
+    sten: float | None = None
+    #: the interviews on this competency (0-100), how many rated it, their agreement r_wg
+    interview: float | None = None
+    raters: int = 0
+    agreement: float | None = None
+    #: the scale's reliability in the norm group, e.g. "α .84 (.79–.88)", or why there is none
+    reliability: str = ""
 
 
 @dataclass
@@ -53,6 +63,7 @@ class CandidateView:
     profile_name: str | None
     profile_version: int | None
     archetype: str | None
+    #: the score shown (blended with interviews where recorded), its 90% band and label
     fit: float | None
     fit_low: float | None
     fit_high: float | None
@@ -78,6 +89,16 @@ class CandidateView:
     culture_fit: dict[str, Any] | None = None
     #: which version of the assessment the candidate answered, in words (page and PDF)
     instrument_label: str = ""
+    #: the assessment's fit alone with its band, and its reliability (Mosier), after
+    #: interviews moved the score shown
+    assessment_fit: float | None = None
+    assessment_low: float | None = None
+    assessment_high: float | None = None
+    fit_reliability: float | None = None
+    #: the interviews weighted as the fit (0-100); None before any interview
+    interview_score: float | None = None
+    norm_group: str | None = None
+    norm_provisional: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +148,7 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             ratings_by_scale.setdefault(scale, []).append(int(value))
     culture = culture_fit_of(interviews)
     cluster_names = {c.key: c.name for c in instrument.clusters}
+    evidence_text = _evidence_texts(standing)
     rows: list[CompetencyRow] = []
     competencies = [s for s in instrument.scales if s.kind == "competency"]
     for scale in competencies:
@@ -157,6 +179,14 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
                     if len(ratings) > 1
                     else (0.0 if ratings else None)
                 ),
+                percentile_low=figures.get("percentile_low"),
+                percentile_high=figures.get("percentile_high"),
+                t=figures.get("t"),
+                sten=figures.get("sten"),
+                interview=figures.get("interview"),
+                raters=int(figures.get("raters") or 0),
+                agreement=figures.get("agreement"),
+                reliability=evidence_text.get(scale.key, ""),
             )
         )
     scored = [r for r in rows if r.pomp is not None]
@@ -172,7 +202,11 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     guide = _interview_guide(rows, weights, kit)
     result = db.session.scalar(select(Result).where(Result.assignment_id == assignment.id))
     data = result.data if result else {}
-    norm_n = standing.norm_n if standing is not None else 0
+    group = (
+        db.session.get(NormGroup, standing.norm_group_id)
+        if standing is not None and standing.norm_group_id is not None
+        else None
+    )
     usable = any(r.percentile is not None for r in rows)
     failed = [instrument.scale(k).name for k in (standing.failed_minima if standing else [])]
     flagged = assignment.is_flagged
@@ -189,9 +223,21 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
         profile_version=version.version if version else None,
         archetype=ARCHETYPE_NAMES.get(profile.archetype or "") if profile else None,
         fit=assignment.score,
-        fit_low=standing.fit_low if standing else None,
-        fit_high=standing.fit_high if standing else None,
+        fit_low=standing.score_low if standing else None,
+        fit_high=standing.score_high if standing else None,
         fit_band=standing.band if standing else None,
+        assessment_fit=standing.fit if standing else None,
+        assessment_low=standing.fit_low if standing else None,
+        assessment_high=standing.fit_high if standing else None,
+        fit_reliability=standing.fit_reliability if standing else None,
+        interview_score=standing.interview if standing else None,
+        norm_group=(
+            f"norm group {group.number} of version {group.instrument_version} ({group.n} "
+            "candidates)"
+            if group is not None
+            else None
+        ),
+        norm_provisional=norm_groups.is_provisional(group),
         rank=standings.rank_of(engagement, assignment),
         pool_size=int((engagement.candidate_counts or {}).get("ranked", 0)),
         score_source=standing.score_source if standing else None,
@@ -218,15 +264,46 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             for iv in interviews
         ],
         norms_usable=usable,
-        norm_note=(
-            f"Percentiles compare with the {norm_n} candidates of this engagement."
-            if usable
-            else f"Too few candidates in this engagement for percentiles ({norm_n} so far)."
-        ),
+        norm_note=norm_groups.comparison_note(group, taken.version),
         profile_values=[_profile_value(s.key, weights, minima) for s in competencies],
         culture_fit=culture,
         instrument_label=instrument_label(taken),
     )
+
+
+def _evidence_texts(standing: CandidateStanding | None) -> dict[str, str]:
+    """Each scale's reliability in the candidate's norm group, in words for the table."""
+    group = (
+        db.session.get(NormGroup, standing.norm_group_id)
+        if standing is not None and standing.norm_group_id is not None
+        else None
+    )
+    if group is None:
+        return {}
+    return {
+        key: reliability_text((figures or {}).get("evidence") or {})
+        for key, figures in group.data.get("scale", {}).items()
+    }
+
+
+def reliability_text(evidence: dict[str, Any]) -> str:
+    """ "α .84 (.79–.88)", "model .81 (.76–.85)", "assumed .80" or "one item: none"."""
+
+    def two(x: float | None) -> str:
+        return "—" if x is None else f"{x:.2f}".replace("0.", ".", 1)
+
+    method = evidence.get("method")
+    if method == "alpha":
+        return f"α {two(evidence.get('alpha'))} ({two(evidence.get('alpha_low'))}–" + (
+            f"{two(evidence.get('alpha_high'))})"
+        )
+    if method == "model":
+        return f"model {two(evidence.get('reliability'))} ({two(evidence.get('low'))}–" + (
+            f"{two(evidence.get('high'))})"
+        )
+    if method == "single item":
+        return "one item: none"
+    return f"assumed {two(evidence.get('reliability'))}"
 
 
 #: How each version of the candidate assessment measures, for the page and the PDF.
@@ -316,14 +393,22 @@ def _interview_guide(
 METHOD_NOTES = (
     "Scores are percent of maximum possible (POMP, 0 to 100) on each competency scale of the "
     "candidate assessment; 50 is the middle of the scale, not an average person.",
-    "The 90% band around each score comes from the scale's standard error of measurement, "
-    "estimated from this engagement's pool once it is large enough and from a documented "
-    "default before that. Two scores whose bands overlap should not be read as different.",
-    "Percentiles compare the candidate with the other candidates of this engagement only; "
-    "they are shown once at least ten candidates have a score.",
+    "The 90% band around each score comes from the scale's standard error of measurement: "
+    "the reliability estimated in the norm group (Cronbach's alpha with its Feldt interval, "
+    "or the model's own standard error for forced-choice scales), or an assumed reliability "
+    "of .80, labelled as assumed, before a norm group exists. The one-item experience "
+    "checklist has no reliability to estimate and so no band. Two scores whose bands "
+    "overlap should not be read as different.",
+    "Percentiles, normalised T scores and stens compare the candidate with a norm group: "
+    "candidates of the same assessment version across the firm's engagements who agreed to "
+    "the anonymous use of their scores. A candidate in the group is compared with the "
+    "others, never with themselves; the percentile's interval is that of the score's band. "
+    "Under 100 candidates the comparison is marked provisional.",
     "Fit weighs the competency clusters by the role profile; must-have minima are checked "
-    "separately and are not offset by strengths elsewhere. Where interviews were recorded, "
-    "the final score blends them in at the weight the recruiter set.",
+    "separately and are not offset by strengths elsewhere. The fit's band comes from its "
+    "reliability as a composite of the scales (Mosier's formula). Where interviews were "
+    "recorded, each rated competency blends the interviews in at the weight the recruiter "
+    "set, and the score shown carries the band of that blend.",
     "The assessment is self-reported and situational: it shows how the candidate describes "
     "their way of working and judges realistic dilemmas. It is one input among interviews, "
     "references and track record, never the sole basis of a hiring decision.",
@@ -337,11 +422,16 @@ def to_report_data(view: CandidateView) -> Any:
     from assessor.reports import candidate as report
 
     submitted = date.fromisoformat(view.submitted_at[:10]) if view.submitted_at else None
-    blend = None
+    blend = assessment = None
     if view.score_source == "blended":
         blend = (
             f"Final score blends interview ratings at {round(view.interview_weight * 100)}% "
-            f"with the assessment at {round((1 - view.interview_weight) * 100)}%."
+            f"with the assessment at {round((1 - view.interview_weight) * 100)}%, competency "
+            "by competency, for the competencies the interviewers rated."
+        )
+        assessment = (
+            f"Assessment alone: {view.assessment_fit:.0f} (90% band {view.assessment_low:.0f}"
+            f"–{view.assessment_high:.0f}); interviews: {view.interview_score:.0f}."
         )
     return report.CandidateProfileData(
         candidate_name=view.name,
@@ -366,6 +456,8 @@ def to_report_data(view: CandidateView) -> Any:
                 low=r.low,
                 high=r.high,
                 percentile=r.percentile,
+                percentile_low=r.percentile_low,
+                percentile_high=r.percentile_high,
                 band_label=r.band_label or "Too few answers",
                 required_minimum=r.minimum,
                 narrative=r.narrative or "",
@@ -385,6 +477,8 @@ def to_report_data(view: CandidateView) -> Any:
         must_have_flags=[f"Below the must-have minimum on {name}" for name in view.failed_minima],
         method_notes=METHOD_NOTES,
         interview_blend_note=blend,
+        assessment_note=assessment,
+        norm_note=view.norm_note,
         completed_on=submitted,
         instrument_label=view.instrument_label,
     )

@@ -15,7 +15,15 @@ from sqlalchemy import func, or_, select, true
 
 import questionnaires
 from assessor.extensions import db
-from assessor.models import Answer, Assignment, CandidateStanding, Engagement, Interview, User
+from assessor.models import (
+    Answer,
+    Assignment,
+    CandidateStanding,
+    Engagement,
+    Interview,
+    NormGroup,
+    User,
+)
 from assessor.services import audit, profiles, standings
 from assessor.services.errors import ConflictError, NotFoundError, ServiceError
 from assessor.services.tenancy import get_owned
@@ -55,9 +63,10 @@ class CandidateRow:
     #: a stored result (and so a standing) exists
     has_result: bool
     rank: int | None
+    #: the score shown, the 90% band of that score and its label (as stored)
     score: float | None
-    fit_low: float | None
-    fit_high: float | None
+    score_low: float | None
+    score_high: float | None
     band: str | None
     score_source: str | None
     failed_minima: list[str]
@@ -149,8 +158,8 @@ def list_candidates(
             Assignment.score,
             Assignment.is_flagged,
             CandidateStanding.assignment_id.label("standing_of"),
-            CandidateStanding.fit_low,
-            CandidateStanding.fit_high,
+            CandidateStanding.score_low,
+            CandidateStanding.score_high,
             CandidateStanding.band,
             CandidateStanding.score_source,
             CandidateStanding.failed_minima,
@@ -178,8 +187,8 @@ def list_candidates(
             has_result=r.standing_of is not None,
             rank=rank[i],
             score=r.score,
-            fit_low=r.fit_low,
-            fit_high=r.fit_high,
+            score_low=r.score_low,
+            score_high=r.score_high,
             band=r.band,
             score_source=r.score_source,
             failed_minima=list(r.failed_minima or []),
@@ -475,26 +484,34 @@ def export_csv(actor: User, engagement: Engagement) -> str:
             "email",
             "status",
             "submitted_at",
-            "fit",
-            "fit_low",
-            "fit_high",
-            "fit_band",
+            "score",
+            "score_low",
+            "score_high",
+            "band",
             "rank",
             "score_source",
+            "assessment_fit",
+            "assessment_fit_low",
+            "assessment_fit_high",
+            "fit_reliability",
+            "interview",
             "profile_version",
+            "norm_group",
             "quality_flag",
             *[s.name for s in instrument.scales],
+            *[f"{s.name} percentile" for s in instrument.scales],
         ]
     )
     stmt = (
-        select(Assignment, CandidateStanding)
+        select(Assignment, CandidateStanding, NormGroup.number)
         .outerjoin(CandidateStanding, CandidateStanding.assignment_id == Assignment.id)
+        .outerjoin(NormGroup, NormGroup.id == CandidateStanding.norm_group_id)
         .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
         .order_by(Assignment.id)
     )
     found = db.session.execute(stmt).all()
-    ranks = standings.ranks(engagement, [a.score for a, _ in found])
-    for (a, standing), position in zip(found, ranks, strict=True):
+    ranks = standings.ranks(engagement, [a.score for a, _, _ in found])
+    for (a, standing, group_number), position in zip(found, ranks, strict=True):
         stored = standing.scales if standing is not None else {}
         writer.writerow(
             [
@@ -503,14 +520,21 @@ def export_csv(actor: User, engagement: Engagement) -> str:
                 a.status,
                 a.submitted_at.isoformat() if a.submitted_at else "",
                 _fmt(a.score),
-                _fmt(standing and standing.fit_low),
-                _fmt(standing and standing.fit_high),
+                _fmt(standing and standing.score_low),
+                _fmt(standing and standing.score_high),
                 (standing and standing.band) or "",
                 position if position is not None else "",
                 (standing and standing.score_source) or "",
+                _fmt(standing and standing.fit),
+                _fmt(standing and standing.fit_low),
+                _fmt(standing and standing.fit_high),
+                _fmt(standing and standing.fit_reliability, 2),
+                _fmt(standing and standing.interview),
                 profile_label if standing else "",
+                group_number or "",
                 "yes" if a.is_flagged else "",
                 *[_fmt((stored.get(s) or {}).get("pomp")) for s in scales],
+                *[_fmt((stored.get(s) or {}).get("percentile")) for s in scales],
             ]
         )
     audit.record_after_response(
@@ -519,7 +543,8 @@ def export_csv(actor: User, engagement: Engagement) -> str:
     return out.getvalue()
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, decimals: int = 0) -> str:
+    """A stored figure as the pages print it (it was rounded once, when stored)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return f"{float(value):.1f}"
+    return f"{float(value):.{decimals}f}"

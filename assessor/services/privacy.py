@@ -20,7 +20,7 @@ from assessor.models import (
     User,
     utcnow,
 )
-from assessor.services import audit, standings
+from assessor.services import audit, norm_groups, standings
 from assessor.services.candidates import ensure_not_erased
 from assessor.services.errors import NotFoundError, ServiceError
 
@@ -65,6 +65,7 @@ def export_personal_data(actor: User, assignment: Assignment) -> dict[str, Any]:
             "status": assignment.status,
             "invited_at": assignment.created_at.isoformat(),
             "consented_at": _iso(assignment.consented_at),
+            "agreed_to_norms_at": _iso(assignment.norm_consent_at),
             "started_at": _iso(assignment.started_at),
             "submitted_at": _iso(assignment.submitted_at),
         },
@@ -120,6 +121,7 @@ def erase(actor: User, assignment: Assignment) -> Assignment:
     assignment.erased_at = utcnow()
     assignment.revoked_at = assignment.revoked_at or assignment.erased_at
     assignment.token_nonce = "erased"
+    norm_groups.forget(assignment)
     db.session.flush()
     standings.result_changed(assignment)
     audit.record(actor.organisation_id, actor.id, "candidate.erase", "assignment", assignment.id)

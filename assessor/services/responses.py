@@ -84,9 +84,13 @@ def answers_of(assignment: Assignment) -> dict[str, Any]:
     return answers
 
 
-def consent(assignment: Assignment) -> None:
+def consent(assignment: Assignment, *, norms: bool = False) -> None:
+    """Record the participant's agreement to take part, and a candidate's separate,
+    optional agreement that their scores may be used without their name for norms."""
     if assignment.consented_at is None:
         assignment.consented_at = utcnow()
+        if norms and assignment.kind == "candidate":
+            assignment.norm_consent_at = assignment.consented_at
         db.session.flush()
 
 

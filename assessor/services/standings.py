@@ -1,28 +1,27 @@
-"""Stored standings: each candidate's fit, band, percentiles and rank inputs, in the database.
+"""Stored standings: each candidate's fit, bands, percentiles and rank inputs, in the database.
 
 The dashboard, the candidate page, the PDF and the exports read what is stored
 here, so a read never recomputes a pool and every place shows the same
-figures. Each change stores what it moves, in its own transaction:
+figures: each is computed and rounded once, here (:func:`_rounded`). Each change
+stores what it moves, in its own transaction:
 
 - a candidate is invited, starts, moves, is revoked or re-issued:
   :func:`candidate_changed` (the counts by status);
-- a result is stored (submission) or erased: :func:`result_changed` (their
-  standing, and the norm when due);
+- a result is stored (submission) or erased: :func:`result_changed` (their standing);
 - an interview is recorded: :func:`restate` with the candidate's id;
-- the role profile or the interview weight changes: :func:`restate` (everyone).
+- the role profile, the interview weight or the norm group changes: :func:`restate`
+  (everyone).
 
 Rank is not stored per candidate (one new score would move thousands): it is
 1 + the number of candidates with a higher stored score, read from the
-engagement's counts per score (:func:`ranks`). Percentiles and bands compare with the
-engagement's norm (``EngagementNorm``), which is rebuilt from every result
-when the number of scored candidates has moved by :data:`NORM_REFRESH_SHARE`
-since it was built, so at every submission while a pool is small and about
-once per 2,500 submissions at 50,000.
+engagement's counts per score (:func:`ranks`). Percentiles, reliabilities and
+bands come from the engagement's norm group for the candidate's assessment
+version (``services.norm_groups``), never from the engagement's own pool, and a
+candidate who is in the group is compared with the others.
 """
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from collections.abc import Collection
 from typing import Any
@@ -38,26 +37,27 @@ from assessor.models import (
     Assignment,
     CandidateStanding,
     Engagement,
-    EngagementNorm,
     Interview,
+    NormGroup,
     Result,
     utcnow,
 )
-from assessor.services import profiles
+from assessor.services import norm_groups, profiles
 from questionnaires import Instrument
 from scoring import faking
-from scoring.fit import compute_fit, fit_band, interview_to_pomp
+from scoring.fit import INTERVIEW_RATING_SEM, compute_fit, fit_band, interview_to_pomp
+from scoring.norms import group_standing
 from scoring.profiles import SCALE_CLUSTER
 from scoring.reliability import DEFAULT_POMP_SD, DEFAULT_RELIABILITY, Z90
 
 CANDIDATE_INSTRUMENT = "cco_candidate"
-#: The norm is rebuilt once the number of scored candidates differs from the norm's
-#: by this share of it (and by at least one).
-NORM_REFRESH_SHARE = 0.05
 #: How many of a candidate's highest competencies the listing names.
 TOP_STRENGTHS = 3
-#: Every stored figure is rounded once, here, to what the pages show.
-DECIMALS = 1
+#: Every stored figure is rounded once, here, to what the pages show: whole points.
+DECIMALS = 0
+#: Interview ratings run 1..5; r_wg's null ("no agreement") variance is that of a uniform
+#: answer over A = 5 points, (A² − 1)/12 = 2 (James, Demaree & Wolf, 1984).
+RATING_NULL_VARIANCE = 2.0
 #: Keys of ``Engagement.candidate_counts`` besides the statuses.
 COUNT_KEYS = ("all", "flagged", "ranked")
 
@@ -126,18 +126,12 @@ def result_changed(assignment: Assignment) -> None:
     lock(assignment.engagement_id)
     engagement = db.session.get(Engagement, assignment.engagement_id)
     assert engagement is not None
-    if _norm_is_due(engagement.id):
-        _build_norm(engagement)
-        _restate(engagement, None)
-    else:
-        _restate(engagement, [assignment.id])
+    _restate(engagement, [assignment.id])
 
 
 def rebuild(engagement: Engagement) -> None:
-    """Build the norm from every stored result, then restate every candidate."""
-    lock(engagement.id)
-    _build_norm(engagement)
-    _restate(engagement, None)
+    """Restate every candidate of the engagement (after an upgrade or a bulk load)."""
+    restate(engagement, None)
 
 
 def restate(engagement: Engagement, assignment_ids: Collection[int] | None = None) -> None:
@@ -162,6 +156,7 @@ def _restate(engagement: Engagement, assignment_ids: Collection[int] | None) -> 
             Assignment.score,
             Assignment.is_scored,
             Assignment.is_flagged,
+            Assignment.instrument_version,
             *_pomp_columns(scale_keys),
             *_se_columns(scale_keys),
         )
@@ -198,57 +193,91 @@ def _standings(
     """The standing rows of the scored ``rows``, and the assignments' score columns
     that change."""
     ids = [row[0] for row in rows]
-    n_scales = len(scale_keys)
-    stored_figures = np.array([row[6:] for row in rows], dtype=float)
-    stored_figures = stored_figures.reshape(len(rows), 2 * n_scales)
+    n, n_scales = len(rows), len(scale_keys)
+    versions = np.array([row[6] for row in rows])
+    stored_figures = np.array([row[7:] for row in rows], dtype=float)
+    stored_figures = stored_figures.reshape(n, 2 * n_scales)
     pomp, own_se = stored_figures[:, :n_scales], stored_figures[:, n_scales:]
-    norm = db.session.get(EngagementNorm, engagement.id)
-    # a candidate's own standard error where their version measures one (v2's model-based
-    # SE), else the scale's SEM from the pool or the documented default
-    sem = np.where(np.isnan(own_se), np.array([_sem(norm, k) for k in scale_keys]), own_se)
-    low = np.clip(pomp - Z90 * sem, 0.0, 100.0)
-    high = np.clip(pomp + Z90 * sem, 0.0, 100.0)
-    percentile, norm_n = _percentiles(norm, scale_keys, pomp)
+    groups = {int(v): norm_groups.group_for(engagement, int(v)) for v in np.unique(versions)}
+    # each scale's SEM: the candidate's own model SE (v2), else the norm group's, else the
+    # documented assumption; a one-item scale has none and gets no band of its own
+    sem = np.full((n, n_scales), np.nan)
+    for version, group in groups.items():
+        sem[versions == version] = _group_sems(group, scale_keys)
+        sem[np.ix_(versions == version, _single_items(version, scale_keys))] = np.nan
+    sem = np.where(np.isnan(own_se), sem, own_se)
+    has_band = ~np.isnan(sem)
+    low = np.where(has_band, np.clip(pomp - Z90 * sem, 0.0, 100.0), np.nan)
+    high = np.where(has_band, np.clip(pomp + Z90 * sem, 0.0, 100.0), np.nan)
+    placed = _placed(groups, versions, ids, scale_keys, pomp, np.nan_to_num(Z90 * sem))
+    ratings, raters, agreement = _interview_ratings(ids, scale_keys)
     version, profile = profiles.current_profile(engagement)
-    n = len(rows)
-    fit_value = fit_low = fit_high = score = [None] * n
+    fit_value = fit_low = fit_high = score = score_low = score_high = [None] * n
+    fit_rel = interview = [None] * n
     band: list[str | None] = [None] * n
     source: list[str | None] = [None] * n
     meets = [False] * n
     failed: list[list[str]] = [[] for _ in range(n)]
     if profile is not None:
-        means = _interview_means(ids)
-        fit = compute_fit(
-            pomp,
-            scale_keys,
-            profile,
-            sem=sem,
-            scale_clusters=SCALE_CLUSTER,
-            ids=[str(i) for i in ids],
-            interview=np.array([means.get(i, np.nan) for i in ids]),
-            interview_weight=engagement.interview_weight,
-        )
-        fit_value, fit_low, fit_high, score = (
-            _rounded(a) for a in (fit.fit, fit.fit_low, fit.fit_high, fit.score)
-        )
-        # the band of the figure shown, so that 64.96 shown as 65.0 is a good fit
-        band = [str(b) or None for b in fit_band(np.array(fit_value, dtype=float))]
-        source = list(fit.score_source)
-        meets = fit.meets_minima.tolist()
-        failed = [list(f) for f in fit.failed_minima]
+        figures_by_row: dict[str, np.ndarray] = {}
+        for v, group in groups.items():
+            rows_v = np.flatnonzero(versions == v)
+            rel, sds, corr = _composite_inputs(group, scale_keys)
+            fit = compute_fit(
+                pomp[rows_v],
+                scale_keys,
+                profile,
+                # a scale without a band of its own (one item) still adds error to the fit:
+                # the documented assumption stands in for it there
+                sem=np.where(np.isnan(sem[rows_v]), default_sem(), sem[rows_v]),
+                scale_clusters=SCALE_CLUSTER,
+                ids=[str(ids[i]) for i in rows_v],
+                interview=ratings[rows_v],
+                interview_se=INTERVIEW_RATING_SEM / np.sqrt(np.maximum(raters[rows_v], 1)),
+                interview_weight=engagement.interview_weight,
+                reliabilities=rel,
+                sds=sds,
+                corr=corr,
+            )
+            for name in (
+                "fit", "fit_low", "fit_high", "score", "score_low", "score_high",
+                "fit_reliability", "interview",
+            ):  # fmt: skip
+                column = figures_by_row.setdefault(name, np.full(n, np.nan))
+                column[rows_v] = getattr(fit, name)
+            for i, r in enumerate(rows_v):
+                source[r] = fit.score_source[i]
+                meets[r] = bool(fit.meets_minima[i])
+                failed[r] = list(fit.failed_minima[i])
+        fit_value, fit_low, fit_high, score, score_low, score_high, interview = (
+            _rounded(figures_by_row[name])
+            for name in ("fit", "fit_low", "fit_high", "score", "score_low", "score_high",
+                         "interview")
+        )  # fmt: skip
+        fit_rel = _rounded(figures_by_row["fit_reliability"], 2)
+        # the band of the figure shown, so that 64.6 shown as 65 is a good fit
+        band = [str(b) or None for b in fit_band(np.array(score, dtype=float))]
     figures = {
         "pomp": _rounded(pomp),
         "low": _rounded(low),
         "high": _rounded(high),
-        "percentile": _rounded(percentile),
+        "percentile": _rounded(placed["percentile"]),
+        "percentile_low": _rounded(placed["low"]),
+        "percentile_high": _rounded(placed["high"]),
+        "t": _rounded(placed["t"]),
+        "sten": _rounded(placed["sten"]),
+        "interview": _rounded(interview_to_pomp(ratings)),
+        "raters": raters.astype(int).tolist(),
+        "agreement": _rounded(agreement, 2),
     }
     top = np.argsort(-np.nan_to_num(pomp, nan=-1.0), axis=1, kind="stable")[:, :TOP_STRENGTHS]
     now = utcnow()
     standings: list[dict[str, Any]] = []
     scores: list[dict[str, Any]] = []
-    discrepancy = _discrepancies(ids, scale_keys, pomp)
+    discrepancy = _discrepancies(ids, scale_keys, pomp, ratings)
     for i, (assignment_id, flagged, reasons, *stored) in enumerate(rows):
         stored = stored[:3]
+        group = groups[int(versions[i])]
         if discrepancy[i] is not None:
             flagged, reasons = True, [*(reasons or []), discrepancy[i]]
         standings.append(
@@ -259,6 +288,10 @@ def _standings(
                 "fit": fit_value[i],
                 "fit_low": fit_low[i],
                 "fit_high": fit_high[i],
+                "fit_reliability": fit_rel[i],
+                "interview": interview[i],
+                "score_low": score_low[i],
+                "score_high": score_high[i],
                 "band": band[i],
                 "score_source": source[i],
                 "meets_minima": meets[i],
@@ -269,7 +302,8 @@ def _standings(
                     key: {name: values[i][s] for name, values in figures.items()}
                     for s, key in enumerate(scale_keys)
                 },
-                "norm_n": norm_n,
+                "norm_group_id": group.id if group is not None else None,
+                "norm_n": int(placed["n"][i]),
                 "computed_at": now,
             }
         )
@@ -279,6 +313,98 @@ def _standings(
                 {"id": assignment_id, "score": new[0], "is_scored": new[1], "is_flagged": new[2]}
             )
     return standings, scores
+
+
+def _single_items(version: int, scale_keys: tuple[str, ...]) -> np.ndarray:
+    """Which scales this version measures with one item (no internal consistency, so no
+    band of their own)."""
+    key = scoring.compile_key(questionnaires.load(CANDIDATE_INSTRUMENT, version))
+    counts = key.touches.sum(axis=0)
+    return np.array(
+        [key.scales.count(k) == 1 and counts[key.scales.index(k)] == 1 for k in scale_keys]
+    )
+
+
+def _group_sems(group: NormGroup | None, scale_keys: tuple[str, ...]) -> np.ndarray:
+    """Each scale's SEM from the group's reliability evidence (the assumption without a
+    group; NaN for a one-item scale, which has no band)."""
+    out = np.full(len(scale_keys), default_sem())
+    if group is None:
+        return out
+    per_scale = group.data.get("scale", {})
+    for s, key in enumerate(scale_keys):
+        evidence = (per_scale.get(key) or {}).get("evidence") or {}
+        if evidence.get("method") == "single item":
+            out[s] = np.nan
+        elif evidence.get("sem") is not None:
+            out[s] = float(evidence["sem"])
+    return out
+
+
+def _composite_inputs(
+    group: NormGroup | None, scale_keys: tuple[str, ...]
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """The scales' reliabilities, SDs and intercorrelations in the group, for Mosier's
+    reliability of the fit (a one-item scale counts with the documented assumption)."""
+    if group is None:
+        return None, None, None
+    per_scale = group.data.get("scale", {})
+    order = {key: j for j, key in enumerate(group.data.get("scales", []))}
+    rel = np.full(len(scale_keys), np.nan)
+    sds = np.full(len(scale_keys), np.nan)
+    corr = np.full((len(scale_keys), len(scale_keys)), np.nan)
+    stored = np.array(group.data.get("correlations", []), dtype=float)
+    for s, key in enumerate(scale_keys):
+        evidence = (per_scale.get(key) or {}).get("evidence") or {}
+        rel[s] = evidence.get("reliability") or DEFAULT_RELIABILITY
+        sds[s] = (per_scale.get(key) or {}).get("sd") or np.nan
+        for t, other in enumerate(scale_keys):
+            if key in order and other in order and stored.size:
+                corr[s, t] = stored[order[key], order[other]]
+    return rel, sds, corr
+
+
+def _placed(
+    groups: dict[int, NormGroup | None],
+    versions: np.ndarray,
+    ids: list[int],
+    scale_keys: tuple[str, ...],
+    pomp: np.ndarray,
+    half_width: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Percentile with its interval, normalised T and sten of every score in the group of
+    the candidate's version, a member taken out of their own group; NaN without one."""
+    shape = pomp.shape
+    out = {name: np.full(shape, np.nan) for name in ("percentile", "low", "high", "t", "sten")}
+    out["n"] = np.zeros(shape[0], dtype=int)
+    present = {v: g for v, g in groups.items() if g is not None}
+    own_rows = norm_groups.member_scores([g.id for g in present.values()], ids)
+    for version, group in present.items():
+        rows_v = np.flatnonzero(versions == version)
+        order = {key: j for j, key in enumerate(group.data.get("scales", []))}
+        per_scale = group.data.get("scale", {})
+        for s, key in enumerate(scale_keys):
+            if key not in per_scale:
+                continue
+            own = np.array(
+                [_own_value(own_rows.get((group.id, ids[r])), order.get(key)) for r in rows_v]
+            )
+            placed = group_standing(
+                pomp[rows_v, s], per_scale[key]["values"], per_scale[key]["counts"],
+                half_width=half_width[rows_v, s], own=own,
+            )  # fmt: skip
+            for name in ("percentile", "low", "high", "t", "sten"):
+                out[name][rows_v, s] = getattr(placed, name)
+            out["n"][rows_v] = np.maximum(out["n"][rows_v], placed.n)
+    for name in ("percentile", "low", "high"):  # reported as 1st to 99th, everywhere
+        out[name] = np.clip(out[name], 1.0, 99.0)
+    return out
+
+
+def _own_value(scores: list[Any] | None, column: int | None) -> float:
+    if scores is None or column is None or scores[column] is None:
+        return np.nan
+    return float(scores[column])
 
 
 def _se_columns(scale_keys: tuple[str, ...]) -> list[Any]:
@@ -293,9 +419,11 @@ def _pomp_columns(scale_keys: tuple[str, ...]) -> list[Any]:
     return [Result.data[("scales", key, "pomp")].as_float() for key in scale_keys]
 
 
-def _rounded(values: Any) -> list[Any]:
-    """The one rounding of stored figures (to what the pages show); NaN becomes None."""
-    rounded = np.round(np.asarray(values, dtype=float), DECIMALS)
+def _rounded(values: Any, decimals: int = DECIMALS) -> list[Any]:
+    """The one rounding of stored figures, to what the pages show, halves up (so 64.5
+    is 65 everywhere); NaN becomes None."""
+    scale = 10.0**decimals
+    rounded = np.floor(np.asarray(values, dtype=float) * scale + 0.5) / scale
     shown = rounded.astype(object)
     shown[np.isnan(rounded)] = None
     return shown.tolist()
@@ -306,42 +434,16 @@ def default_sem() -> float:
     return float(DEFAULT_POMP_SD * np.sqrt(1 - DEFAULT_RELIABILITY))
 
 
-def _sem(norm: EngagementNorm | None, scale: str) -> float:
-    if norm is None or scale not in norm.data:
-        return default_sem()
-    return float(norm.data[scale]["sem"])
-
-
-def _percentiles(
-    norm: EngagementNorm | None, scale_keys: tuple[str, ...], pomp: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Percentile ranks of ``pomp`` in the norm (NaN where its scale's norm is too small)."""
-    if norm is None:
-        return np.full(pomp.shape, np.nan), 0
-    columns = [
-        np.repeat(
-            np.asarray((norm.data.get(s) or {}).get("values", []), dtype=float),
-            np.asarray((norm.data.get(s) or {}).get("counts", []), dtype=int),
-        )
-        for s in scale_keys
-    ]
-    size = max((len(c) for c in columns), default=0)
-    if size == 0:
-        return np.full(pomp.shape, np.nan), 0
-    sample = np.full((size, len(scale_keys)), np.nan)
-    for s, column in enumerate(columns):
-        sample[: len(column), s] = column
-    norms = scoring.norm_scores(pomp, norm=sample)
-    usable_n = norms.norm_n[norms.usable]
-    return norms.percentile, int(usable_n.max()) if usable_n.size else 0
-
-
-def _interview_by_scale(assignment_ids: list[int], scale_keys: tuple[str, ...]) -> np.ndarray:
-    """Each candidate's mean interview rating per competency on the 0-100 metric
-    (NaN where no interviewer rated it), for the self-versus-interview check."""
+def _interview_ratings(
+    assignment_ids: list[int], scale_keys: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate and competency: the mean interview rating (1-5, NaN where nobody
+    rated it), how many interviewers rated it, and their agreement r_wg (NaN under two
+    raters): 1 − s²/σ²_EU, floored at 0."""
     column = {key: s for s, key in enumerate(scale_keys)}
     row = {assignment_id: r for r, assignment_id in enumerate(assignment_ids)}
     sums = np.zeros((len(assignment_ids), len(scale_keys)))
+    squares = np.zeros_like(sums)
     counts = np.zeros_like(sums)
     stmt = select(Interview.assignment_id, Interview.ratings).where(
         Interview.assignment_id.in_(assignment_ids)
@@ -350,19 +452,26 @@ def _interview_by_scale(assignment_ids: list[int], scale_keys: tuple[str, ...]) 
         for scale, value in (given or {}).items():
             if value is not None and scale in column:
                 sums[row[assignment_id], column[scale]] += float(value)
+                squares[row[assignment_id], column[scale]] += float(value) ** 2
                 counts[row[assignment_id], column[scale]] += 1
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / counts, np.nan)
-    return interview_to_pomp(means)
+        variance = np.where(
+            counts > 1, (squares - counts * means**2) / np.maximum(counts - 1, 1), np.nan
+        )
+    agreement = np.where(
+        counts > 1, np.clip(1.0 - np.maximum(variance, 0.0) / RATING_NULL_VARIANCE, 0, 1), np.nan
+    )
+    return means, counts, agreement
 
 
 def _discrepancies(
-    ids: list[int], scale_keys: tuple[str, ...], pomp: np.ndarray
+    ids: list[int], scale_keys: tuple[str, ...], pomp: np.ndarray, ratings: np.ndarray
 ) -> list[str | None]:
     """Per candidate, the reason when the self-description is rosier than what the
     interviewers saw (``faking.self_interview_discrepancy``), else None."""
     evidence = faking.self_interview_discrepancy(
-        np.clip(pomp, 0.0, 100.0), _interview_by_scale(ids, scale_keys)
+        np.clip(pomp, 0.0, 100.0), interview_to_pomp(ratings)
     )
     return [
         (
@@ -376,84 +485,9 @@ def _discrepancies(
     ]
 
 
-def _interview_means(assignment_ids: list[int]) -> dict[int, float]:
-    """Mean interview rating (1–5) per candidate over all interviewers and competencies."""
-    ratings: dict[int, list[float]] = {}
-    stmt = select(Interview.assignment_id, Interview.ratings).where(
-        Interview.assignment_id.in_(assignment_ids)
-    )
-    for assignment_id, given in db.session.execute(stmt):
-        values = [float(v) for v in (given or {}).values() if v is not None]
-        if values:
-            ratings.setdefault(assignment_id, []).extend(values)
-    return {k: float(np.mean(v)) for k, v in ratings.items()}
-
-
-def _scored_count(engagement_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Result)
-            .join(Assignment, Assignment.id == Result.assignment_id)
-            .where(Assignment.engagement_id == engagement_id, Assignment.kind == "candidate")
-        )
-        or 0
-    )
-
-
-def _norm_is_due(engagement_id: int) -> bool:
-    norm = db.session.get(EngagementNorm, engagement_id)
-    if norm is None:
-        return True
-    moved = abs(_scored_count(engagement_id) - norm.n)
-    return moved >= max(1, math.ceil(NORM_REFRESH_SHARE * norm.n))
-
-
-def _build_norm(engagement: Engagement) -> EngagementNorm:
-    """The engagement's norm from every stored candidate result (scores as stored).
-
-    Reliability (and so the SEM behind every band) pools only the answers given
-    to the current instrument version; too few gives the documented default.
-    The caller holds the engagement's lock.
-    """
-    instrument = candidate_instrument()
-    key = scoring.compile_key(instrument)
-    stmt = (
-        select(Result.instrument_hash, Result.data["matrix"], *_pomp_columns(key.scales))
-        .join(Assignment, Assignment.id == Result.assignment_id)
-        .where(Assignment.engagement_id == engagement.id, Assignment.kind == "candidate")
-    )
-    pomp_rows: list[Any] = []
-    item_rows: list[list[Any]] = []
-    for instrument_hash, matrix, *pomp_row in db.session.execute(stmt):
-        pomp_rows.append(pomp_row)
-        if instrument_hash == instrument.content_hash and len(matrix) == len(key.columns):
-            item_rows.append(matrix)
-    pomp = np.array(pomp_rows, dtype=float).reshape(len(pomp_rows), len(key.scales))
-    reliability: dict[str, scoring.Reliability] = {}
-    if len(item_rows) >= 2:
-        reliability = scoring.scale_reliability(key, np.array(item_rows, dtype=float))
-    data: dict[str, Any] = {}
-    for s, scale in enumerate(key.scales):
-        column = pomp[:, s]
-        values, counts = np.unique(column[~np.isnan(column)], return_counts=True)
-        data[scale] = {
-            "sem": float(reliability[scale].sem) if scale in reliability else default_sem(),
-            "values": values.tolist(),
-            "counts": counts.tolist(),
-        }
-    norm = db.session.get(EngagementNorm, engagement.id)
-    if norm is None:
-        norm = EngagementNorm(engagement_id=engagement.id, n=len(pomp_rows), data=data)
-        db.session.add(norm)
-    else:
-        norm.n, norm.data, norm.built_at = len(pomp_rows), data, utcnow()
-    db.session.flush()
-    return norm
-
-
 def backfill() -> int:
-    """Store standings for engagements scored before they were stored (after an upgrade)."""
+    """Store standings for engagements with scored candidates and none stored (after an
+    upgrade, which clears them because they are derived)."""
     stmt = (
         select(Engagement)
         .where(
@@ -461,8 +495,8 @@ def backfill() -> int:
             .join(Assignment, Assignment.id == Result.assignment_id)
             .where(Assignment.engagement_id == Engagement.id, Assignment.kind == "candidate")
             .exists(),
-            ~select(EngagementNorm.engagement_id)
-            .where(EngagementNorm.engagement_id == Engagement.id)
+            ~select(CandidateStanding.assignment_id)
+            .where(CandidateStanding.engagement_id == Engagement.id)
             .exists(),
         )
         .order_by(Engagement.id)

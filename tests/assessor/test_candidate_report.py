@@ -18,7 +18,7 @@ def test_pdf_holds_the_name_and_the_scores_of_the_page(client, auth, completed, 
     base = f"/engagements/{engagement.id}/candidates/{strong.id}"
     html = client.get(base).get_data(as_text=True)
     fit_on_page = re.search(r'<p class="fit-big">(\d+)<', html).group(1)
-    scores_on_page = re.findall(r'<th scope="row">([^<]+)</th>\s*<td>(\d+)</td>', html)
+    scores_on_page = re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="pomp">(\d+)</td>', html)
     assert len(scores_on_page) >= 14
 
     response = client.get(f"{base}.pdf")

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from scoring.errors import ScoringError
-from scoring.fit import compute_fit, fit_band, interview_to_pomp, rank
+from scoring.fit import (
+    INTERVIEW_RATER_RELIABILITY,
+    INTERVIEW_RATING_SD,
+    INTERVIEW_RATING_SEM,
+    compute_fit,
+    fit_band,
+    interview_to_pomp,
+    rank,
+)
 from scoring.profiles import SCALE_CLUSTER, SCALES, RoleProfile, default_profile
 from tests.scoring.reference_b import fit_loop, rank_loop
 
@@ -61,21 +69,68 @@ def test_band_is_clipped():
     assert r.fit_high[0] == 100 and r.fit_low[0] < 100
 
 
-def test_interview_blend():
-    # fit 60 for both; candidate 0 rated 4 -> 25 * 3 = 75 -> 0.6 * 60 + 0.4 * 75 = 66
-    r = compute_fit([[60, 80, 50], [60, 80, 50]], KEYS, PROFILE, interview=[4, np.nan])
-    assert r.interview[0] == 75 and np.isnan(r.interview[1])
-    assert r.score.tolist() == pytest.approx([66, 60])
-    assert r.score_source == ("blended", "test_only")
+def test_interview_blend_is_per_competency():
+    # shares: empathy .25, service .25, metrics .5 (fit 60 for both candidates).
+    # Candidate 0 is rated 4 (75) on metrics only: metrics becomes .6·50 + .4·75 = 60, so the
+    # score is .25·60 + .25·80 + .5·60 = 65; a rating of empathy alone moves only its quarter.
+    nan = np.nan
+    ratings = [[nan, nan, 4], [1, nan, nan]]
+    r = compute_fit([[60, 80, 50], [60, 80, 50]], KEYS, PROFILE, interview=ratings)
+    assert r.score.tolist() == pytest.approx([65, 0.25 * (0.6 * 60 + 0) + 0.25 * 80 + 0.5 * 50])
+    assert r.interview.tolist() == pytest.approx([75, 0])  # each one's rated competencies
+    assert r.score_source == ("blended", "blended")
     assert r.rank.tolist() == [1, 2]
-    # weight 0 keeps the fit
-    r0 = compute_fit([[60, 80, 50]], KEYS, PROFILE, interview=[5], interview_weight=0)
+    # one weak competency is not the whole interview: 1 on empathy costs 6 points, not 24
+    assert r.fit[1] - r.score[1] == pytest.approx(0.25 * 0.4 * 60)
+    # weight 0 keeps the fit; no rating keeps the fit and says so
+    r0 = compute_fit([[60, 80, 50]], KEYS, PROFILE, interview=[[5, 5, 5]], interview_weight=0)
     assert r0.score[0] == 60
+    r1 = compute_fit([[60, 80, 50]], KEYS, PROFILE, interview=[[nan, nan, nan]])
+    assert r1.score_source == ("test_only",) and r1.score[0] == 60
     assert interview_to_pomp([1, 2, 3, 4, 5]).tolist() == [0, 25, 50, 75, 100]
     with pytest.raises(ScoringError, match=r"1\.\.5"):
         interview_to_pomp([6])
     with pytest.raises(ScoringError, match="shape"):
         compute_fit([[60, 80, 50]], KEYS, PROFILE, interview=[3, 3])
+
+
+def test_the_score_shown_carries_its_own_band():
+    # SEM 10 on every scale; metrics rated by 2 interviewers (SE = 14.4 / sqrt 2)
+    iv_se = INTERVIEW_RATING_SEM / math.sqrt(2)
+    nan = np.nan
+    r = compute_fit(
+        [[60, 80, 50]], KEYS, PROFILE, sem=[10, 10, 10],
+        interview=[[nan, nan, 5]], interview_se=[[nan, nan, iv_se]],
+    )  # fmt: skip
+    fit_var = 0.25**2 * 100 + 0.25**2 * 100 + 0.5**2 * 100
+    assert r.fit_se[0] == pytest.approx(math.sqrt(fit_var))
+    blend_var = 0.25**2 * 100 * 2 + 0.5**2 * (0.6**2 * 100 + 0.4**2 * iv_se**2)
+    assert r.score_se[0] == pytest.approx(math.sqrt(blend_var))
+    z = 1.6448536269514722
+    assert r.score[0] == pytest.approx(0.25 * 60 + 0.25 * 80 + 0.5 * (0.6 * 50 + 0.4 * 100))
+    assert r.score_low[0] == pytest.approx(r.score[0] - z * r.score_se[0])
+    assert r.score_low[0] <= r.score[0] <= r.score_high[0]
+    assert r.score_band == ("good fit",) and r.band == ("partial fit",)
+    # the default SE of one rating is the assumed single-rater reliability's
+    assert INTERVIEW_RATER_RELIABILITY == 0.67 and INTERVIEW_RATING_SD == 25
+    assert math.isclose(INTERVIEW_RATING_SEM, 25 * math.sqrt(0.33))
+
+
+def test_fit_reliability_is_mosier_with_the_candidates_weights():
+    rel = np.array([0.8, 0.7, 0.9])
+    sds = np.array([15.0, 10.0, 20.0])
+    corr = np.array([[1, 0.5, 0.3], [0.5, 1, 0.2], [0.3, 0.2, 1]])
+    nan = np.nan
+    r = compute_fit(
+        [[60, 80, 50], [60, nan, 50]], KEYS, PROFILE, reliabilities=rel, sds=sds, corr=corr
+    )
+    w0 = np.array([0.25, 0.25, 0.5])
+    w1 = np.array([0.5, 0.0, 0.5])  # service missing: empathy carries customer focus alone
+    for i, w in enumerate((w0, w1)):
+        cov = corr * np.outer(sds, sds)
+        want = 1 - (w**2 * sds**2 * (1 - rel)).sum() / (w @ cov @ w)
+        assert r.fit_reliability[i] == pytest.approx(want)
+    assert np.isnan(compute_fit([[60, 80, 50]], KEYS, PROFILE).fit_reliability[0])
 
 
 def test_fit_bands_edges():

@@ -357,3 +357,76 @@ def test_mosier_rejects_degenerate():
         mosier_reliability([1.0, 1.0], [1.0, 1.0], [0.8, 1.2], np.eye(2))
     with pytest.raises(ScoringError):
         mosier_reliability([1.0, 1.0], [1.0, 1.0], [0.8, 0.8], [[1.0, 0.5], [0.4, 1.0]])
+
+
+def test_scale_evidence_methods_and_intervals():
+    from scoring.reliability import EVIDENCE_METHODS, scale_evidence
+
+    key = compile_key(
+        likert_instrument({"a": (False, True, False, False), "b": (False,), "c": (False, False)})
+    )
+    x = _sample(120, k=7, seed=4)
+    x[:, 1] = 6 - x[:, 1]
+    x[:, 5:] = 3.0  # c never varies: its reliability cannot be estimated
+    pomp = score_scales(key, x).pomp
+    ev = scale_evidence(key, x, pomp, n_boot=200)
+    assert EVIDENCE_METHODS == ("alpha", "model", "assumed", "single item")
+    a = ev["a"]
+    assert a.method == "alpha" and a.is_estimated and a.n == 120 and a.n_items == 4
+    lo, hi = feldt_interval(a.alpha, 120, 4, 0.90)
+    assert (a.alpha_low, a.alpha_high) == pytest.approx((float(lo), float(hi)))
+    assert a.alpha_low < a.alpha < a.alpha_high
+    assert a.omega_low is not None and a.omega_low <= a.omega_high
+    assert a.sem == pytest.approx(a.sd * math.sqrt(1 - a.alpha))
+    # one item: no reliability, no SEM, no band, and the reason says so
+    b = ev["b"]
+    assert b.method == "single item" and b.sem is None and b.reliability is None
+    assert "single item" in b.reason
+    # no variance: the documented default, labelled as assumed
+    c = ev["c"]
+    assert c.method == "assumed" and not c.is_estimated
+    assert c.reliability == DEFAULT_RELIABILITY and c.sd == DEFAULT_POMP_SD
+    assert "assumed" in c.reason
+    json.dumps({k: v.to_dict() for k, v in ev.items()}, allow_nan=False)
+
+
+def test_scale_evidence_model_based_scales_use_marginal_reliability():
+    from scoring.reliability import scale_evidence
+
+    key = compile_key(likert_instrument({"a": (False, False)}))
+    rng = np.random.default_rng(3)
+    pomp = rng.normal(50, 15, size=(200, 1))
+    se = np.full((200, 1), 6.0)
+    x = _sample(200, k=2, seed=1)
+    ev = scale_evidence(key, x, pomp, se, n_boot=300)["a"]
+    want = 1 - 36 / pomp[:, 0].var(ddof=1)
+    assert ev.method == "model" and ev.reliability == pytest.approx(want)
+    assert ev.sem == pytest.approx(6.0) and ev.low < want < ev.high
+    # fewer than 30 people with an SE: not estimated from the model
+    few = scale_evidence(key, x[:20], pomp[:20], se[:20], n_boot=300)["a"]
+    assert few.method != "model"
+
+
+def test_scale_correlations_are_pairwise_pearson():
+    from scoring.reliability import scale_correlations
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 4))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    x[:, 3] = np.where(np.isnan(x[:, 3]), np.nan, 1.0)  # no variance
+    r = scale_correlations(x)
+    want = pd.DataFrame(x[:, :3]).corr().to_numpy()
+    assert np.allclose(r[:3, :3], want)
+    assert np.isnan(r[3]).all() and np.isnan(r[:, 3]).all()
+
+
+def test_scale_evidence_leaves_out_items_that_never_vary_and_says_so():
+    from scoring.reliability import scale_evidence
+
+    key = compile_key(likert_instrument({"a": (False, False, False, False)}))
+    x = _sample(150, k=4, seed=7)
+    x[:, 3] = 2.0  # everybody gave the same answer to a4
+    ev = scale_evidence(key, x, score_scales(key, x).pomp, n_boot=200)["a"]
+    assert ev.method == "alpha" and ev.n_items == 3
+    assert ev.alpha == pytest.approx(_pingouin_alpha(x[:, :3]), abs=1e-9)
+    assert "no variance in this group: a4" in ev.reason
