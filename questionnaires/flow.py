@@ -11,7 +11,15 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .model import FAMILIARITY_LABELS, Condition, Instrument, Item, Section
+from .model import (
+    DONT_KNOW,
+    DONT_KNOW_LABEL,
+    FAMILIARITY_LABELS,
+    Condition,
+    Instrument,
+    Item,
+    Section,
+)
 
 Answers = Mapping[str, Any]
 MAX_TEXT_LENGTH = 5000
@@ -94,10 +102,13 @@ def parse_answer(item: Item, raw: Any) -> Any:
     text = str(raw).strip()
     if text == "":
         return None
+    if text == DONT_KNOW and item.dont_know:
+        return DONT_KNOW
     if item.type in ("likert", "rating"):
         points = item.points or (len(item.anchors) if item.anchors else 5)
         if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= points:
-            raise AnswerError(f"Choose one of the {points} points.")
+            also = f", or “{DONT_KNOW_LABEL}”" if item.dont_know else ""
+            raise AnswerError(f"Choose one of the {points} points{also}.")
         return int(text)
     if item.type == "familiarity":
         top = len(item.labels) - 1 if item.labels else FAMILIARITY_TOP
@@ -124,6 +135,27 @@ def parse_answer(item: Item, raw: Any) -> Any:
             raise AnswerError(f"Keep it under {MAX_TEXT_LENGTH} characters.")
         return text
     raise AnswerError(f"Unsupported item type {item.type!r}.")
+
+
+def is_dont_know(item: Item, value: Any) -> bool:
+    """Whether ``value`` is a "don't know" answer this item allows."""
+    return item.dont_know and value == DONT_KNOW
+
+
+def split_dont_know(instrument: Instrument, answers: Answers) -> tuple[dict[str, Any], list[str]]:
+    """The answers without "don't know" (missing for scoring), and the items answered so.
+
+    Scoring never sees :data:`~questionnaires.model.DONT_KNOW`: it is left out of the
+    answers it scores, and the returned item keys (questionnaire order) are what the
+    readiness results count.
+    """
+    kept = dict(answers)
+    unknown: list[str] = []
+    for item in instrument.dont_know_items:
+        if answers.get(item.key) == DONT_KNOW:
+            del kept[item.key]
+            unknown.append(item.key)
+    return kept, unknown
 
 
 def _parse_block(item: Item, raw: Any) -> list[str] | None:

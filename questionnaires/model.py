@@ -51,6 +51,14 @@ ARCHETYPE_NAMES: Mapping[str, str] = {
 SEGMENTS: tuple[str, ...] = ("level", "department", "region")
 #: Publication status of a version: :func:`questionnaires.latest` never returns a draft.
 STATUSES: tuple[str, ...] = ("published", "draft")
+#: The stored answer of an item answered "don't know" (``Item.dont_know``): scoring
+#: treats it as missing and counts it, so nobody has to guess about what they cannot see.
+DONT_KNOW = "dont_know"
+#: What respondents see for that answer.
+DONT_KNOW_LABEL = "Don't know"
+#: Item types that may offer "don't know": a point of a rating scale can be left out of
+#: the score; a chosen option, a tick or a number cannot be "missing" without ambiguity.
+DONT_KNOW_TYPES: tuple[str, ...] = ("likert",)
 
 
 @dataclass(frozen=True)
@@ -157,7 +165,9 @@ class Item:
     - familiarity: ``scale`` (a validity scale), ``real`` (False for a foil),
       ``points`` 7 and ``labels``; answered 0..6
     ``attention`` holds the expected answer of an attention check (such
-    items are never scored); ``segment`` marks a segment question.
+    items are never scored); ``segment`` marks a segment question;
+    ``dont_know`` (likert only) adds a "don't know" answer (:data:`DONT_KNOW`),
+    for statements about what other levels do or believe.
     """
 
     key: str
@@ -184,6 +194,8 @@ class Item:
     scales: tuple[str, ...] = ()
     #: Familiarity items: True for a real concept, False for a foil.
     real: bool | None = None
+    #: Offers "don't know" (:data:`DONT_KNOW`), stored as such, missing for the score.
+    dont_know: bool = False
 
     @property
     def is_scored(self) -> bool:
@@ -291,3 +303,8 @@ class Instrument:
     @property
     def is_draft(self) -> bool:
         return self.status == "draft"
+
+    @property
+    def dont_know_items(self) -> tuple[Item, ...]:
+        """The items that offer "don't know", in questionnaire order."""
+        return tuple(i for i in self.iter_items() if i.dont_know)

@@ -22,6 +22,7 @@ from typing import Any
 from .model import (
     ARCHETYPES,
     AUDIENCES,
+    DONT_KNOW_TYPES,
     FAMILIARITY_LABELS,
     ITEM_TYPES,
     SCALE_KINDS,
@@ -95,7 +96,7 @@ FAMILIARITY_MIN_FOILS = 3
 ITEM_COMMON = ("key", "type", "text", "required", "help", "show_if", "attention", "segment")
 #: Keys each item type adds to ITEM_COMMON: (required, optional).
 TYPE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "likert": (("scale",), ("reverse", "points", "labels")),
+    "likert": (("scale",), ("reverse", "points", "labels", "dont_know")),
     "situational": (("scenario", "options"), ()),
     "choice": (("options",), ()),
     "multi": (("options",), ()),
@@ -682,7 +683,8 @@ class _InstrumentChecker(_Checker):
             owner = f"item {_q(item['key'])}" if isinstance(item.get("key"), str) else "item"
             self.fields(
                 path,
-                item,
+                # 'dont_know' elsewhere gets its own message (see dont_know)
+                {k: v for k, v in item.items() if k != "dont_know"},
                 ("key", "type", "text", *required),
                 (*ITEM_COMMON[3:], *optional),
                 foreign,
@@ -713,6 +715,8 @@ class _InstrumentChecker(_Checker):
                 self.attention((*path, "attention"), item["attention"], info)
             if "segment" in item:
                 self.segment((*path, "segment"), item["segment"], kind)
+            if "dont_know" in item:
+                self.dont_know((*path, "dont_know"), item, kind)
         if key_ok:
             self.items[key] = info
 
@@ -1142,6 +1146,35 @@ class _InstrumentChecker(_Checker):
         if "expected" in value:
             self.answer_value((*path, "expected"), value["expected"], info, "expected answer")
 
+    def dont_know(self, path: DocPath, item: dict[str, Any], kind: str) -> None:
+        """A "don't know" answer is missing for the score, so only a scored rating point may
+        be replaced by it: never a chosen option, an attention check or an unscored item."""
+        owner = f"item {_q(item['key'])}" if isinstance(item.get("key"), str) else "item"
+        if kind not in DONT_KNOW_TYPES:
+            self.err(
+                path,
+                f"{owner}: 'dont_know' is only allowed on {', '.join(DONT_KNOW_TYPES)} items, "
+                f'not on a {kind} item (a "don\'t know" must be missing for the score, which '
+                "a chosen option, a tick or a number cannot be)",
+                key=True,
+            )
+            return
+        if not self.boolean(path, item["dont_know"]) or not item["dont_know"]:
+            return
+        if "attention" in item:
+            self.err(
+                path,
+                f'{owner}: an attention check cannot offer "don\'t know" (it has one '
+                "expected answer)",
+                key=True,
+            )
+        elif "scale" not in item:
+            self.err(
+                path,
+                f"{owner}: 'dont_know' needs a scored item (give it a 'scale')",
+                key=True,
+            )
+
     def segment(self, path: DocPath, value: Any, kind: str) -> None:
         if kind != "choice":
             self.err(path, "segment is only allowed on choice items", key=True)
@@ -1367,6 +1400,7 @@ def _item(
         statements=tuple(_statement(s) for s in value.get("statements", ())),
         scales=tuple(value.get("scales", ())) if kind == "effectiveness" else (),
         real=value.get("real"),
+        dont_know=bool(value.get("dont_know", False)),
     )
 
 

@@ -10,6 +10,16 @@ The rest turns the eight dimension scores (POMP 0-100) into an index, a
 maturity stage capped by the weakest critical dimension, gaps between
 levels, and the sponsorship half of the interim-CEO rule.
 
+Statements about other levels (what the board or senior leaders do) may be
+answered "don't know": such answers are missing for every score and are
+counted, per dimension and per item, in every published cell (and only
+there: a count is published over exactly the sets whose n is, so it inherits
+their protection).  Whether a dimension may be reported by level is judged by
+ICC(1) and ICC(2) with levels as groups; agreement (r_wg(J)) is described
+within each level, never over the pooled sample (pooling a board at 83 and a
+front line at 30 can still read as "strong agreement"); and a gap between
+levels is worded as a difference of perception (:func:`perception_gap`).
+
 The interim-CEO rule of the source articles: the chief executive acts as
 interim CCO only when **no candidate is ready yet and** the CEO has the vision
 and the courage to carry the title, which the survey reads as *strong*
@@ -29,6 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from scoring.agreement import icc1_icc2
 from scoring.disclosure import plan_publication
 from scoring.errors import ScoringError
 
@@ -63,6 +74,29 @@ GAP_THRESHOLD = 15.0
 #: Overall executive sponsorship (POMP) from which sponsorship counts as strong: enough
 #: backing for the CEO to carry the CCO title as interim (below it, secure sponsorship first).
 STRONG_SPONSORSHIP = 60.0
+#: Aggregating individual answers to a level is justified when level membership explains a
+#: non-trivial share of the variance, ICC(1) > ICC1_MIN, and the level means are reliable,
+#: ICC(2) >= ICC2_MIN: the conventional guides of Bliese (2000) and LeBreton & Senter (2008).
+ICC1_MIN = 0.05
+ICC2_MIN = 0.70
+#: Reading of r_wg(J) (LeBreton & Senter 2008, table 3): (lower bound, words); below the
+#: last bound, "lack of agreement".
+RWG_LABELS: tuple[tuple[float, str], ...] = (
+    (0.9, "very strong agreement"),
+    (0.7, "strong agreement"),
+    (0.5, "moderate agreement"),
+    (0.3, "weak agreement"),
+)
+NO_AGREEMENT = "lack of agreement"
+#: From this many points apart a difference of perception is called "much" stronger.
+LARGE_GAP = 30.0
+#: How a level is named as the subject of a sentence: (name, "sees", "does").
+PERCEIVERS: Mapping[str, tuple[str, str, str]] = {
+    "board": ("the board", "sees", "does"),
+    "executive": ("executives", "see", "do"),
+    "middle_management": ("middle managers", "see", "do"),
+    "front_line": ("the front line", "sees", "does"),
+}
 #: The tables produced, by segment keys.
 TABLES: Mapping[str, tuple[str, ...]] = {
     "level": ("level",),
@@ -83,6 +117,83 @@ def stage_of(score: ArrayLike) -> np.ndarray:
 
 def stage_name(stage: int) -> str:
     return STAGES[int(stage) - 1][1]
+
+
+def agreement_label(value: float | None) -> str | None:
+    """Words for an r_wg(J) value (:data:`RWG_LABELS`); None when there is no value.
+
+    Only meaningful within a group that answers alike for the same reasons (a
+    level): over a pooled sample a high value can hide levels far apart.
+    """
+    if value is None or np.isnan(value):
+        return None
+    for bound, words in RWG_LABELS:
+        if value >= bound:
+            return words
+    return NO_AGREEMENT
+
+
+def perception_gap(dimension: str, level_a: str, mean_a: float, level_b: str, mean_b: float) -> str:
+    """A difference between two levels, said as a difference of perception.
+
+    "The board sees executive sponsorship as much stronger than the front line
+    does (83 against 30)."  The level that scores higher is the subject;
+    ``dimension`` is the dimension's display name (``"index"``: the readiness
+    index).  Never "agreement" or "resistance": a gap shows that levels see
+    the company differently, not that one opposes the other.
+    """
+    (hi, hi_mean), (lo, lo_mean) = sorted(
+        ((level_a, mean_a), (level_b, mean_b)), key=lambda p: -p[1]
+    )
+    who, sees, _ = PERCEIVERS.get(hi, (f"the {hi} level", "sees", "does"))
+    other, _, does = PERCEIVERS.get(lo, (f"the {lo} level", "sees", "does"))
+    much = "much " if hi_mean - lo_mean >= LARGE_GAP else ""
+    what = (
+        f"the organisation as {much}readier for a CCO"
+        if dimension == "index"
+        else f"{dimension[:1].lower() + dimension[1:]} as {much}stronger"
+    )
+    text = f"{who} {sees} {what} than {other} {does} ({hi_mean:.0f} against {lo_mean:.0f})."
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class LevelICC:
+    """ICC(1) and ICC(2) of one dimension with the published levels as groups.
+
+    ICC(1) is the share of the differences between respondents' scores that goes
+    with their level; ICC(2) is the reliability of a level's mean.  Computed only
+    over the level cells whose mean of the dimension is published, so it says
+    nothing about a hidden group.
+    """
+
+    icc1: float
+    icc2: float
+    levels: int
+
+    @property
+    def justified(self) -> bool:
+        """Whether reporting the dimension level by level is justified (see ICC1_MIN)."""
+        return self.icc1 > ICC1_MIN and self.icc2 >= ICC2_MIN
+
+    @property
+    def verdict(self) -> str:
+        """One line on what the two values mean for this dimension."""
+        if self.icc1 <= ICC1_MIN:
+            return "levels hardly differ: the organisation-wide figure describes this dimension"
+        if self.icc2 < ICC2_MIN:
+            return (
+                "levels differ, but their averages are not yet dependable: read the "
+                "level figures with care"
+            )
+        return "levels see this dimension differently, and each level's average is dependable"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"icc1": self.icc1, "icc2": self.icc2, "levels": self.levels}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LevelICC:
+        return cls(float(data["icc1"]), float(data["icc2"]), int(data["levels"]))
 
 
 def rwg(item_variance: ArrayLike, n_items: ArrayLike, options: int) -> np.ndarray:
@@ -115,9 +226,13 @@ class SegmentCell:
     sd: Mapping[str, float | None]
     rwg: Mapping[str, float | None] | None
     index: float | None
+    #: Respondents of the cell who answered "don't know" to at least one item of each
+    #: dimension, and to each item offering it; None when the release did not count them.
+    dont_know: Mapping[str, int] | None = None
+    dont_know_items: Mapping[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "segment": dict(self.segment),
             "n": self.n,
             "mean": dict(self.mean),
@@ -125,11 +240,17 @@ class SegmentCell:
             "rwg": None if self.rwg is None else dict(self.rwg),
             "index": self.index,
         }
+        if self.dont_know is not None:
+            out["dont_know"] = dict(self.dont_know)
+            out["dont_know_items"] = dict(self.dont_know_items or {})
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SegmentCell:
-        """Inverse of :meth:`to_dict` (releases are stored as JSON and rendered later)."""
+        """Inverse of :meth:`to_dict` (releases are stored as JSON and rendered later;
+        those stored before "don't know" existed have no counts)."""
         rwg_ = data["rwg"]
+        dk = data.get("dont_know")
         return cls(
             segment=dict(data["segment"]),
             n=int(data["n"]),
@@ -137,6 +258,10 @@ class SegmentCell:
             sd=dict(data["sd"]),
             rwg=None if rwg_ is None else dict(rwg_),
             index=data["index"],
+            dont_know=None if dk is None else {k: int(v) for k, v in dk.items()},
+            dont_know_items=None
+            if dk is None
+            else {k: int(v) for k, v in (data.get("dont_know_items") or {}).items()},
         )
 
 
@@ -224,6 +349,19 @@ class ReadinessResult:
     ceo_interim: bool | None
     ceo_interim_reasons: tuple[str, ...]
     flags: tuple[str, ...] = field(default_factory=tuple)
+    #: Per dimension, ICC(1)/ICC(2) over the published levels (None: not computable);
+    #: empty for releases made before it was computed.
+    icc: Mapping[str, LevelICC | None] = field(default_factory=dict)
+
+    def within_levels(self, dimension: str) -> list[tuple[str, float | None]]:
+        """(level, r_wg) of every published level cell for ``dimension``, top level first."""
+        table = self.tables.get("level")
+        if table is None:
+            return []
+        return [
+            (c.segment["level"], None if c.rwg is None else c.rwg.get(dimension))
+            for c in table.cells
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -242,6 +380,7 @@ class ReadinessResult:
             "ceo_interim": self.ceo_interim,
             "ceo_interim_reasons": list(self.ceo_interim_reasons),
             "flags": list(self.flags),
+            "icc": {d: None if v is None else v.to_dict() for d, v in self.icc.items()},
         }
 
     @classmethod
@@ -268,6 +407,10 @@ class ReadinessResult:
             ceo_interim=interim.strong,
             ceo_interim_reasons=interim.reasons,
             flags=tuple(data.get("flags", ())),
+            icc={
+                d: None if v is None else LevelICC.from_dict(v)
+                for d, v in (data.get("icc") or {}).items()
+            },
         )
 
 
@@ -350,7 +493,14 @@ class _Stats:
     The mask starts as "everything hidden" and is opened by the publication plan.
     """
 
-    def __init__(self, x: np.ndarray, codes: np.ndarray, g: int, items: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        codes: np.ndarray,
+        g: int,
+        items: np.ndarray | None,
+        unknown: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self.cnt, self.mean, self.var = _moments(codes, g, x)
         self.rows = np.bincount(codes, minlength=g).astype(float)
         self.item_var = None
@@ -358,6 +508,21 @@ class _Stats:
         if items is not None:
             self.item_cnt, _, self.item_var = _moments(codes, g, items)
         self.sup = np.ones((g, x.shape[1] + 1), dtype=bool)
+        #: "don't know" counts per cell: by dimension (g × d) and by item (g × m)
+        self.dk_dims: np.ndarray | None = None
+        self.dk_items: np.ndarray | None = None
+        if unknown is not None:
+            by_item, by_dim = unknown
+            self.dk_items = _group_counts(codes, g, by_item)
+            self.dk_dims = _group_counts(codes, g, by_dim)
+
+
+def _group_counts(codes: np.ndarray, g: int, flags: np.ndarray) -> np.ndarray:
+    """Per group, how many rows have each column's flag set."""
+    out = np.zeros((g, flags.shape[1]), dtype=np.int64)
+    for j in range(flags.shape[1]):
+        out[:, j] = np.bincount(codes, weights=flags[:, j], minlength=g).astype(np.int64)
+    return out
 
 
 def _rwg_table(
@@ -385,6 +550,7 @@ def _cell(
     rwg_row: np.ndarray | None,
     weights: np.ndarray,
     used: np.ndarray,
+    dk_keys: Sequence[str] = (),
 ) -> SegmentCell:
     hid = st.sup[i, :-1]
     mean = np.where(hid, np.nan, st.mean[i])
@@ -397,6 +563,11 @@ def _cell(
     if rwg_row is not None:
         r = {d: f(v) for d, v in zip(dims, np.where(hid, np.nan, rwg_row), strict=True)}
     idx = _weighted_index(mean, weights, used) if used.any() else np.nan
+    dk = dk_items = None
+    if st.dk_dims is not None and st.dk_items is not None:
+        # published over the cell's respondents, like its n: only ever for a published cell
+        dk = {d: int(c) for d, c in zip(dims, st.dk_dims[i], strict=True)}
+        dk_items = {key: int(c) for key, c in zip(dk_keys, st.dk_items[i], strict=True)}
     return SegmentCell(
         segment=dict(segment),
         n=int(st.rows[i]),
@@ -404,6 +575,8 @@ def _cell(
         sd={d: f(v) for d, v in zip(dims, sd, strict=True)},
         rwg=r,
         index=f(float(idx)),
+        dont_know=dk,
+        dont_know_items=dk_items,
     )
 
 
@@ -545,6 +718,9 @@ def aggregate_readiness(
     *,
     earlier: ArrayLike | None = None,
     earlier_means: Mapping[str, ArrayLike] | None = None,
+    dont_know: ArrayLike | None = None,
+    dont_know_items: Sequence[str] | None = None,
+    dont_know_dimensions: Sequence[str] | None = None,
 ) -> ReadinessResult:
     """Aggregate n respondents' dimension scores (n × d POMP, NaN = missing).
 
@@ -561,6 +737,15 @@ def aggregate_readiness(
     conservative; ``earlier_means`` (dimension → sets whose mean of that
     dimension was published) makes it exact.  :func:`published_sets` builds
     both from stored results.
+
+    ``dont_know`` (n × m, boolean) marks the "don't know" answers to the m
+    items that offer it (``dont_know_items``, their keys; ``dont_know_dimensions``,
+    their dimensions).  Those answers must already be missing in ``scores`` and
+    ``item_responses``; here they are counted in every published cell.
+
+    Per dimension, ICC(1) and ICC(2) with levels as groups are computed over
+    the level cells whose mean of it is published (``icc``; None with fewer
+    than two such levels or identical level means).
     """
     try:
         x = np.asarray(scores, dtype=float)
@@ -605,24 +790,37 @@ def aggregate_readiness(
         if np.any((items[ok] < 1) | (items[ok] > response_options)):
             raise ScoringError(f"item responses must lie in 1..{response_options}")
 
+    unknown = _dont_know(dont_know, dont_know_items, dont_know_dimensions, dims, n)
+    dk_keys = tuple(dont_know_items or ()) if unknown is not None else ()
+
     earlier_sets = _earlier(earlier, n, "earlier")
     earlier_dims = {
         d: _earlier(s, n, f"earlier_means[{d!r}]") for d, s in (earlier_means or {}).items()
     }
-    unknown = sorted(set(earlier_dims) - set(dims))
-    if unknown:
-        raise ScoringError(f"earlier_means for unknown dimensions {unknown}")
+    strange = sorted(set(earlier_dims) - set(dims))
+    if strange:
+        raise ScoringError(f"earlier_means for unknown dimensions {strange}")
 
     flags: list[str] = []
-    ov = _Stats(x, np.zeros(n, dtype=int), 1, items)
+    ov = _Stats(x, np.zeros(n, dtype=int), 1, items, unknown)
     stats: dict[str, tuple[_Stats, list[tuple[str, ...]]]] = {"": (ov, [()])}
     members: list[np.ndarray] = [np.ones((1, n), dtype=bool)]
+    level_rows: tuple[np.ndarray, np.ndarray] | None = None
     for name, by in TABLES.items():
         if not all(b in segments for b in by):
             continue
         valid, codes, groups = _labels(segments, by, n)
         g = len(groups)
-        stats[name] = (_Stats(x[valid], codes, g, None if items is None else items[valid]), groups)
+        st = _Stats(
+            x[valid],
+            codes,
+            g,
+            None if items is None else items[valid],
+            None if unknown is None else (unknown[0][valid], unknown[1][valid]),
+        )
+        stats[name] = (st, groups)
+        if name == "level":
+            level_rows = (valid, codes)
         cell_members = np.zeros((g, n), dtype=bool)
         cell_members[codes, np.flatnonzero(valid)] = True
         members.append(cell_members)
@@ -637,7 +835,14 @@ def aggregate_readiness(
     overall = None
     if not ov.sup[0, -1]:
         overall = _cell(
-            {}, ov, 0, dims, None if ov_rwg is None else ov_rwg[0], weights, used & ~ov.sup[0, :-1]
+            {},
+            ov,
+            0,
+            dims,
+            None if ov_rwg is None else ov_rwg[0],
+            weights,
+            used & ~ov.sup[0, :-1],
+            dk_keys,
         )
     elif n < k:
         flags.append(f"fewer than k = {k} respondents: every figure is suppressed")
@@ -662,7 +867,8 @@ def aggregate_readiness(
             if st.sup[i, -1] or st.sup[i, :-1].all():
                 hidden.append(seg)
             else:
-                cells.append(_cell(seg, st, i, dims, None if rw is None else rw[i], weights, used))
+                row = None if rw is None else rw[i]
+                cells.append(_cell(seg, st, i, dims, row, weights, used, dk_keys))
         tables[name] = SegmentTable(by, tuple(cells), tuple(hidden))
 
     # index, stage, strongest / weakest
@@ -695,6 +901,10 @@ def aggregate_readiness(
         flags.append("no dimension has k answers: no index or stage")
 
     gaps = _level_gaps(tables.get("level"), dims, gap_threshold)
+    icc: dict[str, LevelICC | None] = {}
+    if level_rows is not None:
+        valid, codes = level_rows
+        icc = _level_icc(x[valid], codes, stats["level"][0], dims)
 
     interim = interim_sponsorship(overall)
 
@@ -714,7 +924,63 @@ def aggregate_readiness(
         ceo_interim=interim.strong,
         ceo_interim_reasons=interim.reasons,
         flags=tuple(flags),
+        icc=icc,
     )
+
+
+def _dont_know(
+    flags: ArrayLike | None,
+    keys: Sequence[str] | None,
+    item_dims: Sequence[str] | None,
+    dims: tuple[str, ...],
+    n: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The "don't know" answers as (n × m by item, n × d by dimension: any item of it)."""
+    if flags is None:
+        return None
+    a = np.asarray(flags)
+    if a.ndim != 2 or a.shape[0] != n:
+        raise ScoringError(f"dont_know must be n × m with n = {n}, got shape {a.shape}")
+    if a.dtype != bool:
+        if not np.all((a == 0) | (a == 1)):
+            raise ScoringError("dont_know must be boolean (0/1) per respondent and item")
+        a = a.astype(bool)
+    m = a.shape[1]
+    if keys is None or len(keys) != m or item_dims is None or len(item_dims) != m:
+        raise ScoringError("dont_know needs the key and the dimension of each of its columns")
+    if len(set(keys)) != m:
+        raise ScoringError("dont_know item keys must be unique")
+    strange = sorted(set(item_dims) - set(dims))
+    if strange:
+        raise ScoringError(f"dont_know items of unknown dimensions {strange}")
+    of_dim = np.array([[d == name for d in dims] for name in item_dims], dtype=bool)
+    by_dim = (a.astype(np.int64) @ of_dim.reshape(m, len(dims)).astype(np.int64)) > 0
+    return a, by_dim.reshape(n, len(dims))
+
+
+def _level_icc(
+    x: np.ndarray, codes: np.ndarray, st: _Stats, dims: tuple[str, ...]
+) -> dict[str, LevelICC | None]:
+    """ICC(1)/ICC(2) per dimension over the level cells whose mean of it is published.
+
+    Respondents of a hidden level (or without a score) take no part, so the values are
+    a function of published groups alone (their means, SDs and sizes).
+    """
+    out: dict[str, LevelICC | None] = {}
+    for j, d in enumerate(dims):
+        shown = ~st.sup[:, j] & ~st.sup[:, -1]
+        rows = shown[codes] & ~np.isnan(x[:, j])
+        groups = np.unique(codes[rows])
+        if len(groups) < 2 or rows.sum() <= len(groups):
+            out[d] = None
+            continue
+        try:
+            res = icc1_icc2(x[rows, j], codes[rows])
+        except ScoringError:  # identical level means: ICC(2) undefined
+            out[d] = None
+            continue
+        out[d] = LevelICC(float(res.icc1), float(res.icc2), int(res.n_groups))
+    return out
 
 
 def published_sets(

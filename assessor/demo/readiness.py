@@ -1,7 +1,10 @@
 """Demo readiness survey: a finished round of about 60 anonymous respondents.
 
 The top of the company sees itself as more customer-centric than the front
-line does, so the results show the level gaps the report is about.
+line does, so the results show the level gaps the report is about.  Many
+front-line staff, and a few managers, answer "don't know" to statements about
+the board and senior leaders (the instrument's latest version offers it), so
+the report shows those counts instead of guesses.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from sqlalchemy import select
 
 from assessor.extensions import db
 from assessor.models import Engagement, Survey, User
+from questionnaires.model import DONT_KNOW
 
 #: (level, respondents, trait levels 0–1 per dimension; "_base" for the rest)
 DEMO_LEVELS: tuple[tuple[str, int, dict[str, float]], ...] = (
@@ -49,6 +53,17 @@ DEMO_LEVELS: tuple[tuple[str, int, dict[str, float]], ...] = (
         },
     ),
 )
+#: Chance of answering "don't know" to a statement that offers it, per level: first for
+#: statements about the board and the chief executive, then for the other ones (about
+#: senior leaders in general).
+DEMO_DONT_KNOW: dict[str, tuple[float, float]] = {
+    "board": (0.0, 0.0),
+    "executive": (0.0, 0.02),
+    "middle_management": (0.15, 0.08),
+    "front_line": (0.5, 0.25),
+}
+#: Statements about the board or the chief executive themselves.
+ABOUT_THE_BOARD: frozenset[str] = frozenset({"spons_1", "spons_2", "spons_3", "spons_5"})
 #: Where people of each level work (weights over the instrument's departments).
 DEMO_DEPARTMENTS: dict[str, dict[str, float]] = {
     "board": {"other": 4, "finance": 1, "sales": 1},
@@ -118,6 +133,10 @@ def load_readiness_demo(users: dict[str, User], engagement: Engagement) -> Surve
         assignment = survey_invitations.claim(survey, invitation)
         instrument = responses.instrument_of(assignment)
         answers = synthetic_answers(instrument, rng, person)
+        board_p, other_p = DEMO_DONT_KNOW[level]
+        for item in instrument.dont_know_items:
+            if rng.random() < (board_p if item.key in ABOUT_THE_BOARD else other_p):
+                answers[item.key] = DONT_KNOW
         answers["level"] = level
         answers["department"] = department
         answers["region"] = "europe" if rng.random() < 0.8 else "north_america"

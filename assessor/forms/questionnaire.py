@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from questionnaires import Instrument, Item
+from questionnaires.model import DONT_KNOW, DONT_KNOW_LABEL
 
 FIELD_PREFIX = "q_"
 SINGLE_CHOICE_TYPES = frozenset({"likert", "rating", "choice", "situational", "familiarity"})
@@ -49,7 +50,8 @@ def field_name(item: Item) -> str:
 def choices(item: Item) -> list[SelectChoice]:
     """The options of an item as (value, label) choices, in the order shown."""
     if item.type == "likert":
-        return [SelectChoice(str(i + 1), label) for i, label in enumerate(item.labels)]
+        points = [SelectChoice(str(i + 1), label) for i, label in enumerate(item.labels)]
+        return [*points, SelectChoice(DONT_KNOW, DONT_KNOW_LABEL)] if item.dont_know else points
     if item.type == "familiarity":  # 0 = never heard of it
         return [SelectChoice(str(i), label) for i, label in enumerate(item.labels)]
     if item.type == "rating":

@@ -18,6 +18,8 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak,
 from assessor.reports.base import ReportDocument, esc, format_date
 from assessor.reports.charts import heatmap, to_svg
 from assessor.services.survey_results import DimensionView, HeatRow, SurveyResults, short_label
+from scoring.readiness import NO_AGREEMENT, RWG_LABELS
+from scoring.readiness import agreement_label as agreement_words
 
 EN_DASH = "–"
 HIDDEN = "hidden"
@@ -25,6 +27,8 @@ HIDDEN = "hidden"
 PRIORITIES = 3
 #: Rows of the level-gap table (the CSV and JSON hold every gap).
 MAX_GAP_ROWS = 12
+#: Gaps spelled out as differences of perception under the gap table.
+PERCEPTION_LINES = 6
 
 
 #: What the report says when sponsorship is below the strong threshold (scoring.readiness).
@@ -50,18 +54,16 @@ def signed(value: float | None) -> str:
 
 
 def agreement_label(rwg: float | None) -> str:
-    """Conventional reading of r_wg (LeBreton & Senter 2008)."""
-    if rwg is None:
-        return EN_DASH
-    if rwg >= 0.9:
-        return "very strong"
-    if rwg >= 0.7:
-        return "strong"
-    if rwg >= 0.5:
-        return "moderate"
-    if rwg >= 0.3:
-        return "weak"
-    return "lack of agreement"
+    """Conventional reading of r_wg (LeBreton & Senter 2008; scoring.readiness.RWG_LABELS).
+
+    Only ever printed for one level's respondents: over everyone together a high value
+    can hide levels that each agree but see the organisation differently.
+    """
+    return agreement_words(rwg) or EN_DASH
+
+
+def _count(value: int | None) -> str:
+    return HIDDEN if value is None else str(value)
 
 
 def _heat(view: SurveyResults, rows: Sequence[HeatRow], width: float, title: str) -> Drawing:
@@ -119,6 +121,8 @@ class ReadinessReport(ReportDocument):
         story += self.cover_page()
         story += self.summary_page()
         story += self.heatmap_pages()
+        story += self.levels_page()
+        story += self.dont_know_page()
         story += self.gap_page()
         story += self.change_page()
         story += self.dimension_pages()
@@ -150,8 +154,8 @@ class ReadinessReport(ReportDocument):
         ]
         story = self.cover(
             "Is the organisation ready for a Chief Customer Officer?",
-            subtitle="Where a new CCO will find support, where resistance, and what must "
-            "happen first.",
+            subtitle="Where a new CCO will find support, where levels see the organisation "
+            "differently, and what must happen first.",
             facts=facts,
             kicker="Organisational readiness survey",
             notice="Responses were collected anonymously. No figure in this report, and no "
@@ -244,10 +248,8 @@ class ReadinessReport(ReportDocument):
         if top_front:
             g = top_front[0]
             findings.append(
-                f"Largest gap between the top and the front line: {g.dimension_name}, "
-                f"{short_label(g.upper_label).lower()} {score(g.upper_mean)} against "
-                f"{short_label(g.lower_label).lower()} {score(g.lower_mean)}; "
-                f"{len(top_front)} top-versus-front-line gap"
+                f"Largest difference of perception between the top and the front line: "
+                f"{g.text} {len(top_front)} top-versus-front-line gap"
                 f"{'s' if len(top_front) != 1 else ''} of 15 points or more in all."
             )
         elif v.level_rows:
@@ -327,35 +329,117 @@ class ReadinessReport(ReportDocument):
             if name in charts:
                 drawing, title = charts[name]
                 story.append(KeepTogether([self.para(title, "H2"), drawing]))
-        story.append(CondPageBreak(70 * mm))
-        rows = [
-            [
-                d.name,
-                score(d.mean),
-                d.band_label or EN_DASH,
-                score(d.rwg, 2),
-                agreement_label(d.rwg),
+        return story
+
+    def levels_page(self) -> list[Flowable]:
+        """ICC(1)/ICC(2) per dimension, and r_wg read within each published level."""
+        v = self.view
+        if not v.level_rows:
+            return []
+        story: list[Flowable] = [
+            CondPageBreak(90 * mm),
+            self.para("Levels and agreement", "H1"),
+        ]
+        if v.has_icc:
+            rows = [
+                [d.name, score(d.icc1, 2), score(d.icc2, 2), d.icc_verdict or "not computed"]
+                for d in v.dimensions
             ]
+            story += [
+                self.para("Do the levels differ? ICC(1) and ICC(2)", "H2"),
+                self.plain(v.icc_explanation, "BodySmall"),
+                self.table(
+                    ["Dimension", "ICC(1)", "ICC(2)", "Reading"],
+                    rows,
+                    [56 * mm, 16 * mm, 16 * mm, self.content_width - 88 * mm],
+                    align="lrrl",
+                ),
+            ]
+        else:
+            story.append(
+                self.para(
+                    "ICC(1) and ICC(2) were not computed for this release (it predates them, "
+                    "or fewer than two levels can be reported).",
+                    "BodySmall",
+                )
+            )
+        head = ["Dimension", *[short_label(r.label) for r in v.level_rows]]
+        width = (self.content_width - 56 * mm) / len(v.level_rows)
+        rows = [
+            [d.name, *[HIDDEN if a.rwg is None else score(a.rwg, 2) for a in d.within]]
             for d in v.dimensions
         ]
+        story += [
+            self.para("Agreement within each level (r_wg)", "H2"),
+            self.plain(v.agreement_explanation, "BodySmall"),
+            self.table(
+                head,
+                rows,
+                [56 * mm, *[width] * len(v.level_rows)],
+                align="l" + "r" * len(v.level_rows),
+            ),
+            self.para(
+                "Reading (LeBreton &amp; Senter 2008): "
+                + ", ".join(f"{bound:.1f} or more {words}" for bound, words in RWG_LABELS)
+                + f", below that {NO_AGREEMENT}. A level marked <i>hidden</i> rests on fewer "
+                f"than {v.k} responses, or would let a group that small be worked out from "
+                "the other figures.",
+                "Caption",
+            ),
+        ]
+        return story
+
+    def dont_know_page(self) -> list[Flowable]:
+        """How many answered "don't know", per dimension and level, and per statement."""
+        v = self.view
+        if not v.counts_dont_know:
+            return []
+        story: list[Flowable] = [
+            CondPageBreak(80 * mm),
+            self.para("“Don’t know” answers", "H1"),
+            self.plain(
+                v.dont_know_explanation + " Many of them at one level show what that level "
+                "cannot see from where it works.",
+                "BodySmall",
+            ),
+        ]
+        levels = v.level_rows
+        head = ["Dimension", "All", *[short_label(r.label) for r in levels]]
+        rows = []
+        for i, d in enumerate(v.dimensions):
+            if not d.dont_know:
+                continue
+            per_level = [
+                HIDDEN if r.suppressed or not r.dont_know else _count(r.dont_know[i])
+                for r in levels
+            ]
+            rows.append([d.name, _count(d.dont_know), *per_level])
+        if not rows:
+            story.append(self.para("Nobody answered “Don’t know”.", "BodySmall"))
+            return story
+        width = (self.content_width - 72 * mm) / max(len(levels), 1)
         story.append(
-            self.section(
-                "Agreement within the organisation (r_wg)",
-                self.para(
-                    "r_wg measures how far respondents agree with each other on a dimension "
-                    "(0 = no more agreement than random answers, 1 = complete agreement). "
-                    "A low value means experiences differ widely: look at the heatmaps for "
-                    "where.",
-                    "BodySmall",
-                ),
-                self.table(
-                    ["Dimension", "Score", "Band", "r_wg", "Agreement"],
-                    rows,
-                    [62 * mm, 18 * mm, 28 * mm, 18 * mm, self.content_width - 126 * mm],
-                    align="lrlrl",
-                ),
+            self.table(
+                head,
+                rows,
+                [56 * mm, 16 * mm, *[width] * len(levels)],
+                align="lr" + "r" * len(levels),
             )
         )
+        if v.dont_know_items:
+            story += [
+                self.para("By statement", "H2"),
+                self.table(
+                    ["Statement", "All", *[short_label(r.label) for r in levels]],
+                    [
+                        [i.text, _count(i.total), *[_count(c) for c in i.by_level]]
+                        for i in v.dont_know_items
+                    ],
+                    [self.content_width - 16 * mm - width * len(levels), 16 * mm]
+                    + [width] * len(levels),
+                    align="lr" + "r" * len(levels),
+                ),
+            ]
         return story
 
     def gap_page(self) -> list[Flowable]:
@@ -365,11 +449,12 @@ class ReadinessReport(ReportDocument):
             self.para(
                 "A gap is flagged where two levels' average scores differ by 15 points or "
                 "more. Gaps between the top (board or executives) and the front line matter "
-                "most: they show where the top believes the company is more customer-centric "
+                "most: they show where the top sees the company as more customer-centric "
                 "than the people who serve customers experience it.",
                 "BodySmall",
             )
         )
+        story.append(self.plain(v.perception_note, "BodySmall"))
         if not v.gaps:
             story.append(
                 self.para("No gap of 15 points or more between levels that can be reported.")
@@ -409,6 +494,10 @@ class ReadinessReport(ReportDocument):
                     "Caption",
                 )
             )
+        story += [
+            self.para("How the levels see it", "H2"),
+            self.bullets([g.text for g in shown[:PERCEPTION_LINES]]),
+        ]
         return story
 
     def change_page(self) -> list[Flowable]:
@@ -462,8 +551,16 @@ class ReadinessReport(ReportDocument):
         p = self.palette
         facts = [
             ("Score", f"{score(d.mean)} of 100" + (f" · {d.band_label}" if d.band_label else "")),
-            ("Agreement (r_wg)", f"{score(d.rwg, 2)} · {agreement_label(d.rwg)}"),
         ]
+        if d.icc1 is not None:
+            facts.append(
+                (
+                    "Levels: ICC(1), ICC(2)",
+                    f"{score(d.icc1, 2)}, {score(d.icc2, 2)} · {d.icc_verdict}",
+                )
+            )
+        if d.dont_know:  # dimensions whose statements offer it and got some
+            facts.append(("Answered “Don’t know”", f"{d.dont_know} respondents"))
         if v.has_comparison:
             facts.append((f"Change since round {v.previous_round}", signed(d.change)))
         story: list[Flowable] = [
@@ -481,30 +578,32 @@ class ReadinessReport(ReportDocument):
                 )
             )
         idx = [x.key for x in v.dimensions].index(d.key)
-        rows = [
-            [r.label, HIDDEN if r.suppressed else str(r.n), score(r.values[idx])]
-            for r in v.level_rows
-        ]
+        counted = v.counts_dont_know
+        rows = []
+        for r in v.level_rows:
+            within = r.rwg[idx] if r.rwg else None
+            row = [
+                r.label,
+                HIDDEN if r.suppressed else str(r.n),
+                score(r.values[idx]),
+                HIDDEN if r.suppressed else f"{score(within, 2)} {agreement_label(within)}",
+            ]
+            if counted:
+                row.append(HIDDEN if r.suppressed or not r.dont_know else _count(r.dont_know[idx]))
+            rows.append(row)
         if rows:
+            head = ["Level", "Responses", "Score", "Agreement within"]
+            widths = [62 * mm, 22 * mm, 18 * mm, 44 * mm]
+            if counted:
+                head.append("Don’t know")
+                widths.append(self.content_width - sum(widths))
             story += [
                 self.para("By level", "H2"),
-                self.table(
-                    ["Level", "Responses", "Score"], rows, [90 * mm, 30 * mm, 30 * mm], align="lrr"
-                ),
+                self.table(head, rows, widths, align="lrrr" + ("r" if counted else "")),
             ]
         gaps = [g for g in v.gaps if g.dimension == d.key]
         if gaps:
-            story.append(
-                self.para(
-                    "Gaps: "
-                    + "; ".join(
-                        f"{esc(g.upper_label)} {score(g.upper_mean)} vs "
-                        f"{esc(g.lower_label)} {score(g.lower_mean)}"
-                        for g in gaps
-                    ),
-                    "BodySmall",
-                )
-            )
+            story.append(self.bullets([g.text for g in gaps]))
         if d.is_weak and d.actions:
             story += [self.para("Recommended actions", "H2"), self.bullets(d.actions)]
         return story
@@ -574,7 +673,13 @@ class ReadinessReport(ReportDocument):
                     "The maturity stage follows the index, but is held at most one stage above "
                     "the weakest of executive sponsorship, the voice of the customer at the top "
                     "and cross-functional cooperation.",
-                    "Agreement is r_wg(J) against a uniform null (James, Demaree & Wolf 1984).",
+                    "Agreement is r_wg(J) against a uniform null (James, Demaree & Wolf 1984), "
+                    "read within each level, never over everyone together.",
+                    "Whether a dimension may be reported level by level is judged by ICC(1) "
+                    "and ICC(2) with the reported levels as groups (Bliese 2000): ICC(1) "
+                    "above 0.05 and ICC(2) of 0.70 or more.",
+                    "Statements about other levels could be answered “Don’t know”: those "
+                    "answers are left out of the scores and counted.",
                 ]
             ),
             self.para("How anonymity is kept", "H2"),

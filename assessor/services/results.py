@@ -16,6 +16,7 @@ from assessor.extensions import db
 from assessor.models import Assignment, Result, utcnow
 from assessor.services import responses, standings
 from questionnaires import Instrument
+from questionnaires.flow import split_dont_know
 
 #: Bumped whenever a change in scoring/ changes any stored number.
 SCORING_VERSION = "1"
@@ -144,8 +145,15 @@ def compute_and_store(assignment: Assignment) -> Result:
 
 
 def score_generic(instrument: Instrument, answers: dict[str, Any]) -> dict[str, Any]:
-    """Scale scores of any other instrument (role scope, readiness)."""
+    """Scale scores of any other instrument (role scope, readiness).
+
+    "Don't know" answers are missing for the scores and listed under ``dont_know``
+    (readiness counts them)."""
+    answers, unknown = split_dont_know(instrument, answers)
     key = scoring.compile_key(instrument)
     matrix = scoring.answers_to_matrix(key, [answers])
     scores = scoring.score_scales(key, matrix)
-    return {"kind": instrument.audience, "scales": scores.row(0), "matrix": _json_row(matrix[0])}
+    data = {"kind": instrument.audience, "scales": scores.row(0), "matrix": _json_row(matrix[0])}
+    if unknown:
+        data["dont_know"] = unknown
+    return data

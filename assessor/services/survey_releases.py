@@ -16,7 +16,10 @@ Gates, each with the reason given to the consultant:
   released once, when the round closes, and never again.
 
 Respondents who failed an attention check, or left a dimension unanswered, are
-left out of the results and reported as totals only, never per segment.
+left out of the results and reported as totals only, never per segment.  A
+dimension left without a score because its statements were answered "don't
+know" is not unanswered: the respondent stays in, that dimension is missing
+for them, and their "don't know" answers are counted in every published cell.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ class Respondent:
     failed_attention: bool
     scores: tuple[float, ...]
     items: tuple[float, ...]
+    #: per item offering "don't know" (the instrument's ``dont_know_items``): answered so
+    dont_know: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,11 +125,13 @@ def respondents(survey: Survey) -> list[Respondent]:
         .order_by(Assignment.id)
     )
     cols = [int(key.item_col[i]) for i in _value_items(key)]
+    unknowable = instrument.dont_know_items
     out: list[Respondent] = []
     for assignment_id, release_number, segment, data in db.session.execute(stmt):
         scored = data is not None and isinstance(data.get("matrix"), list)
         scores: tuple[float, ...] = ()
         items: tuple[float, ...] = ()
+        unknown: tuple[bool, ...] = tuple(False for _ in unknowable)
         attentive = True
         if scored:
             row = np.array([np.nan if v is None else v for v in data["matrix"]], dtype=float)
@@ -134,7 +141,14 @@ def respondents(survey: Survey) -> list[Respondent]:
                 for d in dims
             )
             items = tuple(float(row[c]) for c in cols)
-        complete = bool(scores) and not any(np.isnan(s) for s in scores)
+            said = set(data.get("dont_know") or ())
+            unknown = tuple(item.key in said for item in unknowable)
+        # a dimension is unanswered unless "don't know" explains its missing score
+        explained = {item.scale for item, dk in zip(unknowable, unknown, strict=True) if dk}
+        complete = bool(scores) and not any(
+            np.isnan(s) and d not in explained for d, s in zip(dims, scores, strict=True)
+        )
+        complete = complete and not all(np.isnan(s) for s in scores)
         out.append(
             Respondent(
                 id=int(assignment_id),
@@ -148,6 +162,7 @@ def respondents(survey: Survey) -> list[Respondent]:
                 failed_attention=not attentive,
                 scores=scores,
                 items=items,
+                dont_know=unknown,
             )
         )
     return out
@@ -325,6 +340,11 @@ def _aggregate(
         published_sets(result_of(release), segments, covered_by <= release.number)
         for release in earlier
     ]
+    unknowable = instrument.dont_know_items
+    unknown = None
+    if unknowable:
+        unknown = np.array([p.dont_know for p in people], dtype=bool)
+        unknown = unknown.reshape(len(people), len(unknowable))
     return scoring.aggregate_readiness(
         scores,
         segments,
@@ -334,6 +354,9 @@ def _aggregate(
         item_dimensions=item_dims,
         response_options=max(points),
         earlier=np.vstack(known) if known else np.zeros((0, len(people)), dtype=bool),
+        dont_know=unknown,
+        dont_know_items=[item.key for item in unknowable] if unknowable else None,
+        dont_know_dimensions=[str(item.scale) for item in unknowable] if unknowable else None,
     )
 
 

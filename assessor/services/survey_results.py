@@ -27,14 +27,58 @@ from scoring.readiness import (
     CRITICAL_DIMENSIONS as CRITICAL,
 )
 from scoring.readiness import (
+    ICC1_MIN,
+    ICC2_MIN,
     ReadinessResult,
     RoundComparison,
     SegmentTable,
+    agreement_label,
+    perception_gap,
 )
+from scoring.scales import MIN_SHARE
 
 #: Bands (narratives keys) whose dimensions get recommended actions.
 WEAK_BANDS: tuple[str, ...] = ("development", "solid")
 SUPPRESSED = "suppressed"
+
+
+#: One line for readers on what ICC(1) and ICC(2) say (page and PDF).
+ICC_EXPLANATION = (
+    f"ICC(1) is the share of the differences between people's answers that goes with their "
+    f"level; ICC(2) is how dependable a level's average is. Reporting a dimension level by "
+    f"level is justified when ICC(1) is above {ICC1_MIN:.2f} and ICC(2) is {ICC2_MIN:.2f} or "
+    "more (Bliese 2000; LeBreton & Senter 2008)."
+)
+#: What agreement means once it is read within levels (page and PDF).
+AGREEMENT_EXPLANATION = (
+    "Agreement (r_wg) is read within each level: how far people of the same level answer "
+    "alike (0.7 or more is strong). It is not computed over everyone together, where levels "
+    "that each agree but see things differently could still look like agreement."
+)
+#: What a "don't know" does to the scores (page and PDF); the share is the scorer's own.
+DONT_KNOW_EXPLANATION = (
+    "Statements about the board and senior leaders could be answered “Don’t know”. Those "
+    "answers are left out of the scores and counted here: respondents who answered “Don’t "
+    "know” to at least one statement of a dimension. Someone left with fewer than "
+    f"{MIN_SHARE:.0%} of a dimension's statements has no score on it, so that dimension's "
+    "figures rest on the people who could judge it."
+)
+#: How gaps are to be read (page and PDF).
+PERCEPTION_NOTE = (
+    "A gap shows that two levels see the organisation differently. It is a difference of "
+    "perception, often of what each level can see from where it works, not a sign that one "
+    "level opposes the other."
+)
+
+
+@dataclass(frozen=True)
+class LevelAgreement:
+    """r_wg(J) of one dimension within one level; None where that figure is hidden."""
+
+    level: str
+    label: str
+    rwg: float | None
+    words: str | None
 
 
 @dataclass(frozen=True)
@@ -53,6 +97,15 @@ class DimensionView:
     change: float | None
     actions: tuple[str, ...]
     is_weak: bool
+    #: ICC(1), ICC(2) with the published levels as groups (None: not computed)
+    icc1: float | None = None
+    icc2: float | None = None
+    icc_levels: int | None = None
+    icc_justified: bool | None = None
+    icc_verdict: str | None = None
+    within: tuple[LevelAgreement, ...] = ()
+    #: respondents answering "don't know" to one of its statements (None: not counted)
+    dont_know: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,7 +118,32 @@ class DimensionView:
             "band_label": self.band_label,
             "change_since_previous_round": self.change,
             "recommended_actions": list(self.actions) if self.is_weak else [],
+            "levels_icc": None
+            if self.icc1 is None
+            else {
+                "icc1": self.icc1,
+                "icc2": self.icc2,
+                "levels": self.icc_levels,
+                "aggregation_justified": self.icc_justified,
+                "reading": self.icc_verdict,
+            },
+            "agreement_within_levels": [
+                {"level": a.level, "rwg": a.rwg, "reading": a.words} for a in self.within
+            ],
+            "dont_know_respondents": self.dont_know,
         }
+
+
+@dataclass(frozen=True)
+class DontKnowItem:
+    """A statement offering "don't know": how many answered so, overall and per level
+    (None in ``by_level`` where that level is hidden)."""
+
+    key: str
+    text: str
+    dimension: str
+    total: int | None
+    by_level: tuple[int | None, ...]
 
 
 @dataclass(frozen=True)
@@ -77,10 +155,18 @@ class HeatRow:
     n: int | None
     values: tuple[float | None, ...]
     index: float | None
+    #: per dimension: r_wg within the segment, and "don't know" respondents (None: hidden
+    #: or not counted)
+    rwg: tuple[float | None, ...] = ()
+    dont_know: tuple[int | None, ...] = ()
 
     @property
     def suppressed(self) -> bool:
         return self.n is None
+
+    @property
+    def short(self) -> str:
+        return short_label(self.label)
 
 
 def short_label(label: str) -> str:
@@ -110,6 +196,12 @@ class GapView:
     @property
     def lower_short(self) -> str:
         return short_label(self.lower_label)
+
+    @property
+    def text(self) -> str:
+        """The gap as a difference of perception ("The board sees … than the front line does")."""
+        name = "index" if self.dimension == "index" else self.dimension_name
+        return perception_gap(name, self.upper, self.upper_mean, self.lower, self.lower_mean)
 
 
 @dataclass(frozen=True)
@@ -196,6 +288,22 @@ class SurveyResults:
     previous_stage_name: str | None = None
     level_changes: list[LevelChange] = field(default_factory=list)
     flags: tuple[str, ...] = ()
+    #: statements offering "don't know" with their counts (empty: none, or not counted)
+    dont_know_items: list[DontKnowItem] = field(default_factory=list)
+
+    #: the plain explanations every output prints beside the figures
+    icc_explanation: str = ICC_EXPLANATION
+    agreement_explanation: str = AGREEMENT_EXPLANATION
+    perception_note: str = PERCEPTION_NOTE
+    dont_know_explanation: str = DONT_KNOW_EXPLANATION
+
+    @property
+    def has_icc(self) -> bool:
+        return any(d.icc1 is not None for d in self.dimensions)
+
+    @property
+    def counts_dont_know(self) -> bool:
+        return any(d.dont_know is not None for d in self.dimensions)
 
     @property
     def has_results(self) -> bool:
@@ -262,8 +370,22 @@ class SurveyResults:
                     "lower_mean": g.lower_mean,
                     "gap": g.gap,
                     "top_vs_front_line": g.top_vs_front,
+                    "perception": g.text,
                 }
                 for g in self.gaps
+            ],
+            "dont_know_items": [
+                {
+                    "item": i.key,
+                    "text": i.text,
+                    "dimension": i.dimension,
+                    "total": i.total,
+                    "by_level": {
+                        r.key: (SUPPRESSED if c is None else c)
+                        for r, c in zip(self.level_rows, i.by_level, strict=True)
+                    },
+                }
+                for i in self.dont_know_items
             ],
             "ceo_interim": {
                 # sponsorship strong enough for the CEO to act as interim CCO, should
@@ -293,12 +415,17 @@ class SurveyResults:
 def _row_dict(row: HeatRow, dims: Sequence[DimensionView]) -> dict[str, Any]:
     if row.suppressed:
         return {"segment": row.key, "suppressed": True}
-    return {
+    out: dict[str, Any] = {
         "segment": row.key,
         "n": row.n,
         "index": row.index,
         "mean": {d.key: v for d, v in zip(dims, row.values, strict=True)},
     }
+    if row.rwg:
+        out["rwg"] = {d.key: v for d, v in zip(dims, row.rwg, strict=True)}
+    if row.dont_know:
+        out["dont_know"] = {d.key: v for d, v in zip(dims, row.dont_know, strict=True)}
+    return out
 
 
 # ---------------------------------------------------------------- view model
@@ -332,14 +459,64 @@ def _heat_rows(
     for key in order:
         if key in published:
             cell = published[key]
+            rwg = cell.rwg or {}
+            unknown = cell.dont_know
             rows.append(
                 HeatRow(
-                    key, labels.get(key, key), cell.n, tuple(cell.mean[d] for d in dims), cell.index
+                    key,
+                    labels.get(key, key),
+                    cell.n,
+                    tuple(cell.mean[d] for d in dims),
+                    cell.index,
+                    rwg=tuple(rwg.get(d) for d in dims) if cell.rwg is not None else (),
+                    dont_know=()
+                    if unknown is None
+                    else tuple(unknown.get(d) if d in unknown else None for d in dims),
                 )
             )
         elif key in hidden:
             rows.append(HeatRow(key, labels.get(key, key), None, tuple(None for _ in dims), None))
     return rows
+
+
+def _within(
+    rows: Sequence[HeatRow], index: int, labels: Mapping[str, str]
+) -> tuple[LevelAgreement, ...]:
+    """r_wg of one dimension in each level row (hidden levels listed without a value)."""
+    out = []
+    for row in rows:
+        value = row.rwg[index] if row.rwg else None
+        label = labels.get(row.key, row.label)
+        out.append(LevelAgreement(row.key, label, value, agreement_label(value)))
+    return tuple(out)
+
+
+def _dont_know_items(
+    instrument: Instrument, result: ReadinessResult, rows: Sequence[HeatRow]
+) -> list[DontKnowItem]:
+    """Per statement offering "don't know": the published counts, overall and per level."""
+    overall = result.overall
+    if overall is None or overall.dont_know_items is None:
+        return []
+    table = result.tables.get("level")
+    cells = {} if table is None else {c.segment["level"]: c for c in table.cells}
+    out = []
+    for item in instrument.dont_know_items:
+        by_level = []
+        for row in rows:
+            cell = cells.get(row.key)
+            counts = None if cell is None else cell.dont_know_items
+            by_level.append(None if counts is None else counts.get(item.key))
+        out.append(
+            DontKnowItem(
+                item.key,
+                item.text,
+                instrument.scale(item.scale).name if item.scale else "",
+                overall.dont_know_items.get(item.key),
+                tuple(by_level),
+            )
+        )
+    return out
 
 
 def _release_info(release: SurveyRelease) -> ReleaseInfo:
@@ -469,6 +646,24 @@ def build(
         result.tables.get("department"), "department", options["department"], dims
     )
     view.region_rows = _heat_rows(result.tables.get("region"), "region", options["region"], dims)
+    level_names = dict(options["level"])
+    for i, d in enumerate(view.dimensions):
+        icc = result.icc.get(d.key)
+        unknown = None if overall.dont_know is None else overall.dont_know.get(d.key)
+        view.dimensions[i] = replace(
+            d,
+            icc1=None if icc is None else icc.icc1,
+            icc2=None if icc is None else icc.icc2,
+            icc_levels=None if icc is None else icc.levels,
+            icc_justified=None if icc is None else icc.justified,
+            icc_verdict=None if icc is None else icc.verdict,
+            within=_within(view.level_rows, i, level_names),
+            dont_know=unknown,
+        )
+    by_key = {d.key: d for d in view.dimensions}
+    view.strongest = by_key.get(result.strongest or "")
+    view.weakest = by_key.get(result.weakest or "")
+    view.dont_know_items = _dont_know_items(instrument, result, view.level_rows)
     if "level_department" in result.tables:
         view.grid = _grid(result, options)
     level_labels = dict(options["level"])
@@ -571,7 +766,30 @@ def export_csv(view: SurveyResults) -> str:
                 f"stage {view.stage}: {view.stage_name}" if view.stage else "",
             ]
         )
-        write(["agreement r_wg", "all respondents", "", "", *[_fmt(d.rwg, 2) for d in dims], ""])
+        write(
+            [
+                "agreement r_wg",
+                "all respondents (pooled: read the levels' values)",
+                "",
+                "",
+                *[_fmt(d.rwg, 2) for d in dims],
+                "",
+            ]
+        )
+        if view.has_icc:
+            for name, attr in (("ICC(1) across levels", "icc1"), ("ICC(2) across levels", "icc2")):
+                write([name, "levels", "", "", *[_fmt(getattr(d, attr), 2) for d in dims], ""])
+        if view.counts_dont_know:
+            write(
+                [
+                    "don't know (respondents)",
+                    "all respondents",
+                    overall.n if overall else "",
+                    "",
+                    *["" if d.dont_know is None else d.dont_know for d in dims],
+                    "",
+                ]
+            )
     else:
         write(["overall", "all respondents", "", "", *["" for _ in dims], SUPPRESSED])
     for table, rows in (
@@ -593,6 +811,18 @@ def export_csv(view: SurveyResults) -> str:
                         "",
                     ]
                 )
+                if table == "level" and row.rwg:
+                    write(
+                        ["agreement r_wg within level", row.label, row.n, ""]
+                        + [_fmt(v, 2) for v in row.rwg]
+                        + [""]
+                    )
+                if table == "level" and row.dont_know:
+                    write(
+                        ["don't know (respondents)", row.label, row.n, ""]
+                        + ["" if v is None else v for v in row.dont_know]
+                        + [""]
+                    )
     if view.grid is not None:
         level_labels = dict(view.grid.levels)
         for level, row in view.grid.cells.items():
@@ -631,7 +861,17 @@ def export_csv(view: SurveyResults) -> str:
                 ]
             )
     write([])
-    write(["level gaps", "dimension", "level above", "level below", "gap", "top vs front line"])
+    write(
+        [
+            "level gaps",
+            "dimension",
+            "level above",
+            "level below",
+            "gap",
+            "top vs front line",
+            "difference of perception",
+        ]
+    )
     for g in view.gaps:
         write(
             [
@@ -641,6 +881,21 @@ def export_csv(view: SurveyResults) -> str:
                 f"{g.lower_label} ({g.lower_mean:.1f})",
                 f"{g.gap:.1f}",
                 "yes" if g.top_vs_front else "no",
+                g.text,
             ]
         )
+    if view.dont_know_items:
+        write([])
+        labels = [r.label for r in view.level_rows]
+        write(["don't know by statement", "statement", "dimension", "all respondents", *labels])
+        for i in view.dont_know_items:
+            write(
+                [
+                    "don't know",
+                    i.text,
+                    i.dimension,
+                    "" if i.total is None else i.total,
+                    *[SUPPRESSED if c is None else c for c in i.by_level],
+                ]
+            )
     return out.getvalue()

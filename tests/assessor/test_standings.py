@@ -213,7 +213,7 @@ def test_other_participants_leave_the_candidates_alone(world):
 
 
 def test_without_a_norm_group_there_is_no_percentile_and_the_bands_are_assumed(completed):
-    _recruiter, engagement, people = completed
+    _recruiter, _engagement, people = completed
     for person in people:  # nothing to compare with: no percentile, and no NaN stored
         standing = db.session.get(CandidateStanding, person.id)
         assert standing.norm_group_id is None and standing.norm_n == 0

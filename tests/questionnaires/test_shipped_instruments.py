@@ -112,7 +112,7 @@ def test_instrument_identity(key: str, audience: str) -> None:
     instrument = load(key)
     assert instrument.key == key
     # role scope v2: customer type is descriptive, values named; kit v2: culture-fit ratings
-    assert instrument.version == {"role_scope": 2, "readiness": 1, "interview_kit": 2}[key]
+    assert instrument.version == {"role_scope": 2, "readiness": 2, "interview_kit": 2}[key]
     assert instrument.audience == audience
     assert instrument.title.strip()
     assert instrument.intro.strip()

@@ -42,6 +42,12 @@ EXPECTED: dict[str, list[str]] = {
         "condition_values.yaml:26:52: sections[0].items[5].show_if: show_if needs exactly one of 'equals' or 'in'",
         "condition_values.yaml:27:52: sections[0].items[6].show_if: show_if needs exactly one of 'equals' or 'in'",
     ],
+    "dont_know.yaml": [
+        "dont_know.yaml:16:33: sections[0].items[1].dont_know: item 'q2': 'dont_know' is only allowed on likert items, not on a choice item (a \"don't know\" must be missing for the score, which a chosen option, a tick or a number cannot be)",
+        "dont_know.yaml:17:64: sections[0].items[2].dont_know: expected true or false, got string",
+        "dont_know.yaml:18:33: sections[0].items[3].dont_know: item 'q4': an attention check cannot offer \"don't know\" (it has one expected answer)",
+        "dont_know.yaml:19:51: sections[0].items[4].dont_know: item 'q5': 'dont_know' is only allowed on likert items, not on a numeric item (a \"don't know\" must be missing for the score, which a chosen option, a tick or a number cannot be)",
+    ],
     "duplicate_item_key.yaml": [
         "duplicate_item_key.yaml:21:15: sections[1].items[0].key: duplicate item key 'q1' (first used at line 16)",
     ],
@@ -67,7 +73,7 @@ EXPECTED: dict[str, list[str]] = {
         "flow_comma.yaml:22:39: sections[0].items[2].options[0].marketing or digital: unknown key 'marketing or digital' (an unquoted comma inside {...}? quote the text)",
     ],
     "foreign_key.yaml": [
-        "foreign_key.yaml:22:9: sections[0].items[2].scenario: item 'q3': key 'scenario' is not allowed on likert items; allowed: key, type, text, scale, required, help, show_if, attention, segment, reverse, points, labels",
+        "foreign_key.yaml:22:9: sections[0].items[2].scenario: item 'q3': key 'scenario' is not allowed on likert items; allowed: key, type, text, scale, required, help, show_if, attention, segment, reverse, points, labels, dont_know",
         "foreign_key.yaml:27:41: sections[0].items[3].options[0].points: key 'points' is not allowed on options of choice items",
     ],
     "forward_condition.yaml": [
@@ -170,7 +176,7 @@ EXPECTED: dict[str, list[str]] = {
         "unknown_condition_item.yaml:22:58: sections[1].items[0].show_if.item: show_if refers to unknown item 'q' (did you mean 'q3'?)",
     ],
     "unknown_key.yaml": [
-        "unknown_key.yaml:18:33: sections[0].items[2].scael: item 'q3': unknown key 'scael' for type likert (did you mean 'scale'?); allowed: key, type, text, scale, required, help, show_if, attention, segment, reverse, points, labels",
+        "unknown_key.yaml:18:33: sections[0].items[2].scael: item 'q3': unknown key 'scael' for type likert (did you mean 'scale'?); allowed: key, type, text, scale, required, help, show_if, attention, segment, reverse, points, labels, dont_know",
     ],
     "unknown_scale.yaml": [
         "unknown_scale.yaml:18:40: sections[0].items[2].scale: unknown scale 'empathie' (did you mean 'empathy'?)",
