@@ -232,6 +232,94 @@ def validate_command(paths: tuple[str, ...]) -> None:
     sys.exit(questionnaires.main(list(paths)))
 
 
+@click.command("manual")
+@click.argument("instrument")
+@click.option("--version", "version", type=int, required=True, help="Instrument version, e.g. 2.")
+@click.option(
+    "--organisation",
+    "organisation_slug",
+    default=None,
+    help="Short name of the firm whose results to use (needed when there are several).",
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, writable=True),
+    default=".",
+    show_default=True,
+    help="Folder to write the files into (created if missing).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "html", "both"]),
+    default="both",
+    show_default=True,
+)
+@with_appcontext
+def manual_command(
+    instrument: str, version: int, organisation_slug: str | None, output: str, fmt: str
+) -> None:
+    """Write the technical manual of an instrument version (PDF and/or HTML) from the
+    firm's completed, consented assessments, and print the files' paths."""
+    from datetime import date
+    from pathlib import Path
+
+    from flask import current_app
+    from sqlalchemy import select
+
+    from assessor.models import Organisation
+    from assessor.reports.manual import build_manual_pdf, manual_view
+    from assessor.services import manual as manuals
+    from assessor.services.accounts import find_organisation
+
+    try:
+        manuals.check_version(instrument, version)
+        if organisation_slug:
+            org = find_organisation(organisation_slug)
+            if org is None:
+                raise ServiceError(f"No organisation with the short name '{organisation_slug}'.")
+        else:
+            orgs = list(db.session.scalars(select(Organisation).order_by(Organisation.slug)))
+            if not orgs:
+                raise ServiceError("There is no organisation yet: nothing to describe.")
+            if len(orgs) > 1:
+                raise ServiceError(
+                    "Several organisations use this installation; choose one with "
+                    "--organisation: " + ", ".join(f"{o.slug} ({o.name})" for o in orgs) + "."
+                )
+            org = orgs[0]
+        org_name, org_slug = org.name, org.slug
+        built = manuals.build(org.id, instrument, version)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        db.session.rollback()  # it only read: end the transaction
+    view = manual_view(built, org_name, date.today())
+    folder = Path(output)
+    stem = f"technical-manual-{instrument}-v{version}-{org_slug}"
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if fmt in ("pdf", "both"):
+            path = folder / f"{stem}.pdf"
+            path.write_bytes(build_manual_pdf(view))
+            written.append(path)
+        if fmt in ("html", "both"):
+            page = current_app.jinja_env.get_template("admin/manual_document.html").render(
+                view=view, generated=date.today().isoformat()
+            )
+            path = folder / f"{stem}.html"
+            path.write_text(page, encoding="utf-8")
+            written.append(path)
+    except OSError as exc:
+        raise click.ClickException(f"Could not write to {folder}: {exc.strerror or exc}") from None
+    click.echo(f"Technical manual of {instrument} version {version} for {org_name}: "
+               f"{built.n} completed assessments.")  # fmt: skip
+    for path in written:
+        click.echo(str(path))
+
+
 COMMANDS: list[click.Command] = [
     init_db_command,
     demo_command,
@@ -240,6 +328,7 @@ COMMANDS: list[click.Command] = [
     serve_command,
     purge_command,
     validate_command,
+    manual_command,
 ]
 
 

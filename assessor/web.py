@@ -304,6 +304,8 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("main.engagements", "Engagements"),
         ("admin.users", "Users"),
         ("admin.clients", "Clients"),
+        ("admin.norms", "Norm groups"),
+        ("admin.manual_index", "Technical manuals"),
         ("admin.audit_log", "Audit log"),
     ],
     "recruiter": [("main.dashboard", "Dashboard"), ("main.engagements", "Engagements")],

@@ -24,6 +24,7 @@ from scoring.faking import (
 )
 from scoring.fit import FitResult, compute_fit
 from scoring.key import ScoringKey, clear_key_cache, compile_key
+from scoring.manual import Manual, technical_manual
 from scoring.matrix import answers_to_matrix, check_matrix, matrix_to_answers, rows_to_matrix
 from scoring.norms import NormScores, norm_scores, percentile_rank, sten_from_z
 from scoring.profiles import RoleProfile, default_profile
@@ -76,6 +77,7 @@ __all__ = [
     "ICCResult",
     "IndexEvidence",
     "MHResult",
+    "Manual",
     "Narrative",
     "NormScores",
     "OmegaInterval",
@@ -146,5 +148,6 @@ __all__ = [
     "selection_fisher",
     "self_interview_discrepancy",
     "sten_from_z",
+    "technical_manual",
     "unlikely_virtues",
 ]

@@ -494,7 +494,8 @@ def _omega_batch(cov: np.ndarray) -> np.ndarray:
     h2 = np.empty_like(off)
     for j in range(idx.size):  # a k × k inverse each: cheap, and mirrors one_factor's fallback
         try:
-            h = 1.0 - 1.0 / np.diag(np.linalg.inv(r[j]))
+            with np.errstate(divide="ignore", invalid="ignore"):  # a singular resample
+                h = 1.0 - 1.0 / np.diag(np.linalg.inv(r[j]))
             if not np.all(np.isfinite(h)) or (h < 0).any() or (h > 1).any():
                 raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -9,9 +11,12 @@ from werkzeug.wrappers import Response
 from assessor.forms.audit import filtered_page
 from assessor.forms.auth import ClientForm, UserForm
 from assessor.forms.questionnaire import ActionForm
-from assessor.services import accounts, clients
+from assessor.services import accounts, clients, norm_groups
 from assessor.services.errors import ServiceError
 from assessor.web import role_required
+
+if TYPE_CHECKING:
+    from assessor.reports.manual import ManualView
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -118,3 +123,82 @@ def audit_log() -> tuple[str, int]:
     return render_template(
         "admin/audit.html", form=form, page=page, engagement=engagement, query=form.query()
     ), (200 if page is not None else 400)
+
+
+@bp.route("/norms", methods=["GET", "POST"])
+@role_required("admin")
+def norms() -> Response | str | tuple[str, int]:
+    """The firm's norm groups per assessment version, and building the next one."""
+    form = ActionForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "The form expired. Reload the page and try again.")
+        try:
+            version = int(request.form.get("version", ""))
+            group = norm_groups.build(current_user, norm_groups.CANDIDATE_INSTRUMENT, version)
+        except ValueError:
+            flash("Choose an assessment version to build a norm group for.", "error")
+            status = 400
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            status = 400
+        else:
+            flash(
+                f"Norm group {group.number} of version {group.instrument_version} is built from "
+                f"{group.n} candidates; engagements that follow the newest group use it now.",
+                "success",
+            )
+            return redirect(url_for("admin.norms"))
+    return render_template(
+        "admin/norms.html",
+        form=form,
+        overview=norm_groups.overview(current_user.organisation_id),
+        min_size=norm_groups.min_size(),
+    ), status
+
+
+@bp.route("/manual")
+@role_required("admin")
+def manual_index() -> str:
+    """The candidate assessment's versions, each with the size of the firm's sample."""
+    from assessor.services import manual as manuals
+
+    return render_template(
+        "admin/manual_index.html", versions=manuals.versions(current_user.organisation_id)
+    )
+
+
+def _manual_view(key: str, version: int) -> tuple[ManualView, dict[str, object]]:
+    """The manual of the signed-in admin's firm (404 with the reason for an unknown
+    version or an empty sample)."""
+    from datetime import date
+
+    from assessor.reports.manual import manual_view
+    from assessor.services import manual as manuals
+
+    built = manuals.build(current_user.organisation_id, key, version)
+    summary = {"key": key, "version": version}
+    return manual_view(built, current_user.organisation.name, date.today()), summary
+
+
+@bp.route("/manual/<key>/<int:version>")
+@role_required("admin")
+def manual(key: str, version: int) -> str:
+    """The item analysis: the technical manual's figures as a page (the PDF's twin)."""
+    view, summary = _manual_view(key, version)
+    return render_template("admin/manual.html", view=view, summary=summary)
+
+
+@bp.route("/manual/<key>/<int:version>.pdf")
+@role_required("admin")
+def manual_pdf(key: str, version: int) -> Response:
+    from assessor.reports.manual import build_manual_pdf
+    from assessor.web import download
+
+    view, _summary = _manual_view(key, version)
+    return download(
+        build_manual_pdf(view),
+        "application/pdf",
+        f"technical-manual-{key}-v{version}.pdf",
+    )

@@ -62,7 +62,7 @@ def load_archive(users: dict[str, User]) -> list[Engagement]:
             users["recruiter"], client, title, f"Search closed about {months} months ago."
         )
         closed = now - timedelta(days=30 * months)
-        _add_candidates(engagement, version, count, closed, rng)
+        add_past_candidates(engagement, version, count, closed, rng)
         standings.rebuild(engagement)
         created.append(engagement)
     for version in sorted({search[2] for search in PAST_SEARCHES}):
@@ -70,11 +70,20 @@ def load_archive(users: dict[str, User]) -> list[Engagement]:
     return created
 
 
-def _add_candidates(
-    engagement: Engagement, version: int, count: int, closed: Any, rng: np.random.Generator
-) -> None:
+def add_past_candidates(
+    engagement: Engagement,
+    version: int,
+    count: int,
+    closed: Any = None,
+    rng: np.random.Generator | None = None,
+    consent_share: float = NORM_CONSENT_SHARE,
+) -> list[int]:
+    """Insert ``count`` completed, scored candidates of ``version`` who submitted before
+    ``closed`` (default now); ``consent_share`` of them agreed to norms. Their ids."""
     from assessor.demo import synthetic_answers
 
+    rng = rng or np.random.default_rng(1917)
+    closed = closed or utcnow()
     instrument = questionnaires.load(norm_groups.CANDIDATE_INSTRUMENT, version)
     scales = tuple(s.key for s in instrument.scales)
     seconds = {s.key: float(len(s.items) * rng.uniform(8, 14)) for s in instrument.sections}
@@ -101,7 +110,7 @@ def _add_candidates(
                 "token_nonce": f"{start + i + 1:032x}",
                 "expires_at": submitted,
                 "consented_at": submitted,
-                "norm_consent_at": submitted if rng.random() < NORM_CONSENT_SHARE else None,
+                "norm_consent_at": submitted if rng.random() < consent_share else None,
                 "started_at": submitted,
                 "submitted_at": submitted,
                 "created_at": submitted - timedelta(days=7),
@@ -126,3 +135,4 @@ def _add_candidates(
             for assignment_id, data, row in zip(ids, results, rows, strict=True)
         ],
     )
+    return list(ids)

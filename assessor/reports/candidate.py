@@ -60,6 +60,10 @@ class CompetencyRow:
     narrative: str = ""
     percentile_low: float | None = None
     percentile_high: float | None = None
+    #: the scale's reliability in the norm group with its interval, e.g. "α .84 (.79–.88)"
+    reliability: str = ""
+    t: float | None = None
+    sten: float | None = None
 
     @property
     def below_minimum(self) -> bool:
@@ -716,6 +720,29 @@ class CandidateProfileReport(ReportDocument):
         ]
         for heading, body in sections:
             story.append(KeepTogether([self.para(heading, "H2"), self.para(body, "Body")]))
+        measured = [c for c in d.competencies if c.reliability]
+        if measured:
+            story.append(self.para("Reliability and standard scores", "H2"))
+            story.append(
+                self.para(
+                    "Each scale's reliability in the norm group, with its 90% interval "
+                    "(α: Cronbach's alpha with Feldt's interval; model: the marginal "
+                    "reliability of a forced-choice scale), and the candidate's normalised T "
+                    "score (mean 50, SD 10) and sten (1 to 10) in that group.",
+                    "Body",
+                )
+            )
+            w = self.content_width
+            story.append(
+                self.table(
+                    ["Competency", "Reliability", "T", "Sten"],
+                    [
+                        [c.name, c.reliability, format_score(c.t), format_score(c.sten)]
+                        for c in measured
+                    ],
+                    col_widths=[w * 0.52, w * 0.28, w * 0.1, w * 0.1],
+                )
+            )
         notes = list(d.method_notes)
         if d.instrument_label:
             notes.insert(0, f"Questionnaire: {d.instrument_label}.")

@@ -304,7 +304,7 @@ def groups(organisation_id: int, instrument_key: str = CANDIDATE_INSTRUMENT) -> 
 
 def get_group(actor: User, group_id: int) -> NormGroup:
     """One of the firm's groups (another firm's id answers as absent)."""
-    group = db.session.get(NormGroup, database_id(group_id))
+    group = db.session.get(NormGroup, database_id(group_id, "norm group"))
     if group is None or group.organisation_id != actor.organisation_id:
         raise NotFoundError("No such norm group.")
     return group
@@ -392,8 +392,9 @@ def comparison_note(group: NormGroup | None, version: int) -> str:
     d = group.description
     text = (
         f"Percentiles compare with norm group {group.number} of assessment version {version}: "
-        f"{group.n} candidates across {d.get('engagements', 0)} engagements for "
-        f"{d.get('clients', 0)} clients, who completed it between {_day(d.get('first'))} and "
+        f"{group.n} candidates across {_count(d.get('engagements', 0), 'engagement')} for "
+        f"{_count(d.get('clients', 0), 'client')}, who completed it between "
+        f"{_day(d.get('first'))} and "
         f"{_day(d.get('last'))}; a candidate in the group is compared with the others."
     )
     if group.n < min_size():
@@ -402,6 +403,10 @@ def comparison_note(group: NormGroup | None, version: int) -> str:
             "comparison needs, so a percentile can move by several points as it grows."
         )
     return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _day(iso: str | None) -> str:

@@ -84,6 +84,8 @@ def world(app: Flask, make_user, make_engagement, completed) -> World:
         "member_id": next(
             m.id for m, u in engagements.members(engagement) if u.id == users["viewer"].id
         ),
+        "key": "cco_candidate",
+        "version": 1,
     }
     outsider = make_user("admin")
     return World(params, users, outsider, neighbours)
