@@ -162,3 +162,32 @@ def test_0006_moves_client_names_to_clients_and_keeps_staff_on_their_engagements
             (4, "Halden Utilities"),
         ]
     engine.dispose()
+
+
+def test_0010_norm_groups_up_and_down(own_database, request):
+    """Norm group tables come and go, the engagement's own norm goes and comes back, and
+    stored standings (derived data) are cleared both ways for init-db to store again."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from assessor.database import alembic_config, upgrade
+
+    engine = create_engine(own_database)
+    request.addfinalizer(engine.dispose)
+    upgrade(engine, "0009")
+    assert "engagement_norm" in inspect(engine).get_table_names()
+    upgrade(engine, "0010")
+    tables = set(inspect(engine).get_table_names())
+    assert {"norm_group", "norm_group_member", "engagement_norm_choice"} <= tables
+    assert "engagement_norm" not in tables
+    columns = {c["name"] for c in inspect(engine).get_columns("candidate_standing")}
+    assert {"score_low", "score_high", "interview", "fit_reliability", "norm_group_id"} <= columns
+    assert "norm_consent_at" in {c["name"] for c in inspect(engine).get_columns("assignment")}
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0009")
+    tables = set(inspect(engine).get_table_names())
+    assert "engagement_norm" in tables and "norm_group" not in tables
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM candidate_standing")).scalar_one() == 0

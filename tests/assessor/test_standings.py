@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 import questionnaires
 from assessor.demo import _answer_pages, add_scored_candidates, synthetic_answers
@@ -544,3 +544,15 @@ def test_a_self_report_rosier_than_the_interviews_is_flagged_with_its_reason(com
     assert strong.is_flagged
     honest = db.session.get(CandidateStanding, weak.id)
     assert not any(r.startswith("Self-report above") for r in honest.quality_reasons)
+
+
+def test_init_db_stores_again_the_standings_an_upgrade_cleared(completed):
+    """Migration 0010 clears the stored standings (derived data); backfill restores them
+    exactly as a rebuild would."""
+    _recruiter, engagement, _people = completed
+    before = fresh(engagement)
+    db.session.execute(delete(CandidateStanding))
+    assert standings.backfill() == 1
+    db.session.flush()
+    assert stored(engagement)[2] == before[2]
+    assert standings.backfill() == 0  # nothing left to fill
