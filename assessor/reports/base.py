@@ -240,12 +240,17 @@ def _numbered_canvas(report: ReportDocument) -> type[Canvas]:
 class _DocTemplate(BaseDocTemplate):
     """BaseDocTemplate that adds a PDF outline entry for every H1/H2 heading."""
 
-    def __init__(self, buffer: io.BytesIO, report: ReportDocument, **kwargs: Any) -> None:
+    def __init__(
+        self, buffer: io.BytesIO, report: ReportDocument, contents: bool = False, **kwargs: Any
+    ) -> None:
         self._report = report
         self._outline_count = 0
+        self._contents = contents
         super().__init__(buffer, **kwargs)
 
     def afterFlowable(self, flowable: Flowable) -> None:
+        if self._contents and isinstance(flowable, Paragraph) and flowable.style.name == "H1":
+            self.notify("TOCEntry", (0, flowable.getPlainText(), self.page))
         if isinstance(flowable, Paragraph) and flowable.style.name in ("H1", "H2"):
             level = 0 if flowable.style.name == "H1" else 1
             self._outline_count += 1
@@ -568,12 +573,15 @@ class ReportDocument:
         return KeepTogether([self.plain(heading, style), *flowables])
 
     # ---------------------------------------------------------------- build
-    def build(self, story: list[Flowable]) -> bytes:
-        """Lay out the story on the templates and return the PDF bytes."""
+    def build(self, story: list[Flowable], *, contents: bool = False) -> bytes:
+        """Lay out the story on the templates and return the PDF bytes. With ``contents``
+        every H1 is a contents entry (a ``TableOfContents`` in the story lists them) and
+        the story is laid out until the page numbers settle."""
         buffer = io.BytesIO()
         doc = _DocTemplate(
             buffer,
             self,
+            contents,
             pagesize=self.pagesize,
             leftMargin=self.margin_left,
             rightMargin=self.margin_right,
@@ -589,5 +597,8 @@ class ReportDocument:
             initialFontName=FONTS.regular,
         )
         doc.addPageTemplates(self.page_templates())
-        doc.build(list(story), canvasmaker=_numbered_canvas(self))
+        if contents:
+            doc.multiBuild(list(story), canvasmaker=_numbered_canvas(self))
+        else:
+            doc.build(list(story), canvasmaker=_numbered_canvas(self))
         return buffer.getvalue()

@@ -402,7 +402,10 @@ class CandidateProfileReport(ReportDocument):
         if d.norm_note:
             return d.norm_note
         people = "candidate" if d.pool_size == 1 else "candidates"
-        return f"{d.pool_size} {people} ranked in this engagement; no norm group for percentiles."
+        return (
+            f"{d.pool_size} {people} ranked in this engagement; no norm group yet, so no "
+            "percentiles."
+        )
 
     def profile_pages(self) -> list[Flowable]:
         d = self.data
@@ -969,6 +972,11 @@ def sample_candidate_profile_data(candidate_name: str = "Łukasz Żółć") -> C
         profile_values=tuple(profile),
         pool_size=12,
         norms_usable=True,
+        norm_note=(
+            "Percentiles compare with norm group 3 of assessment version 1: 212 candidates "
+            "across 9 engagements for 8 clients, who completed it between 4 Mar 2025 and "
+            "20 Nov 2026; a candidate in the group is compared with the others."
+        ),
         strengths=(
             NamedText(
                 "Service mentality",

@@ -12,7 +12,6 @@ correlation below .20, or an alpha that would rise without the item.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,7 +23,6 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
-    Paragraph,
     Spacer,
 )
 from reportlab.platypus.tableofcontents import TableOfContents
@@ -561,15 +559,6 @@ def manual_view(man: m.Manual, organisation: str, generated_on: date) -> ManualV
 # --- PDF --------------------------------------------------------------------------------------
 
 
-class _ManualDocTemplate(base._DocTemplate):
-    """Adds a contents entry for every section heading (H1)."""
-
-    def afterFlowable(self, flowable: Flowable) -> None:
-        super().afterFlowable(flowable)
-        if isinstance(flowable, Paragraph) and flowable.style.name == "H1":
-            self.notify("TOCEntry", (0, flowable.getPlainText(), self.page))
-
-
 class ManualReport(ReportDocument):
     """The technical manual: cover, contents, one section per part of the evidence."""
 
@@ -639,27 +628,8 @@ class ManualReport(ReportDocument):
         return story
 
     def build_pdf(self) -> bytes:
-        """Lay the story out twice (the contents need the page numbers) and return the PDF."""
-        buffer = io.BytesIO()
-        doc = _ManualDocTemplate(
-            buffer,
-            self,
-            pagesize=self.pagesize,
-            leftMargin=self.margin_left,
-            rightMargin=self.margin_right,
-            topMargin=self.margin_top,
-            bottomMargin=self.margin_bottom,
-            title=f"{self.view.title} — {self.client}",
-            author=self.author,
-            subject=self.subject,
-            keywords=list(self.keywords),
-            creator=base.PRODUCT_NAME,
-            lang=self.lang,
-            initialFontName=base.FONTS.regular,
-        )
-        doc.addPageTemplates(self.page_templates())
-        doc.multiBuild(self.story(), canvasmaker=base._numbered_canvas(self))
-        return buffer.getvalue()
+        """Lay the story out until the contents' page numbers settle; return the PDF."""
+        return self.build(self.story(), contents=True)
 
 
 def build_manual_pdf(view: ManualView) -> bytes:

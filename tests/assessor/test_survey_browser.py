@@ -124,7 +124,9 @@ def test_consultant_reads_the_demo_round(browser, live_server, output_dir):
         expect(
             page.get_by_text(re.compile(r"Release 1, published .* UTC: 60 responses"))
         ).to_be_visible()
-        expect(page.get_by_text("see the organisation differently")).to_be_visible()
+        expect(
+            page.get_by_role("heading", name=re.compile("see the organisation differently"))
+        ).to_be_visible()
         expect(page.get_by_role("heading", name="“Don’t know” answers")).to_be_visible()
         expect(page.locator("svg.chart")).to_have_count(2)
         page.screenshot(path=str(output_dir / "readiness-results.png"), full_page=True)

@@ -82,7 +82,7 @@ def test_pdf_text_has_name_scores_and_page_count(greek_pdf):
         assert format_score(row.pomp) in table_page
         assert format_band(row.low, row.high) in table_page
         assert format_percentile(row.percentile) in table_page
-    assert "12 candidates assessed in this engagement" in text
+    assert "compare with norm group 3 of assessment version 1: 212 candidates" in text
     assert "Confidential — prepared for Northwind Utilities plc" in text
     assert data.recommendation.split(".")[0] in text
     assert "About this report: method and limits" in text
@@ -119,13 +119,14 @@ def test_empty_sections_say_so():
         interview_guide=(),
         experience_checklist=(),
         norms_usable=False,
+        norm_note="",
         pool_size=3,
         interview_blend_note=None,
     )
     text = flat(build_candidate_profile(data))
     assert "No concerns." in text
     assert "meets every must-have minimum" in text
-    assert "too few for percentiles" in text
+    assert "3 candidates ranked in this engagement; no norm group yet, so no percentiles" in text
     table_page = next(
         p for p in pdf_pages_text(build_candidate_profile(data)) if "Scores in detail" in p
     )
