@@ -329,12 +329,13 @@ def add_scored_candidates(engagement: Any, n: int, seed: int = 1) -> None:
     For load and scale checks (benchmarks, query-count tests): a pool of
     thousands in seconds, bypassing the page-by-page flow.
     """
-    from sqlalchemy import insert, select
+    from sqlalchemy import select
 
     import questionnaires
+    from assessor.demo.archive import insert_scored
     from assessor.extensions import db
-    from assessor.models import Assignment, Result, utcnow
-    from assessor.services.results import SCORING_VERSION, score_candidate
+    from assessor.models import Assignment, utcnow
+    from assessor.services.results import score_candidate
 
     instrument = questionnaires.latest("cco_candidate")
     rng = np.random.default_rng(seed)
@@ -362,24 +363,6 @@ def add_scored_candidates(engagement: Any, n: int, seed: int = 1) -> None:
         }
         for i in range(n)
     ]
-    db.session.execute(insert(Assignment), rows)
-    ids = db.session.scalars(
-        select(Assignment.id)
-        .where(Assignment.engagement_id == engagement.id, Assignment.id > start)
-        .order_by(Assignment.id)
-    ).all()
-    db.session.execute(
-        insert(Result),
-        [
-            {
-                "assignment_id": aid,
-                "scoring_version": SCORING_VERSION,
-                "instrument_hash": instrument.content_hash,
-                "data": patterns[k % len(patterns)],
-                "computed_at": now,
-            }
-            for k, aid in enumerate(ids)
-        ],
-    )
+    insert_scored(engagement, instrument, rows, [patterns[k % len(patterns)] for k in range(n)])
     standings.rebuild(engagement)
     db.session.commit()

@@ -116,6 +116,18 @@ def add_past_candidates(
                 "created_at": submitted - timedelta(days=7),
             }
         )
+    return insert_scored(engagement, instrument, rows, results)
+
+
+def insert_scored(
+    engagement: Engagement,
+    instrument: Any,
+    rows: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+) -> list[int]:
+    """Insert completed candidates (``rows`` of assignment columns, ids in order after the
+    newest) with their scored ``results``, in two statements. Their ids."""
+    start = db.session.scalar(select(Assignment.id).order_by(Assignment.id.desc()).limit(1)) or 0
     db.session.execute(insert(Assignment), rows)
     ids = db.session.scalars(
         select(Assignment.id)
@@ -130,7 +142,7 @@ def add_past_candidates(
                 "scoring_version": SCORING_VERSION,
                 "instrument_hash": instrument.content_hash,
                 "data": data,
-                "computed_at": row["submitted_at"],
+                "computed_at": row.get("submitted_at") or utcnow(),
             }
             for assignment_id, data, row in zip(ids, results, rows, strict=True)
         ],
