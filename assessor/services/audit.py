@@ -57,6 +57,7 @@ ACTIONS: dict[str, str | tuple[str, ...]] = {
     "engagement.norm_group": (
         "chose norm group {number} for assessment version {version}",
         "set the norm group to follow the newest for assessment version {version}",
+        "changed the norm group candidates are compared with",
     ),
     "norms.build": (
         "built norm group {number} of assessment version {version} from {n} candidates",

@@ -4,6 +4,7 @@ they took, ranked on the same fit scale, and the page, JSON and PDF say which ve
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pytest
@@ -91,9 +92,10 @@ def test_a_v2_candidates_band_comes_from_their_own_standard_error(side_by_side):
     _recruiter, _engagement, first, second = side_by_side
     v2 = db.session.scalar(select(Result).where(Result.assignment_id == second.id)).data
     own = db.session.get(CandidateStanding, second.id).scales["empathy"]
-    se = v2["scales"]["empathy"]["se"]
-    assert own["low"] == pytest.approx(max(0.0, own["pomp"] - Z90 * se), abs=0.1)
-    assert own["high"] == pytest.approx(min(100.0, own["pomp"] + Z90 * se), abs=0.1)
+    se, pomp = v2["scales"]["empathy"]["se"], v2["scales"]["empathy"]["pomp"]
+    # each end computed from the stored score and rounded once, halves up
+    assert own["low"] == math.floor(max(0.0, pomp - Z90 * se) + 0.5)
+    assert own["high"] == math.floor(min(100.0, pomp + Z90 * se) + 0.5)
     pool = db.session.get(CandidateStanding, first.id).scales["empathy"]
     assert pool["high"] - pool["low"] != pytest.approx(own["high"] - own["low"], abs=0.5)
 

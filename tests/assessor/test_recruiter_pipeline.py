@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import math
+
 from sqlalchemy import select
 
 import questionnaires
 from assessor.extensions import db
-from assessor.models import Assignment, AuditEvent, CandidateStanding, Interview
+from assessor.models import Assignment, AuditEvent, CandidateStanding, Interview, Result
 from assessor.services import invitations
 
 
@@ -59,9 +60,26 @@ def test_interviews_are_blended_with_the_recruiters_weight(app, client, auth, co
     db.session.expire_all()
     standing = db.session.get(CandidateStanding, weak.id)
     test_only = standing.fit
-    expected = 0.6 * test_only + 0.4 * (25 * (4.5 - 1))
+    # every competency the kit rates blends 4.5 (87.5 on 0-100) in at 40%; the others keep
+    # the assessment; rounded once, halves up
+    from assessor.services import profiles, standings
+    from scoring.fit import compute_fit
+    from scoring.profiles import SCALE_CLUSTER
+
+    stored = db.session.scalar(select(Result.data).where(Result.assignment_id == weak.id))
+    scales = [s.key for s in standings.candidate_instrument().scales]
+    rated = {item.scale for item in ratings}
+    fit = compute_fit(
+        [[stored["scales"][s]["pomp"] for s in scales]],
+        scales,
+        profiles.current_profile(engagement)[1],
+        scale_clusters=SCALE_CLUSTER,
+        interview=[[4.5 if s in rated else float("nan") for s in scales]],
+        interview_weight=0.4,
+    )
     assert standing.score_source == "blended"
-    assert db.session.get(Assignment, weak.id).score == pytest.approx(expected, abs=0.06)
+    assert db.session.get(Assignment, weak.id).score == math.floor(fit.score[0] + 0.5)
+    assert standing.interview == 88  # 87.5, rounded once, halves up
     # Weight 0 means test only.
     response = auth.post(
         f"/engagements/{engagement.id}/interview-weight",
