@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.norms import DEFAULT_MIN_NORM_SIZE, NORM_SIZE_FLOOR
+from scoring.reliability import N_BOOT
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
 
@@ -40,6 +41,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "INVITATION_MAX_AGE_DAYS": int(env.get("INVITATION_MAX_AGE_DAYS", "21")),
         "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
         "NORM_MIN_SIZE": norm_min_size(env.get("NORM_MIN_SIZE", str(DEFAULT_MIN_NORM_SIZE))),
+        "NORM_BOOTSTRAP": bootstrap_resamples(env.get("NORM_BOOTSTRAP", str(N_BOOT))),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
         or env.get("REDIS_URL")
         or "memory://",
@@ -104,6 +106,18 @@ def norm_min_size(value: str) -> int:
             f"(got {value!r}): smaller norm groups give percentiles that move with every "
             "new candidate."
         )
+    return number
+
+
+def bootstrap_resamples(value: str) -> int:
+    """Resamples behind the bootstrap intervals of norm groups and manuals: fewer than
+    100 cannot place a 5th and a 95th percentile."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < 100:
+        raise ConfigError(f"NORM_BOOTSTRAP must be a whole number of at least 100 (got {value!r}).")
     return number
 
 

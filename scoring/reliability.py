@@ -558,7 +558,8 @@ def omega_interval(
     centre = np.where(present, x, 0.0).sum(axis=0) / np.maximum(m.sum(axis=0), 1.0)
     x0 = np.where(present, x - centre, 0.0)
     reps = np.empty(int(n_boot))
-    chunk = max(1, min(int(n_boot), 2_000_000 // max(nr * x.shape[1] ** 2, 1)))
+    # the resample weights (b × n) are the largest array: about 20 million numbers at a time
+    chunk = max(1, min(int(n_boot), 20_000_000 // max(nr * x.shape[1], 1)))
     for start in range(0, int(n_boot), chunk):
         b = min(chunk, int(n_boot) - start)
         draws = gen.integers(0, nr, size=(b, nr))

@@ -142,6 +142,7 @@ def build(
             sample.se,
             groups=groups,
             description=describe(sample),
+            n_boot=norm_groups.bootstrap_resamples(),
         )
     except ScoringError as exc:
         raise ServiceError(f"The manual cannot be computed from this sample: {exc}") from None

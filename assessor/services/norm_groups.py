@@ -38,7 +38,7 @@ from assessor.services.errors import NotFoundError, ServiceError
 from assessor.services.tenancy import database_id
 from questionnaires import Instrument
 from scoring.norms import DEFAULT_MIN_NORM_SIZE, NORM_SIZE_FLOOR, distribution
-from scoring.reliability import scale_correlations, scale_evidence
+from scoring.reliability import N_BOOT, scale_correlations, scale_evidence
 
 CANDIDATE_INSTRUMENT = "cco_candidate"
 #: Role titles a group's description names (the rest are counted as "other roles").
@@ -48,6 +48,11 @@ ROLES_NAMED = 8
 def min_size() -> int:
     """The installation's minimum size for a norm group that is not provisional."""
     return int(current_app.config.get("NORM_MIN_SIZE", DEFAULT_MIN_NORM_SIZE))
+
+
+def bootstrap_resamples() -> int:
+    """Resamples behind the bootstrap intervals (omega, marginal reliability)."""
+    return int(current_app.config.get("NORM_BOOTSTRAP", N_BOOT))
 
 
 @dataclass
@@ -190,7 +195,9 @@ def _num(value: float | None) -> float | None:
 def statistics(sample: Sample) -> dict[str, Any]:
     """Per scale the distribution, mean, SD and reliability evidence; and the scales'
     intercorrelations: what standings and the manual read from a group."""
-    evidence = scale_evidence(sample.key, sample.matrix, sample.pomp, sample.se)
+    evidence = scale_evidence(
+        sample.key, sample.matrix, sample.pomp, sample.se, n_boot=bootstrap_resamples()
+    )
     corr = scale_correlations(sample.pomp)
     per_scale: dict[str, Any] = {}
     for s, scale in enumerate(sample.key.scales):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from assessor.config import ConfigError, norm_min_size
+from assessor.config import ConfigError, bootstrap_resamples, norm_min_size
 from assessor.demo.archive import add_past_candidates
 from assessor.extensions import db
 from assessor.models import (
@@ -23,6 +23,7 @@ from assessor.models import (
 from assessor.services import norm_groups, privacy
 from assessor.services.errors import NotFoundError, ServiceError
 from scoring.norms import NORM_SIZE_FLOOR, group_standing
+from scoring.reliability import N_BOOT
 from tests.conftest import csrf_token_from
 
 KEY = norm_groups.CANDIDATE_INSTRUMENT
@@ -164,6 +165,13 @@ def test_the_minimum_size_is_never_under_thirty(value):
     with pytest.raises(ConfigError, match="at least 30"):
         norm_min_size(value)
     assert norm_min_size("30") == 30 and norm_min_size(" 250 ") == 250
+
+
+@pytest.mark.parametrize("value", ["99", "-1", "x"])
+def test_the_bootstrap_needs_a_hundred_resamples(value):
+    with pytest.raises(ConfigError, match="at least 100"):
+        bootstrap_resamples(value)
+    assert bootstrap_resamples("100") == 100 and N_BOOT == 1000
 
 
 def test_another_firms_candidates_and_groups_stay_out(firm, make_user, make_engagement):
