@@ -245,9 +245,10 @@ def _standings(
             ):  # fmt: skip
                 column = figures_by_row.setdefault(name, np.full(n, np.nan))
                 column[rows_v] = getattr(fit, name)
+            meets_v = fit.meets_minima.tolist()  # a property that builds the whole array
             for i, r in enumerate(rows_v):
                 source[r] = fit.score_source[i]
-                meets[r] = bool(fit.meets_minima[i])
+                meets[r] = meets_v[i]
                 failed[r] = list(fit.failed_minima[i])
         fit_value, fit_low, fit_high, score, score_low, score_high, interview = (
             _rounded(figures_by_row[name])
