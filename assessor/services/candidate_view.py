@@ -17,6 +17,7 @@ from assessor.services.errors import NotFoundError
 from questionnaires import ARCHETYPE_NAMES
 from scoring.bands import narrative
 from scoring.profiles import SCALE_CLUSTER
+from scoring.reliability import DEFAULT_RELIABILITY
 
 INTERVIEW_KIT = "interview_kit"
 GUIDE_COMPETENCIES = 4
@@ -148,7 +149,7 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             ratings_by_scale.setdefault(scale, []).append(int(value))
     culture = culture_fit_of(interviews)
     cluster_names = {c.key: c.name for c in instrument.clusters}
-    evidence_text = _evidence_texts(standing)
+    evidence_text = _evidence_texts(standing, taken.version)
     rows: list[CompetencyRow] = []
     competencies = [s for s in instrument.scales if s.kind == "competency"]
     for scale in competencies:
@@ -271,15 +272,22 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     )
 
 
-def _evidence_texts(standing: CandidateStanding | None) -> dict[str, str]:
-    """Each scale's reliability in the candidate's norm group, in words for the table."""
+def _evidence_texts(standing: CandidateStanding | None, version: int) -> dict[str, str]:
+    """Each scale's reliability in the candidate's norm group, in words for the table;
+    without a group, the assumption (and "none" for a one-item scale)."""
     group = (
         db.session.get(NormGroup, standing.norm_group_id)
         if standing is not None and standing.norm_group_id is not None
         else None
     )
     if group is None:
-        return {}
+        keys = tuple(s.key for s in standings.candidate_instrument().scales)
+        single = standings.single_items(version, keys)
+        assumed = reliability_text({"method": "assumed", "reliability": DEFAULT_RELIABILITY})
+        return {
+            key: reliability_text({"method": "single item"}) if one else assumed
+            for key, one in zip(keys, single, strict=True)
+        }
     return {
         key: reliability_text((figures or {}).get("evidence") or {})
         for key, figures in group.data.get("scale", {}).items()

@@ -204,7 +204,7 @@ def _standings(
     sem = np.full((n, n_scales), np.nan)
     for version, group in groups.items():
         sem[versions == version] = _group_sems(group, scale_keys)
-        sem[np.ix_(versions == version, _single_items(version, scale_keys))] = np.nan
+        sem[np.ix_(versions == version, single_items(version, scale_keys))] = np.nan
     sem = np.where(np.isnan(own_se), sem, own_se)
     has_band = ~np.isnan(sem)
     low = np.where(has_band, np.clip(pomp - Z90 * sem, 0.0, 100.0), np.nan)
@@ -316,7 +316,7 @@ def _standings(
     return standings, scores
 
 
-def _single_items(version: int, scale_keys: tuple[str, ...]) -> np.ndarray:
+def single_items(version: int, scale_keys: tuple[str, ...]) -> np.ndarray:
     """Which scales this version measures with one item (no internal consistency, so no
     band of their own)."""
     key = scoring.compile_key(questionnaires.load(CANDIDATE_INSTRUMENT, version))

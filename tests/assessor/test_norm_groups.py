@@ -270,3 +270,14 @@ def test_recruiters_choose_the_group_on_the_dashboard(client, auth, firm):
         data={"csrf_token": token, "norms-norm_group": "1:999999"},
     )
     assert bad.status_code == 400 and "Not a valid choice" in bad.get_data(as_text=True)
+
+
+def test_before_any_group_the_page_labels_the_assumption(client, auth, completed):
+    recruiter, engagement, (strong, _weak) = completed
+    auth.login(recruiter.email)
+    page = client.get(f"/engagements/{engagement.id}/candidates/{strong.id}").get_data(as_text=True)
+    rows = {key: row for key, row in re.findall(r'<tr data-scale="(\w+)">(.*?)</tr>', page, re.S)}
+    assert "assumed .80" in rows["empathy"] and "none (one item)" in rows["experience"]
+    assert "one item: none" in rows["experience"]
+    assert "No norm group has been built for assessment version 1 yet" in page
+    assert "assumed reliability: no norm group yet" in page
