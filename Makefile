@@ -30,8 +30,10 @@ system-deps:
 lint: install-test
 	$(BIN)/ruff check .
 
+# one worker per core, each test file on one worker (its module-level fixtures and
+# figures stay together); every worker creates and drops its own databases
 test: install-test system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # make bench [BENCH_ARGS=--quick]: every benchmark under bench/, figures in bench/results/
 bench: install-test
