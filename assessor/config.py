@@ -82,43 +82,35 @@ def engine_options(database_url: str) -> dict[str, Any]:
     return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
 
 
-def _non_negative_int(value: str, name: str) -> int:
-    """An integer setting that must be 0 or more: a clear ConfigError, never a traceback."""
+def _int_at_least(value: str, name: str, minimum: int, why: str = "") -> int:
+    """An integer setting of at least ``minimum``: a clear ConfigError, never a traceback."""
     try:
         number = int(value.strip())
     except ValueError:
-        number = -1
-    if number < 0:
-        raise ConfigError(f"{name} must be a whole number, 0 or more (got {value!r}).")
+        number = minimum - 1
+    if number < minimum:
+        at_least = "0 or more" if minimum == 0 else f"of at least {minimum}"
+        raise ConfigError(f"{name} must be a whole number, {at_least} (got {value!r}){why}.")
     return number
+
+
+def _non_negative_int(value: str, name: str) -> int:
+    return _int_at_least(value, name, 0)
 
 
 def norm_min_size(value: str) -> int:
     """The size under which a norm group is called provisional: never under the floor
     below which no group is built at all."""
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = -1
-    if number < NORM_SIZE_FLOOR:
-        raise ConfigError(
-            f"NORM_MIN_SIZE must be a whole number of at least {NORM_SIZE_FLOOR} "
-            f"(got {value!r}): smaller norm groups give percentiles that move with every "
-            "new candidate."
-        )
-    return number
+    return _int_at_least(
+        value, "NORM_MIN_SIZE", NORM_SIZE_FLOOR,
+        ": smaller norm groups give percentiles that move with every new candidate",
+    )  # fmt: skip
 
 
 def bootstrap_resamples(value: str) -> int:
     """Resamples behind the bootstrap intervals of norm groups and manuals: fewer than
     100 cannot place a 5th and a 95th percentile."""
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = -1
-    if number < 100:
-        raise ConfigError(f"NORM_BOOTSTRAP must be a whole number of at least 100 (got {value!r}).")
-    return number
+    return _int_at_least(value, "NORM_BOOTSTRAP", 100)
 
 
 def is_production(config: dict[str, Any]) -> bool:
