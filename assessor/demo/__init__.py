@@ -347,12 +347,6 @@ def add_scored_candidates(engagement: Any, n: int, seed: int = 1) -> None:
     start = db.session.scalar(select(Assignment.id).order_by(Assignment.id.desc()).limit(1)) or 0
     rows = [
         {
-            "organisation_id": engagement.organisation_id,
-            "engagement_id": engagement.id,
-            "kind": "candidate",
-            "instrument_key": instrument.key,
-            "instrument_version": instrument.version,
-            "instrument_hash": instrument.content_hash,
             "name": f"Bench Candidate {start + i}",
             "email": f"bench{start + i}@example.com",
             "status": "completed",

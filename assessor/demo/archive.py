@@ -98,12 +98,6 @@ def add_past_candidates(
         status = "hired" if i == 0 else ("shortlisted" if i < 4 else "rejected")
         rows.append(
             {
-                "organisation_id": engagement.organisation_id,
-                "engagement_id": engagement.id,
-                "kind": "candidate",
-                "instrument_key": instrument.key,
-                "instrument_version": instrument.version,
-                "instrument_hash": instrument.content_hash,
                 "name": f"{first} {last}",
                 "email": f"archive.{engagement.id}.{start + i + 1}@candidates.example",
                 "status": status,
@@ -125,10 +119,19 @@ def insert_scored(
     rows: list[dict[str, Any]],
     results: list[dict[str, Any]],
 ) -> list[int]:
-    """Insert completed candidates (``rows`` of assignment columns, ids in order after the
-    newest) with their scored ``results``, in two statements. Their ids."""
+    """Insert completed candidates of ``engagement`` who took ``instrument`` (``rows`` of
+    their own assignment columns: name, status, dates…) with their scored ``results``, in
+    two statements. Their ids, in order."""
     start = db.session.scalar(select(Assignment.id).order_by(Assignment.id.desc()).limit(1)) or 0
-    db.session.execute(insert(Assignment), rows)
+    common = {
+        "organisation_id": engagement.organisation_id,
+        "engagement_id": engagement.id,
+        "kind": "candidate",
+        "instrument_key": instrument.key,
+        "instrument_version": instrument.version,
+        "instrument_hash": instrument.content_hash,
+    }
+    db.session.execute(insert(Assignment), [{**common, **row} for row in rows])
     ids = db.session.scalars(
         select(Assignment.id)
         .where(Assignment.engagement_id == engagement.id, Assignment.id > start)

@@ -149,7 +149,12 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
             ratings_by_scale.setdefault(scale, []).append(int(value))
     culture = culture_fit_of(interviews)
     cluster_names = {c.key: c.name for c in instrument.clusters}
-    evidence_text = _evidence_texts(standing, taken.version)
+    group = (
+        db.session.get(NormGroup, standing.norm_group_id)
+        if standing is not None and standing.norm_group_id is not None
+        else None
+    )
+    evidence_text = _evidence_texts(group, taken.version)
     rows: list[CompetencyRow] = []
     competencies = [s for s in instrument.scales if s.kind == "competency"]
     for scale in competencies:
@@ -203,11 +208,6 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     guide = _interview_guide(rows, weights, kit)
     result = db.session.scalar(select(Result).where(Result.assignment_id == assignment.id))
     data = result.data if result else {}
-    group = (
-        db.session.get(NormGroup, standing.norm_group_id)
-        if standing is not None and standing.norm_group_id is not None
-        else None
-    )
     usable = any(r.percentile is not None for r in rows)
     failed = [instrument.scale(k).name for k in (standing.failed_minima if standing else [])]
     flagged = assignment.is_flagged
@@ -272,46 +272,23 @@ def build(engagement: Engagement, assignment: Assignment) -> CandidateView:
     )
 
 
-def _evidence_texts(standing: CandidateStanding | None, version: int) -> dict[str, str]:
+def _evidence_texts(group: NormGroup | None, version: int) -> dict[str, str]:
     """Each scale's reliability in the candidate's norm group, in words for the table;
     without a group, the assumption (and "none" for a one-item scale)."""
-    group = (
-        db.session.get(NormGroup, standing.norm_group_id)
-        if standing is not None and standing.norm_group_id is not None
-        else None
-    )
     if group is None:
         keys = tuple(s.key for s in standings.candidate_instrument().scales)
         single = standings.single_items(version, keys)
-        assumed = reliability_text({"method": "assumed", "reliability": DEFAULT_RELIABILITY})
+        assumed = norm_groups.reliability_text(
+            {"method": "assumed", "reliability": DEFAULT_RELIABILITY}
+        )
         return {
-            key: reliability_text({"method": "single item"}) if one else assumed
+            key: norm_groups.reliability_text({"method": "single item"}) if one else assumed
             for key, one in zip(keys, single, strict=True)
         }
     return {
-        key: reliability_text((figures or {}).get("evidence") or {})
+        key: norm_groups.reliability_text((figures or {}).get("evidence") or {})
         for key, figures in group.data.get("scale", {}).items()
     }
-
-
-def reliability_text(evidence: dict[str, Any]) -> str:
-    """ "α .84 (.79–.88)", "model .81 (.76–.85)", "assumed .80" or "one item: none"."""
-
-    def two(x: float | None) -> str:
-        return "—" if x is None else f"{x:.2f}".replace("0.", ".", 1)
-
-    method = evidence.get("method")
-    if method == "alpha":
-        return f"α {two(evidence.get('alpha'))} ({two(evidence.get('alpha_low'))}–" + (
-            f"{two(evidence.get('alpha_high'))})"
-        )
-    if method == "model":
-        return f"model {two(evidence.get('reliability'))} ({two(evidence.get('low'))}–" + (
-            f"{two(evidence.get('high'))})"
-        )
-    if method == "single item":
-        return "one item: none"
-    return f"assumed {two(evidence.get('reliability'))}"
 
 
 #: How each version of the candidate assessment measures, for the page and the PDF.

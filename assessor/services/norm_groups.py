@@ -350,6 +350,7 @@ def choose(actor: User, engagement: Engagement, version: int, group_id: int | No
     from assessor.services import standings
 
     chosen = choice_of(engagement, version)
+    detail: dict[str, Any] = {"version": version}
     if group_id is None:
         if chosen is not None:
             db.session.delete(chosen)
@@ -373,15 +374,33 @@ def choose(actor: User, engagement: Engagement, version: int, group_id: int | No
         else:
             chosen.norm_group_id, chosen.chosen_by_id = group.id, actor.id
             chosen.chosen_at = utcnow()
+        detail["number"] = group.number
     db.session.flush()
-    detail: dict[str, Any] = {"version": version}
-    if group_id is not None:
-        detail["number"] = get_group(actor, group_id).number
     audit.record(
         actor.organisation_id, actor.id, "engagement.norm_group", "engagement", engagement.id,
         **detail,
     )  # fmt: skip
     standings.restate(engagement)
+
+
+def reliability_text(evidence: dict[str, Any]) -> str:
+    """ "α .84 (.79–.88)", "model .81 (.76–.85)", "assumed .80" or "one item: none"."""
+
+    def two(x: float | None) -> str:
+        return "—" if x is None else f"{x:.2f}".replace("0.", ".", 1)
+
+    method = evidence.get("method")
+    if method == "alpha":
+        return f"α {two(evidence.get('alpha'))} ({two(evidence.get('alpha_low'))}–" + (
+            f"{two(evidence.get('alpha_high'))})"
+        )
+    if method == "model":
+        return f"model {two(evidence.get('reliability'))} ({two(evidence.get('low'))}–" + (
+            f"{two(evidence.get('high'))})"
+        )
+    if method == "single item":
+        return "one item: none"
+    return f"assumed {two(evidence.get('reliability'))}"
 
 
 def is_provisional(group: NormGroup | None) -> bool:
@@ -480,15 +499,13 @@ def engagement_summary(engagement: Engagement) -> list[dict[str, Any]]:
     out = []
     for version in ASSESSMENT_VERSIONS:
         group = group_for(engagement, version)
-        chosen = choice_of(engagement, version)
         out.append(
             {
                 "version": version,
-                "pinned": chosen is not None,
+                "pinned": choice_of(engagement, version) is not None,
                 "group": group,
                 "provisional": is_provisional(group),
                 "note": comparison_note(group, version),
-                "value": f"{version}:{group.id}" if chosen is not None and group else None,
             }
         )
     return out
@@ -497,7 +514,6 @@ def engagement_summary(engagement: Engagement) -> list[dict[str, Any]]:
 def overview(organisation_id: int) -> list[dict[str, Any]]:
     """Per assessment version: how many assessments a new group would hold now, and the
     groups built, newest first, with their reliability evidence per scale."""
-    from assessor.services.candidate_view import reliability_text
     from assessor.services.candidates import ASSESSMENT_VERSIONS
 
     built = groups(organisation_id)

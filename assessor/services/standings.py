@@ -328,17 +328,15 @@ def single_items(version: int, scale_keys: tuple[str, ...]) -> np.ndarray:
 
 def _group_sems(group: NormGroup | None, scale_keys: tuple[str, ...]) -> np.ndarray:
     """Each scale's SEM from the group's reliability evidence (the assumption without a
-    group; NaN for a one-item scale, which has no band)."""
+    group, or where the group estimated none; one-item scales are the caller's)."""
     out = np.full(len(scale_keys), default_sem())
     if group is None:
         return out
     per_scale = group.data.get("scale", {})
     for s, key in enumerate(scale_keys):
-        evidence = (per_scale.get(key) or {}).get("evidence") or {}
-        if evidence.get("method") == "single item":
-            out[s] = np.nan
-        elif evidence.get("sem") is not None:
-            out[s] = float(evidence["sem"])
+        sem = ((per_scale.get(key) or {}).get("evidence") or {}).get("sem")
+        if sem is not None:
+            out[s] = float(sem)
     return out
 
 
@@ -382,17 +380,23 @@ def _placed(
     own_rows = norm_groups.member_scores([g.id for g in present.values()], ids)
     for version, group in present.items():
         rows_v = np.flatnonzero(versions == version)
-        order = {key: j for j, key in enumerate(group.data.get("scales", []))}
         per_scale = group.data.get("scale", {})
+        # the scores the group holds for its members among these candidates (NaN elsewhere),
+        # in the order of ``scale_keys``
+        columns = [
+            group.data.get("scales", []).index(k) if k in per_scale else None for k in scale_keys
+        ]
+        own = np.full((rows_v.size, len(scale_keys)), np.nan)
+        for i, r in enumerate(rows_v):
+            held = own_rows.get((group.id, ids[r]))
+            if held is not None:
+                own[i] = [np.nan if c is None or held[c] is None else held[c] for c in columns]
         for s, key in enumerate(scale_keys):
             if key not in per_scale:
                 continue
-            own = np.array(
-                [_own_value(own_rows.get((group.id, ids[r])), order.get(key)) for r in rows_v]
-            )
             placed = group_standing(
                 pomp[rows_v, s], per_scale[key]["values"], per_scale[key]["counts"],
-                half_width=half_width[rows_v, s], own=own,
+                half_width=half_width[rows_v, s], own=own[:, s],
             )  # fmt: skip
             for name in ("percentile", "low", "high", "t", "sten"):
                 out[name][rows_v, s] = getattr(placed, name)
@@ -400,12 +404,6 @@ def _placed(
     for name in ("percentile", "low", "high"):  # reported as 1st to 99th, everywhere
         out[name] = np.clip(out[name], 1.0, 99.0)
     return out
-
-
-def _own_value(scores: list[Any] | None, column: int | None) -> float:
-    if scores is None or column is None or scores[column] is None:
-        return np.nan
-    return float(scores[column])
 
 
 def _se_columns(scale_keys: tuple[str, ...]) -> list[Any]:
